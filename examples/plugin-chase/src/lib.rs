@@ -1,0 +1,298 @@
+//! # plugin-chase
+//!
+//! The reference chase algorithm from the `tesser-wasm` quick start, made
+//! complete: it works the parent order in clips of `clip_size`, one limit
+//! order at a time at the last trade price, and moves (amends) that order
+//! whenever the market trades at another price.
+//!
+//! Params (JSON): `{"clip_size": "0.25"}` — a positive decimal, as a string
+//! or a number; default `0.1`. Quantities are rounded down to the
+//! instrument's lot size and prices to its tick size.
+//!
+//! Lifecycle:
+//! * `init` places the first clip at the last price;
+//! * `on_order_update` learns the client order id of the working clip from
+//!   the host's acknowledgement, and places the next clip when one closes;
+//! * `on_tick` reprices the working clip to the new last price;
+//! * `on_fill` shrinks `remaining`; the algorithm completes once it reaches zero;
+//! * `on_timer` re-places a clip if none is working (e.g. after a rejection);
+//! * `snapshot` / `restore` round-trip the whole state as JSON.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use tesser_wasm::{
+    ExecutionPlugin, PluginChildOrderAction, PluginError, PluginFill, PluginInitContext,
+    PluginInstrument, PluginLogLevel, PluginMetadata, PluginOrderRequest, PluginOrderStatus,
+    PluginOrderType, PluginOrderUpdate, PluginOrderUpdateRequest, PluginResult, PluginSide,
+    PluginTick, export_plugin,
+};
+
+/// Clip size used when the params name none.
+const DEFAULT_CLIP_SIZE: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
+
+/// The child order currently working.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkingClip {
+    /// Client order id, once the host has acknowledged the order.
+    pub client_order_id: Option<String>,
+    /// Limit price.
+    pub price: Decimal,
+    /// Order quantity.
+    pub quantity: Decimal,
+    /// Quantity filled so far.
+    pub filled: Decimal,
+}
+
+/// The chase algorithm's whole state; also its snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChasePlugin {
+    /// Instrument symbol.
+    pub symbol: String,
+    /// Side of every child order.
+    pub side: PluginSide,
+    /// Total quantity to execute.
+    pub target: Decimal,
+    /// Quantity still to fill.
+    pub remaining: Decimal,
+    /// Size of each clip.
+    pub clip_size: Decimal,
+    /// Price of the last trade seen.
+    pub last_price: Decimal,
+    /// The instrument's trading rules.
+    pub instrument: PluginInstrument,
+    /// The clip working now, if any.
+    pub working: Option<WorkingClip>,
+    /// Number of clips placed.
+    pub clips_placed: u32,
+}
+
+fn parse_decimal(value: &serde_json::Value, field: &str) -> Result<Decimal, PluginError> {
+    let text = match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Number(number) => number.to_string(),
+        other => {
+            return Err(PluginError::invalid_params(format!(
+                "{field} must be a decimal string like \"0.25\", got {other}"
+            )));
+        }
+    };
+    Decimal::from_str(&text).map_err(|error| {
+        PluginError::invalid_params(format!("{field} '{text}' is not a decimal: {error}"))
+    })
+}
+
+impl ChasePlugin {
+    /// Quantity of the next clip, on the lot grid; zero when nothing is left
+    /// or the rest is below the instrument's minimum.
+    fn next_clip_quantity(&self) -> Decimal {
+        let open = self
+            .working
+            .as_ref()
+            .map_or(Decimal::ZERO, |clip| clip.quantity - clip.filled);
+        let left = self.remaining - open;
+        let quantity = self
+            .instrument
+            .round_quantity_down(self.clip_size.min(left));
+        if quantity <= Decimal::ZERO || quantity < self.instrument.min_quantity {
+            Decimal::ZERO
+        } else {
+            quantity
+        }
+    }
+
+    fn limit_price(&self) -> Decimal {
+        self.instrument.round_price_down(self.last_price)
+    }
+
+    /// Places the next clip if none is working and something is left.
+    fn place_clip(&mut self, result: PluginResult) -> PluginResult {
+        if self.working.is_some() || self.last_price <= Decimal::ZERO {
+            return result;
+        }
+        let quantity = self.next_clip_quantity();
+        if quantity.is_zero() {
+            return result;
+        }
+        let price = self.limit_price();
+        self.working = Some(WorkingClip {
+            client_order_id: None,
+            price,
+            quantity,
+            filled: Decimal::ZERO,
+        });
+        self.clips_placed += 1;
+        result.with_order(PluginChildOrderAction::Place(PluginOrderRequest {
+            symbol: self.symbol.clone(),
+            side: self.side,
+            order_type: PluginOrderType::Limit,
+            quantity,
+            price: Some(price),
+            trigger_price: None,
+            time_in_force: None,
+            client_order_id: None,
+            take_profit: None,
+            stop_loss: None,
+            display_quantity: None,
+        }))
+    }
+
+    fn finish_if_done(&self, result: PluginResult) -> PluginResult {
+        if self.remaining <= Decimal::ZERO {
+            result
+                .with_log(
+                    PluginLogLevel::Info,
+                    format!("chase done: {} filled", self.target),
+                )
+                .completed()
+        } else {
+            result
+        }
+    }
+}
+
+impl ExecutionPlugin for ChasePlugin {
+    fn metadata(crate_defaults: PluginMetadata) -> PluginMetadata {
+        PluginMetadata {
+            params_schema: Some(serde_json::json!({
+                "type": "object",
+                "properties": {
+                    "clip_size": {
+                        "description": "Quantity of each child order (default 0.1)",
+                        "type": ["string", "number"],
+                        "pattern": "^[0-9]+(\\.[0-9]+)?$"
+                    }
+                },
+                "additionalProperties": false
+            })),
+            ..crate_defaults
+        }
+    }
+
+    fn init(&mut self, ctx: PluginInitContext) -> Result<PluginResult, PluginError> {
+        let clip_size = match ctx.params.get("clip_size") {
+            Some(value) => parse_decimal(value, "clip_size")?,
+            None => DEFAULT_CLIP_SIZE,
+        };
+        if clip_size <= Decimal::ZERO {
+            return Err(PluginError::invalid_params(format!(
+                "clip_size must be positive, got {clip_size}"
+            )));
+        }
+        if ctx.signal.target_quantity <= Decimal::ZERO {
+            return Err(PluginError::invalid_params(format!(
+                "target quantity must be positive, got {}",
+                ctx.signal.target_quantity
+            )));
+        }
+        *self = Self {
+            symbol: ctx.signal.symbol,
+            side: ctx.signal.side,
+            target: ctx.signal.target_quantity,
+            remaining: ctx.signal.target_quantity,
+            clip_size,
+            last_price: ctx.risk.last_price,
+            instrument: ctx.risk.instrument,
+            working: None,
+            clips_placed: 0,
+        };
+        let result = PluginResult::new().with_log(
+            PluginLogLevel::Info,
+            format!(
+                "chase {:?} {} {} in clips of {}",
+                self.side, self.target, self.symbol, self.clip_size
+            ),
+        );
+        Ok(self.place_clip(result))
+    }
+
+    fn on_tick(&mut self, tick: PluginTick) -> Result<PluginResult, PluginError> {
+        self.last_price = tick.price;
+        let price = self.limit_price();
+        let Some(clip) = self.working.as_mut() else {
+            return Ok(PluginResult::new());
+        };
+        let Some(client_order_id) = clip.client_order_id.clone() else {
+            // Not acknowledged yet: nothing to amend.
+            return Ok(PluginResult::new());
+        };
+        if clip.price == price || price <= Decimal::ZERO {
+            return Ok(PluginResult::new());
+        }
+        clip.price = price;
+        Ok(
+            PluginResult::new().with_order(PluginChildOrderAction::Amend(
+                PluginOrderUpdateRequest {
+                    client_order_id,
+                    new_price: Some(price),
+                    new_quantity: None,
+                },
+            )),
+        )
+    }
+
+    fn on_fill(&mut self, fill: PluginFill) -> Result<PluginResult, PluginError> {
+        self.remaining -= fill.quantity;
+        if let Some(clip) = self.working.as_mut()
+            && clip.client_order_id.as_deref() == Some(fill.client_order_id.as_str())
+        {
+            clip.filled += fill.quantity;
+        }
+        Ok(self.finish_if_done(PluginResult::new()))
+    }
+
+    fn on_order_update(&mut self, update: PluginOrderUpdate) -> Result<PluginResult, PluginError> {
+        let Some(clip) = self.working.as_mut() else {
+            return Ok(PluginResult::new());
+        };
+        match &clip.client_order_id {
+            None => clip.client_order_id = Some(update.client_order_id.clone()),
+            Some(id) if *id != update.client_order_id => return Ok(PluginResult::new()),
+            Some(_) => {}
+        }
+        let mut result = PluginResult::new();
+        if let Some(reason) = &update.reason {
+            result = result.with_log(
+                PluginLogLevel::Warn,
+                format!("{} {:?}: {reason}", update.client_order_id, update.status),
+            );
+        }
+        if update.status.is_open() {
+            return Ok(result);
+        }
+        // The clip closed (filled, cancelled, expired or rejected).
+        self.working = None;
+        if update.status == PluginOrderStatus::Rejected {
+            // Try again on the next timer rather than in a tight loop.
+            return Ok(result);
+        }
+        let result = self.finish_if_done(result);
+        if result.is_completed() {
+            return Ok(result);
+        }
+        Ok(self.place_clip(result))
+    }
+
+    fn on_timer(&mut self) -> Result<PluginResult, PluginError> {
+        let result = self.finish_if_done(PluginResult::new());
+        if result.is_completed() {
+            return Ok(result);
+        }
+        Ok(self.place_clip(result))
+    }
+
+    fn snapshot(&self) -> Result<serde_json::Value, PluginError> {
+        serde_json::to_value(self)
+            .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+    }
+
+    fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
+        *self = serde_json::from_value(snapshot).map_err(|error| {
+            PluginError::invalid_state(format!("not a plugin-chase snapshot: {error}"))
+        })?;
+        Ok(())
+    }
+}
+
+export_plugin!(ChasePlugin);

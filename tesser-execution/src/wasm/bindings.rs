@@ -1,0 +1,9 @@
+//! Host bindings generated from `tesser-wasm/wit/plugin.wit`.
+
+wasmtime::component::bindgen!({
+    path: "../tesser-wasm/wit",
+    world: "execution-plugin",
+});
+
+pub(crate) use exports::tesser::plugin::guest::Guest;
+pub(crate) use tesser::plugin::types as wit;

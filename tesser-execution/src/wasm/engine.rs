@@ -1,0 +1,685 @@
+//! Finds, compiles, caches and instantiates plugins.
+//!
+//! One [`wasmtime::Engine`] and one [`Linker`] serve every plugin. Each
+//! plugin file is compiled, linked and type-checked once into a
+//! [`LoadedPlugin`] (a pre-instantiated component), cached by name and
+//! recompiled when the file changes; every instantiation then gets a fresh,
+//! isolated store.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tesser_wasm::{ABI_VERSION, AbiVersion, PluginMetadata};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::clocks::{HostMonotonicClock, HostWallClock};
+
+use super::bindings::{ExecutionPlugin, ExecutionPluginPre};
+use super::instance::{HostState, MemoryLimiter, PluginInstance};
+use super::limits::PluginLimits;
+use super::output::BoundedOutput;
+
+/// How often the engine's epoch advances; the CPU deadline of a callback is
+/// counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// The prefix of the interface a plugin exports, before its version.
+const GUEST_INTERFACE: &str = "tesser:plugin/guest@";
+
+/// Why a plugin could not be loaded or instantiated.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The plugin name is not a plain file stem.
+    #[error(
+        "invalid plugin name '{name}': {reason}; use the file stem of a .wasm file in the plugins directory (letters, digits, '_' and '-')"
+    )]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No `<name>.wasm` in the plugins directory.
+    #[error("plugin '{name}' not found: no {} (available plugins: {})", .path.display(), list(.available))]
+    NotFound {
+        /// The name given.
+        name: String,
+        /// Where the file was looked for.
+        path: PathBuf,
+        /// The plugins that do exist.
+        available: Vec<String>,
+    },
+    /// The plugins directory or file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is not WebAssembly.
+    #[error(
+        "{} is not a WebAssembly plugin: {reason}; build one with `cargo build --release --target wasm32-wasip2`",
+        .path.display()
+    )]
+    NotWasm {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is WebAssembly but does not compile (or a core module could
+    /// not be turned into a component).
+    #[error("plugin {} failed to compile: {reason}", .path.display())]
+    Compile {
+        /// The file.
+        path: PathBuf,
+        /// The compiler's message.
+        reason: String,
+    },
+    /// The component does not implement the plugin ABI.
+    #[error(
+        "plugin {} does not implement the Tesser plugin ABI: {reason}; a plugin must call `tesser_wasm::export_plugin!`",
+        .path.display()
+    )]
+    MissingExports {
+        /// The file.
+        path: PathBuf,
+        /// What is missing or mistyped.
+        reason: String,
+    },
+    /// The plugin was built for another major ABI version.
+    #[error(
+        "plugin {} was built for plugin ABI {plugin_abi} but this host speaks ABI {host_abi}; rebuild it against tesser-wasm with ABI {}.x",
+        .path.display(), .host_abi.major
+    )]
+    AbiMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The ABI version the plugin declares.
+        plugin_abi: String,
+        /// The ABI version of this host.
+        host_abi: AbiVersion,
+    },
+    /// The component imports something the sandbox does not provide.
+    #[error("plugin {} cannot be linked: {reason}", .path.display())]
+    Link {
+        /// The file.
+        path: PathBuf,
+        /// The linker's message.
+        reason: String,
+    },
+    /// Instantiation failed (e.g. its start-up code trapped).
+    #[error("plugin '{name}' could not be instantiated: {reason}")]
+    Instantiate {
+        /// The plugin's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The wasmtime engine could not be created.
+    #[error("cannot create the WebAssembly engine: {0}")]
+    Engine(String),
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// How the plugin file was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginSource {
+    /// A component (`wasm32-wasip2`).
+    Component,
+    /// A core module (`wasm32-wasip1`), turned into a component at load time
+    /// with the WASI preview1 reactor adapter.
+    CoreModule,
+}
+
+/// What every loaded plugin shares with the engine.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) limits: PluginLimits,
+    pub(crate) deadline_ticks: u64,
+}
+
+/// Identity of a plugin file's contents, as far as the file system tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    modified: Option<SystemTime>,
+    inode: u64,
+}
+
+impl Fingerprint {
+    fn of(metadata: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            inode,
+        }
+    }
+}
+
+/// A compiled, linked and type-checked plugin, ready to instantiate.
+pub struct LoadedPlugin {
+    name: String,
+    path: PathBuf,
+    fingerprint: Fingerprint,
+    source: PluginSource,
+    abi_version: AbiVersion,
+    metadata: PluginMetadata,
+    size_bytes: usize,
+    pre: ExecutionPluginPre<HostState>,
+    engine: Engine,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("source", &self.source)
+            .field("abi_version", &self.abi_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedPlugin {
+    /// The plugin's name (its file stem).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file it was loaded from.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether it was a component or an adapted core module.
+    #[must_use]
+    pub const fn source(&self) -> PluginSource {
+        self.source
+    }
+
+    /// The ABI version the plugin reports.
+    #[must_use]
+    pub const fn abi_version(&self) -> AbiVersion {
+        self.abi_version
+    }
+
+    /// The metadata the plugin reports.
+    #[must_use]
+    pub const fn metadata(&self) -> &PluginMetadata {
+        &self.metadata
+    }
+
+    /// Size of the plugin file in bytes.
+    #[must_use]
+    pub const fn size_bytes(&self) -> usize {
+        self.size_bytes
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Creates a fresh instance with its own store, memory and WASI context:
+    /// no preopened directories, no network, no environment, no arguments,
+    /// a clock frozen at zero and a fixed random seed, stdout and stderr
+    /// captured up to the configured limit.
+    ///
+    /// # Errors
+    /// [`EngineError::Instantiate`] when the component's start-up fails.
+    pub fn instantiate(self: &Arc<Self>) -> Result<PluginInstance, EngineError> {
+        let limits = &self.shared.limits;
+        let stdout = BoundedOutput::new(limits.max_output_bytes);
+        let stderr = BoundedOutput::new(limits.max_output_bytes);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(FrozenClock)
+            .monotonic_clock(FrozenClock)
+            .secure_random(StdRng::seed_from_u64(0))
+            .insecure_random(StdRng::seed_from_u64(0))
+            .insecure_random_seed(0)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                max_memory_bytes: limits.max_memory_bytes,
+                refused: None,
+            },
+            stdout,
+            stderr,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(self.shared.deadline_ticks);
+        let bindings: ExecutionPlugin =
+            self.pre
+                .instantiate(&mut store)
+                .map_err(|error| EngineError::Instantiate {
+                    name: self.name.clone(),
+                    reason: format!("{error:#}"),
+                })?;
+        Ok(PluginInstance::new(Arc::clone(self), store, bindings))
+    }
+}
+
+/// A clock that always reads zero: plugins get the host's time only through
+/// callbacks, never from WASI.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Loads plugins from a directory and instantiates them.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tesser_execution::wasm::WasmPluginEngine;
+/// let engine = WasmPluginEngine::new("./plugins")?;
+/// let mut instance = engine.instantiate("plugin_chase")?;
+/// # Ok(()) }
+/// ```
+pub struct WasmPluginEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    plugins_dir: PathBuf,
+    shared: Arc<Shared>,
+    cache: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+}
+
+impl std::fmt::Debug for WasmPluginEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmPluginEngine")
+            .field("plugins_dir", &self.plugins_dir)
+            .field("limits", &self.shared.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmPluginEngine {
+    /// An engine loading plugins from `plugins_dir` with default limits.
+    ///
+    /// # Errors
+    /// [`EngineError::Engine`] when wasmtime cannot be set up.
+    pub fn new(plugins_dir: impl Into<PathBuf>) -> Result<Self, EngineError> {
+        Self::with_limits(plugins_dir, PluginLimits::default())
+    }
+
+    /// An engine loading plugins from `plugins_dir` with `limits`.
+    ///
+    /// # Errors
+    /// [`EngineError::Engine`] when wasmtime cannot be set up.
+    pub fn with_limits(
+        plugins_dir: impl Into<PathBuf>,
+        limits: PluginLimits,
+    ) -> Result<Self, EngineError> {
+        let engine = Engine::new(&engine_config(&limits))
+            .map_err(|error| EngineError::Engine(format!("{error:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|error| EngineError::Engine(format!("{error:#}")))?;
+        spawn_epoch_ticker(&engine);
+        let tick_ms = EPOCH_TICK.as_millis().max(1);
+        let deadline_ticks = u64::try_from(limits.callback_deadline.as_millis().div_ceil(tick_ms))
+            .unwrap_or(u64::MAX);
+        Ok(Self {
+            engine,
+            linker,
+            plugins_dir: plugins_dir.into(),
+            shared: Arc::new(Shared {
+                limits,
+                deadline_ticks: deadline_ticks.max(1),
+            }),
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The directory plugins are loaded from.
+    #[must_use]
+    pub fn plugins_dir(&self) -> &Path {
+        &self.plugins_dir
+    }
+
+    /// The limits applied to every instance.
+    #[must_use]
+    pub fn limits(&self) -> &PluginLimits {
+        &self.shared.limits
+    }
+
+    /// The names of the plugins in the plugins directory, sorted.
+    #[must_use]
+    pub fn available_plugins(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(&self.plugins_dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+            .filter_map(|path| Some(path.file_stem()?.to_str()?.to_owned()))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Creates a fresh instance of plugin `name`, loading it first if needed.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load) and [`LoadedPlugin::instantiate`].
+    pub fn instantiate(&self, name: &str) -> Result<PluginInstance, EngineError> {
+        self.load(name)?.instantiate()
+    }
+
+    /// Loads `<plugins_dir>/<name>.wasm`: compiles, links and type-checks it
+    /// once and caches the result; when the file has changed since, loads it
+    /// anew (instances already running keep the code they started with).
+    ///
+    /// # Errors
+    /// [`EngineError::InvalidName`] for names that could escape the
+    /// directory; [`EngineError::NotFound`] (listing the plugins that exist)
+    /// when there is no such file; the errors of [`load_file`](Self::load_file).
+    pub fn load(&self, name: &str) -> Result<Arc<LoadedPlugin>, EngineError> {
+        validate_name(name)?;
+        let path = self.plugins_dir.join(format!("{name}.wasm"));
+        let metadata = match fs::metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(EngineError::NotFound {
+                    name: name.to_owned(),
+                    path,
+                    available: self.available_plugins(),
+                });
+            }
+            Err(source) => return Err(EngineError::Io { path, source }),
+        };
+        let fingerprint = Fingerprint::of(&metadata);
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(plugin) = cache.get(name)
+            && plugin.fingerprint == fingerprint
+        {
+            return Ok(Arc::clone(plugin));
+        }
+        let plugin = Arc::new(self.compile(name, &path, fingerprint)?);
+        cache.insert(name.to_owned(), Arc::clone(&plugin));
+        Ok(plugin)
+    }
+
+    /// Loads a plugin from any path, bypassing the directory and the cache
+    /// (for tools that inspect a file).
+    ///
+    /// # Errors
+    /// [`EngineError::Io`], [`EngineError::NotWasm`], [`EngineError::Compile`],
+    /// [`EngineError::MissingExports`], [`EngineError::AbiMismatch`],
+    /// [`EngineError::Link`] or [`EngineError::Instantiate`].
+    pub fn load_file(&self, path: &Path) -> Result<Arc<LoadedPlugin>, EngineError> {
+        let metadata = fs::metadata(path).map_err(|source| EngineError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("plugin");
+        Ok(Arc::new(self.compile(
+            name,
+            path,
+            Fingerprint::of(&metadata),
+        )?))
+    }
+
+    fn compile(
+        &self,
+        name: &str,
+        path: &Path,
+        fingerprint: Fingerprint,
+    ) -> Result<LoadedPlugin, EngineError> {
+        let bytes = fs::read(path).map_err(|source| EngineError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let (component_bytes, source) = to_component(path, &bytes)?;
+        let component = Component::new(&self.engine, &component_bytes).map_err(|error| {
+            EngineError::Compile {
+                path: path.to_owned(),
+                reason: format!("{error:#}"),
+            }
+        })?;
+        let plugin_abi = self.check_abi(path, &component)?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|error| EngineError::Link {
+                    path: path.to_owned(),
+                    reason: format!("{error:#}"),
+                })?;
+        let pre =
+            ExecutionPluginPre::new(instance_pre).map_err(|error| EngineError::MissingExports {
+                path: path.to_owned(),
+                reason: format!("{error:#}"),
+            })?;
+        let mut plugin = LoadedPlugin {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            fingerprint,
+            source,
+            abi_version: plugin_abi,
+            metadata: PluginMetadata::default(),
+            size_bytes: bytes.len(),
+            pre,
+            engine: self.engine.clone(),
+            shared: Arc::clone(&self.shared),
+        };
+        // Ask the plugin itself for its ABI version and metadata, in a
+        // throw-away instance.
+        let probe = Arc::new(plugin);
+        let mut instance = probe.instantiate()?;
+        let reported = instance
+            .abi_version()
+            .map_err(|error| EngineError::Instantiate {
+                name: name.to_owned(),
+                reason: error.to_string(),
+            })?;
+        let metadata = instance
+            .metadata()
+            .map_err(|error| EngineError::Instantiate {
+                name: name.to_owned(),
+                reason: error.to_string(),
+            })?;
+        drop(instance);
+        plugin = Arc::into_inner(probe).ok_or_else(|| EngineError::Instantiate {
+            name: name.to_owned(),
+            reason: "probe instance still referenced".to_owned(),
+        })?;
+        if !ABI_VERSION.is_compatible_with(reported) {
+            return Err(EngineError::AbiMismatch {
+                path: path.to_owned(),
+                plugin_abi: reported.to_string(),
+                host_abi: ABI_VERSION,
+            });
+        }
+        plugin.abi_version = reported;
+        plugin.metadata = metadata;
+        Ok(plugin)
+    }
+
+    /// Finds the versioned guest interface among the component's exports and
+    /// checks its major version before anything is type-checked, so a plugin
+    /// built for another ABI gets an error naming both versions.
+    fn check_abi(&self, path: &Path, component: &Component) -> Result<AbiVersion, EngineError> {
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let Some(version) = exports
+            .iter()
+            .find_map(|name| name.strip_prefix(GUEST_INTERFACE))
+        else {
+            return Err(EngineError::MissingExports {
+                path: path.to_owned(),
+                reason: format!(
+                    "no `{GUEST_INTERFACE}{ABI_VERSION}` export (it exports: {})",
+                    list(&exports)
+                ),
+            });
+        };
+        let plugin_abi = parse_version(version).ok_or_else(|| EngineError::MissingExports {
+            path: path.to_owned(),
+            reason: format!("unreadable ABI version '{version}'"),
+        })?;
+        if !ABI_VERSION.is_compatible_with(plugin_abi) {
+            return Err(EngineError::AbiMismatch {
+                path: path.to_owned(),
+                plugin_abi: version.to_owned(),
+                host_abi: ABI_VERSION,
+            });
+        }
+        Ok(plugin_abi)
+    }
+}
+
+fn parse_version(text: &str) -> Option<AbiVersion> {
+    let core = text.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(str::parse::<u16>);
+    let version = AbiVersion::new(
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    );
+    parts.next().is_none().then_some(version)
+}
+
+fn validate_name(name: &str) -> Result<(), EngineError> {
+    let reason = if name.is_empty() {
+        Some("it is empty")
+    } else if name.len() > 128 {
+        Some("it is longer than 128 characters")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Some(
+            "only letters, digits, '_' and '-' are allowed, so a name cannot leave the plugins directory",
+        )
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(EngineError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Returns component bytes: a component as is, a core module wrapped with
+/// the WASI preview1 reactor adapter.
+fn to_component<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<(Cow<'a, [u8]>, PluginSource), EngineError> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok((Cow::Borrowed(bytes), PluginSource::Component));
+    }
+    if !wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(EngineError::NotWasm {
+            path: path.to_owned(),
+            reason: "the file does not start with the WebAssembly magic number".to_owned(),
+        });
+    }
+    // wit-component reports errors as `anyhow::Error`.
+    let adapt = |error: anyhow::Error| EngineError::Compile {
+        path: path.to_owned(),
+        reason: format!(
+            "cannot turn the wasm32-wasip1 module into a component: {error:#} (was it built with tesser-wasm's export_plugin!?)"
+        ),
+    };
+    let component = wit_component::ComponentEncoder::default()
+        .module(bytes)
+        .map_err(adapt)?
+        .adapter(
+            "wasi_snapshot_preview1",
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )
+        .map_err(adapt)?
+        .validate(true)
+        .encode()
+        .map_err(adapt)?;
+    Ok((Cow::Owned(component), PluginSource::CoreModule))
+}
+
+fn engine_config(limits: &PluginLimits) -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        // No async host calls: every callback runs to completion on the
+        // caller's thread, which keeps a call close to the raw call cost.
+        .concurrency_support(false)
+        .epoch_interruption(true)
+        .max_wasm_stack(limits.max_wasm_stack_bytes)
+        .memory_init_cow(true);
+    config
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] so callbacks can be
+/// interrupted at their deadline. The thread ends when the engine is gone.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("tesser-wasm-epoch".to_owned())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the epoch thread: plugin CPU deadlines will not fire");
+    }
+}

@@ -1,0 +1,403 @@
+//! One running plugin: its own store, memory and WASI context.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tesser_wasm::{
+    AbiVersion, PluginError, PluginFill, PluginInitContext, PluginMetadata, PluginOrderUpdate,
+    PluginResult, PluginTick, PluginTimer,
+};
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store, Trap};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{self, wit};
+use super::convert;
+use super::engine::LoadedPlugin;
+use super::output::{BoundedOutput, GuestOutputLine, GuestStream};
+
+/// A plugin callback, for error messages and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluginCallback {
+    /// `abi-version`.
+    AbiVersion,
+    /// `metadata`.
+    Metadata,
+    /// `init`.
+    Init,
+    /// `on-tick`.
+    OnTick,
+    /// `on-fill`.
+    OnFill,
+    /// `on-order-update`.
+    OnOrderUpdate,
+    /// `on-timer`.
+    OnTimer,
+    /// `snapshot`.
+    Snapshot,
+    /// `restore`.
+    Restore,
+}
+
+impl fmt::Display for PluginCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::AbiVersion => "abi_version",
+            Self::Metadata => "metadata",
+            Self::Init => "init",
+            Self::OnTick => "on_tick",
+            Self::OnFill => "on_fill",
+            Self::OnOrderUpdate => "on_order_update",
+            Self::OnTimer => "on_timer",
+            Self::Snapshot => "snapshot",
+            Self::Restore => "restore",
+        })
+    }
+}
+
+/// What went wrong in a plugin call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginCallErrorKind {
+    /// The guest trapped (panic, limit, bad memory access…); the instance is
+    /// unusable afterwards.
+    Trap(String),
+    /// The plugin returned an error.
+    Plugin(PluginError),
+    /// The plugin returned data the host refuses (e.g. an out-of-range decimal).
+    InvalidOutput(String),
+    /// The instance trapped earlier and takes no more calls.
+    Unusable(String),
+}
+
+/// An error from a plugin call, naming the plugin and the callback.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plugin '{plugin}' failed in {callback}: {}", describe(.kind))]
+pub struct PluginCallError {
+    /// The plugin's name.
+    pub plugin: String,
+    /// The callback that failed.
+    pub callback: PluginCallback,
+    /// What happened.
+    pub kind: PluginCallErrorKind,
+}
+
+fn describe(kind: &PluginCallErrorKind) -> String {
+    match kind {
+        PluginCallErrorKind::Trap(reason) => format!("trap: {reason}"),
+        PluginCallErrorKind::Plugin(error) => format!("plugin error: {error}"),
+        PluginCallErrorKind::InvalidOutput(reason) => format!("invalid output: {reason}"),
+        PluginCallErrorKind::Unusable(reason) => {
+            format!("instance unusable after an earlier trap ({reason})")
+        }
+    }
+}
+
+/// Store data of one instance.
+pub(crate) struct HostState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) stdout: BoundedOutput,
+    pub(crate) stderr: BoundedOutput,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps linear memory and remembers when the cap refused a growth, so the
+/// resulting trap can name the limit.
+pub(crate) struct MemoryLimiter {
+    pub(crate) max_memory_bytes: usize,
+    pub(crate) refused: Option<usize>,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory_bytes {
+            self.refused = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// A running plugin instance: one algorithm's sandbox. Each instance has its
+/// own store, so instances share no memory and a trap in one leaves the
+/// others untouched.
+pub struct PluginInstance {
+    plugin: Arc<LoadedPlugin>,
+    store: Store<HostState>,
+    bindings: bindings::ExecutionPlugin,
+    tick: wit::Tick,
+    trapped: Option<String>,
+    output: Vec<GuestOutputLine>,
+}
+
+impl fmt::Debug for PluginInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginInstance")
+            .field("plugin", &self.plugin.name())
+            .field("trapped", &self.trapped)
+            .finish_non_exhaustive()
+    }
+}
+
+type CallResult<R> = wasmtime::Result<Result<R, wit::PluginError>>;
+
+impl PluginInstance {
+    pub(crate) fn new(
+        plugin: Arc<LoadedPlugin>,
+        store: Store<HostState>,
+        bindings: bindings::ExecutionPlugin,
+    ) -> Self {
+        Self {
+            plugin,
+            store,
+            bindings,
+            tick: convert::empty_tick(),
+            trapped: None,
+            output: Vec::new(),
+        }
+    }
+
+    /// The plugin this instance runs.
+    #[must_use]
+    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
+        &self.plugin
+    }
+
+    /// The plugin's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.plugin.name()
+    }
+
+    /// Whether an earlier trap made the instance unusable.
+    #[must_use]
+    pub fn is_trapped(&self) -> bool {
+        self.trapped.is_some()
+    }
+
+    /// Takes what the guest printed to stdout/stderr since the last call,
+    /// bounded by [`PluginLimits::max_output_bytes`](super::PluginLimits).
+    pub fn take_output(&mut self) -> Vec<GuestOutputLine> {
+        std::mem::take(&mut self.output)
+    }
+
+    /// Asks the plugin which ABI version it was built against.
+    ///
+    /// # Errors
+    /// [`PluginCallError`] when the guest traps.
+    pub fn abi_version(&mut self) -> Result<AbiVersion, PluginCallError> {
+        let version = self.call(PluginCallback::AbiVersion, |guest, store| {
+            guest.call_abi_version(store).map(Ok)
+        })?;
+        Ok(convert::version_in(version))
+    }
+
+    /// Asks the plugin for its metadata.
+    ///
+    /// # Errors
+    /// [`PluginCallError`] when the guest traps or its schema is not JSON.
+    pub fn metadata(&mut self) -> Result<PluginMetadata, PluginCallError> {
+        let metadata = self.call(PluginCallback::Metadata, |guest, store| {
+            guest.call_metadata(store).map(Ok)
+        })?;
+        convert::metadata_in(metadata).map_err(|reason| {
+            self.error(
+                PluginCallback::Metadata,
+                PluginCallErrorKind::InvalidOutput(reason),
+            )
+        })
+    }
+
+    /// Starts the algorithm.
+    ///
+    /// # Errors
+    /// [`PluginCallError`] naming the plugin and callback when the guest
+    /// traps, returns an error or returns invalid data.
+    pub fn init(&mut self, ctx: &PluginInitContext) -> Result<PluginResult, PluginCallError> {
+        let ctx = convert::init_context_out(ctx);
+        self.call_result(PluginCallback::Init, |guest, store| {
+            guest.call_init(store, &ctx)
+        })
+    }
+
+    /// Forwards a trade print.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init).
+    pub fn on_tick(&mut self, tick: &PluginTick) -> Result<PluginResult, PluginCallError> {
+        let mut record = std::mem::replace(&mut self.tick, convert::empty_tick());
+        convert::tick_into(tick, &mut record);
+        let result = self.call_result(PluginCallback::OnTick, |guest, store| {
+            guest.call_on_tick(store, &record)
+        });
+        self.tick = record;
+        result
+    }
+
+    /// Forwards a fill of one of the algorithm's child orders.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init).
+    pub fn on_fill(&mut self, fill: &PluginFill) -> Result<PluginResult, PluginCallError> {
+        let fill = convert::fill_out(fill);
+        self.call_result(PluginCallback::OnFill, |guest, store| {
+            guest.call_on_fill(store, &fill)
+        })
+    }
+
+    /// Forwards a status change of one of the algorithm's child orders.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init).
+    pub fn on_order_update(
+        &mut self,
+        update: &PluginOrderUpdate,
+    ) -> Result<PluginResult, PluginCallError> {
+        let update = convert::order_update_out(update);
+        self.call_result(PluginCallback::OnOrderUpdate, |guest, store| {
+            guest.call_on_order_update(store, &update)
+        })
+    }
+
+    /// Forwards a timer heartbeat with the host's clock.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init).
+    pub fn on_timer(&mut self, timer: PluginTimer) -> Result<PluginResult, PluginCallError> {
+        let timer = wit::Timer {
+            now_ms: timer.now_ms,
+        };
+        self.call_result(PluginCallback::OnTimer, |guest, store| {
+            guest.call_on_timer(store, timer)
+        })
+    }
+
+    /// The plugin's state as a JSON document.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init).
+    pub fn snapshot(&mut self) -> Result<String, PluginCallError> {
+        self.call(PluginCallback::Snapshot, |guest, store| {
+            guest.call_snapshot(store)
+        })
+    }
+
+    /// Rebuilds the algorithm from a snapshot, in place of `init`.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init).
+    pub fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
+        self.call(PluginCallback::Restore, |guest, store| {
+            guest.call_restore(store, snapshot_json)
+        })
+    }
+
+    fn call_result(
+        &mut self,
+        callback: PluginCallback,
+        f: impl FnOnce(&bindings::Guest, &mut Store<HostState>) -> CallResult<wit::PluginResult>,
+    ) -> Result<PluginResult, PluginCallError> {
+        let result = self.call(callback, f)?;
+        convert::result_in(result)
+            .map_err(|reason| self.error(callback, PluginCallErrorKind::InvalidOutput(reason)))
+    }
+
+    fn call<R>(
+        &mut self,
+        callback: PluginCallback,
+        f: impl FnOnce(&bindings::Guest, &mut Store<HostState>) -> CallResult<R>,
+    ) -> Result<R, PluginCallError> {
+        if let Some(reason) = &self.trapped {
+            return Err(self.error(callback, PluginCallErrorKind::Unusable(reason.clone())));
+        }
+        self.store
+            .set_epoch_deadline(self.plugin.shared().deadline_ticks);
+        let outcome = f(self.bindings.tesser_plugin_guest(), &mut self.store);
+        self.collect_output();
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(self.error(
+                callback,
+                PluginCallErrorKind::Plugin(convert::error_in(error)),
+            )),
+            Err(error) => {
+                let reason = self.trap_reason(&error);
+                self.trapped = Some(reason.clone());
+                Err(self.error(callback, PluginCallErrorKind::Trap(reason)))
+            }
+        }
+    }
+
+    fn collect_output(&mut self) {
+        let data = self.store.data();
+        data.stdout
+            .drain_into(GuestStream::Stdout, &mut self.output);
+        data.stderr
+            .drain_into(GuestStream::Stderr, &mut self.output);
+    }
+
+    fn trap_reason(&self, error: &wasmtime::Error) -> String {
+        let limits = &self.plugin.shared().limits;
+        let mut reason = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => format!(
+                "CPU deadline exceeded: a callback may run for at most {} ms",
+                limits.callback_deadline.as_millis()
+            ),
+            Some(Trap::StackOverflow) => format!(
+                "wasm stack overflow: the stack limit is {} KiB",
+                limits.max_wasm_stack_bytes >> 10
+            ),
+            Some(trap) => trap.to_string(),
+            None => format!("{error:#}"),
+        };
+        if let Some(desired) = self.store.data().limiter.refused {
+            reason = format!(
+                "memory limit exceeded: the plugin asked for {} MiB, the limit is {} MiB ({reason})",
+                desired >> 20,
+                limits.max_memory_bytes >> 20
+            );
+        }
+        let stderr: Vec<&str> = self
+            .output
+            .iter()
+            .filter(|line| line.stream == GuestStream::Stderr)
+            .map(|line| line.line.as_str())
+            .collect();
+        if !stderr.is_empty() {
+            reason.push_str("; guest stderr: ");
+            reason.push_str(&stderr.join(" | "));
+        }
+        reason
+    }
+
+    fn error(&self, callback: PluginCallback, kind: PluginCallErrorKind) -> PluginCallError {
+        PluginCallError {
+            plugin: self.plugin.name().to_owned(),
+            callback,
+            kind,
+        }
+    }
+}

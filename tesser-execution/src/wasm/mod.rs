@@ -1,0 +1,14 @@
+//! The WebAssembly plugin host: loads `<plugins_dir>/<name>.wasm`, checks its
+//! ABI, and runs each algorithm in its own sandboxed instance.
+
+mod bindings;
+mod convert;
+pub mod engine;
+mod instance;
+mod limits;
+mod output;
+
+pub use engine::{EngineError, LoadedPlugin, PluginSource, WasmPluginEngine};
+pub use instance::{PluginCallError, PluginCallErrorKind, PluginCallback, PluginInstance};
+pub use limits::PluginLimits;
+pub use output::{GuestOutputLine, GuestStream};

@@ -1,0 +1,90 @@
+//! What a plugin knows when it starts.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::PluginSignal;
+
+/// Trading rules of an instrument. Child orders off these grids are refused
+/// by the host's risk guard, so plugins should size and price on them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginInstrument {
+    /// Smallest price increment.
+    pub tick_size: Decimal,
+    /// Smallest quantity increment.
+    pub lot_size: Decimal,
+    /// Smallest order quantity.
+    pub min_quantity: Decimal,
+    /// Smallest order value (price × quantity).
+    pub min_notional: Decimal,
+}
+
+impl PluginInstrument {
+    /// Rounds `quantity` down to the lot grid (unchanged when the lot size is zero).
+    ///
+    /// ```
+    /// use rust_decimal_macros::dec;
+    /// use tesser_wasm::PluginInstrument;
+    /// let rules = PluginInstrument { lot_size: dec!(0.01), ..Default::default() };
+    /// assert_eq!(rules.round_quantity_down(dec!(0.2567)), dec!(0.25));
+    /// ```
+    #[must_use]
+    pub fn round_quantity_down(&self, quantity: Decimal) -> Decimal {
+        round_down_to(quantity, self.lot_size)
+    }
+
+    /// Rounds `price` down to the tick grid (unchanged when the tick size is zero).
+    #[must_use]
+    pub fn round_price_down(&self, price: Decimal) -> Decimal {
+        round_down_to(price, self.tick_size)
+    }
+}
+
+fn round_down_to(value: Decimal, step: Decimal) -> Decimal {
+    if step <= Decimal::ZERO {
+        return value;
+    }
+    (value / step).floor() * step
+}
+
+/// A balance available to trade.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginBalance {
+    /// Asset name, e.g. `USD`.
+    pub asset: String,
+    /// Amount free to trade.
+    pub available: Decimal,
+}
+
+/// The portfolio and limits as the host's risk guard sees them at `init`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRiskContext {
+    /// Price of the last trade of the symbol.
+    pub last_price: Decimal,
+    /// Portfolio equity in the quote currency.
+    pub equity: Decimal,
+    /// Signed position in the symbol: positive when long.
+    pub position: Decimal,
+    /// Balances available to trade.
+    pub balances: Vec<PluginBalance>,
+    /// The instrument's trading rules.
+    pub instrument: PluginInstrument,
+    /// Largest quantity one child order may have, if the host limits it.
+    pub max_order_quantity: Option<Decimal>,
+}
+
+/// Everything `init` receives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PluginInitContext {
+    /// The host's id of this algorithm; child order ids start with it.
+    pub algorithm_id: String,
+    /// The parent signal.
+    pub signal: PluginSignal,
+    /// Portfolio and limits.
+    pub risk: PluginRiskContext,
+    /// The signal's execution params, as the strategy wrote them.
+    pub params: serde_json::Value,
+    /// The host's clock, milliseconds since the Unix epoch. Plugins have no
+    /// clock of their own.
+    pub now_ms: i64,
+}
