@@ -25,7 +25,13 @@ impl WasmTarget {
 }
 
 /// Every plugin crate the tests use.
-pub const TEST_PLUGINS: &[&str] = &["plugin-chase", "chase-execution", "abi-v2", "panicky"];
+pub const TEST_PLUGINS: &[&str] = &[
+    "plugin-chase",
+    "chase-execution",
+    "abi-v2",
+    "panicky",
+    "scripted",
+];
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -85,3 +91,5 @@ pub fn plugins_dir(plugins: &[(WasmTarget, &str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+pub mod runtime;

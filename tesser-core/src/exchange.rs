@@ -1,0 +1,168 @@
+//! The interface every venue implements.
+
+use crate::{AmendRequest, ClientOrderId, Fill, Order, OrderRequest, OrderUpdate, Tick};
+
+/// Something a venue reports on its own, after the request that caused it
+/// returned: executions, and order changes such as expiries or fills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExchangeEvent {
+    /// An execution. The order's new state follows as an
+    /// [`ExchangeEvent::OrderUpdate`].
+    Fill(Fill),
+    /// An order changed state.
+    OrderUpdate(OrderUpdate),
+}
+
+/// Why a venue refused a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExchangeError {
+    /// No order has this client order id.
+    #[error("unknown order {0}")]
+    UnknownOrder(ClientOrderId),
+    /// The client order id was already used; ids are never reused.
+    #[error("client order id {0} was already used")]
+    DuplicateClientOrderId(ClientOrderId),
+    /// The order is no longer open, so it cannot be changed.
+    #[error("order {0} is closed")]
+    OrderClosed(ClientOrderId),
+    /// The venue refused the request.
+    #[error("order {client_order_id} rejected: {reason}")]
+    Rejected {
+        /// The order concerned.
+        client_order_id: ClientOrderId,
+        /// The venue's reason.
+        reason: String,
+    },
+    /// The venue could not be reached or failed; the request may be retried.
+    #[error("exchange unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A trading venue: a real exchange, or a simulated one for paper trading.
+///
+/// Requests answer synchronously with the order's state; what happens later
+/// (fills, expiries) is collected with [`ExchangeClient::poll_events`].
+pub trait ExchangeClient {
+    /// The venue's name, for logs.
+    fn name(&self) -> &str;
+
+    /// Sends a new order.
+    ///
+    /// # Errors
+    /// [`ExchangeError::DuplicateClientOrderId`] when the id was used before,
+    /// [`ExchangeError::Rejected`] when the venue refuses the order.
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError>;
+
+    /// Changes a working order's price or total quantity.
+    ///
+    /// # Errors
+    /// [`ExchangeError::UnknownOrder`], [`ExchangeError::OrderClosed`], or
+    /// [`ExchangeError::Rejected`] for an invalid change.
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError>;
+
+    /// Cancels a working order.
+    ///
+    /// # Errors
+    /// [`ExchangeError::UnknownOrder`] or [`ExchangeError::OrderClosed`].
+    fn cancel_order(
+        &mut self,
+        client_order_id: &ClientOrderId,
+        now_ms: i64,
+    ) -> Result<Order, ExchangeError>;
+
+    /// The order's current state.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Unavailable`] when the venue cannot be asked.
+    fn order(&self, client_order_id: &ClientOrderId) -> Result<Option<Order>, ExchangeError>;
+
+    /// Every open order.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Unavailable`] when the venue cannot be asked.
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError>;
+
+    /// Every fill of one order, oldest first.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Unavailable`] when the venue cannot be asked.
+    fn order_fills(&self, client_order_id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError>;
+
+    /// A trade print of the market. Simulated venues match resting orders
+    /// against it; real venues ignore it (the default).
+    fn on_market_tick(&mut self, tick: &Tick) {
+        let _ = tick;
+    }
+
+    /// Moves the events that happened since the last call into `out`, oldest
+    /// first.
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>);
+}
+
+impl<E: ExchangeClient + ?Sized> ExchangeClient for &mut E {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        (**self).place_order(request, now_ms)
+    }
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        (**self).amend_order(amend, now_ms)
+    }
+    fn cancel_order(
+        &mut self,
+        client_order_id: &ClientOrderId,
+        now_ms: i64,
+    ) -> Result<Order, ExchangeError> {
+        (**self).cancel_order(client_order_id, now_ms)
+    }
+    fn order(&self, client_order_id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+        (**self).order(client_order_id)
+    }
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+        (**self).open_orders()
+    }
+    fn order_fills(&self, client_order_id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+        (**self).order_fills(client_order_id)
+    }
+    fn on_market_tick(&mut self, tick: &Tick) {
+        (**self).on_market_tick(tick);
+    }
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
+        (**self).poll_events(out);
+    }
+}
+
+impl<E: ExchangeClient + ?Sized> ExchangeClient for Box<E> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        (**self).place_order(request, now_ms)
+    }
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        (**self).amend_order(amend, now_ms)
+    }
+    fn cancel_order(
+        &mut self,
+        client_order_id: &ClientOrderId,
+        now_ms: i64,
+    ) -> Result<Order, ExchangeError> {
+        (**self).cancel_order(client_order_id, now_ms)
+    }
+    fn order(&self, client_order_id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+        (**self).order(client_order_id)
+    }
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+        (**self).open_orders()
+    }
+    fn order_fills(&self, client_order_id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+        (**self).order_fills(client_order_id)
+    }
+    fn on_market_tick(&mut self, tick: &Tick) {
+        (**self).on_market_tick(tick);
+    }
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
+        (**self).poll_events(out);
+    }
+}

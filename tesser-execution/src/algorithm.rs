@@ -1,0 +1,280 @@
+//! The algorithm seam: what the orchestrator drives, and who creates it.
+//!
+//! [`ExecutionAlgorithm`] is one running algorithm. The WebAssembly
+//! [`PluginInstance`] implements it, and so does any algorithm compiled into
+//! the host (such as [`ImmediateAlgorithm`], which executes signals without a
+//! plugin hint). An [`AlgorithmProvider`] creates algorithms by name; the
+//! [`WasmPluginEngine`] is the provider for `<plugins_dir>/<name>.wasm`.
+
+use rust_decimal::Decimal;
+use tesser_wasm::{
+    PluginChildOrderAction, PluginError, PluginFill, PluginInitContext, PluginOrderRequest,
+    PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
+};
+
+use crate::wasm::{
+    EngineError, GuestOutputLine, PluginCallError, PluginCallErrorKind, PluginCallback,
+    PluginInstance, WasmPluginEngine,
+};
+
+/// One running execution algorithm, driven callback by callback.
+///
+/// Each method returns what the algorithm wants done; an error fails the
+/// algorithm (the orchestrator cancels its child orders and records why).
+pub trait ExecutionAlgorithm {
+    /// The algorithm's name, e.g. the plugin's file stem.
+    fn name(&self) -> &str;
+
+    /// Starts the algorithm on a signal.
+    ///
+    /// # Errors
+    /// The algorithm refused to start or failed.
+    fn init(&mut self, ctx: &PluginInitContext) -> Result<PluginResult, PluginCallError>;
+
+    /// A trade print of the algorithm's symbol.
+    ///
+    /// # Errors
+    /// The algorithm failed.
+    fn on_tick(&mut self, tick: &PluginTick) -> Result<PluginResult, PluginCallError>;
+
+    /// An execution of one of its child orders.
+    ///
+    /// # Errors
+    /// The algorithm failed.
+    fn on_fill(&mut self, fill: &PluginFill) -> Result<PluginResult, PluginCallError>;
+
+    /// A state change of one of its child orders.
+    ///
+    /// # Errors
+    /// The algorithm failed.
+    fn on_order_update(
+        &mut self,
+        update: &PluginOrderUpdate,
+    ) -> Result<PluginResult, PluginCallError>;
+
+    /// A timer heartbeat carrying the host's clock.
+    ///
+    /// # Errors
+    /// The algorithm failed.
+    fn on_timer(&mut self, timer: PluginTimer) -> Result<PluginResult, PluginCallError>;
+
+    /// The algorithm's state as JSON.
+    ///
+    /// # Errors
+    /// The algorithm failed.
+    fn snapshot(&mut self) -> Result<String, PluginCallError>;
+
+    /// Restores state produced by [`ExecutionAlgorithm::snapshot`].
+    ///
+    /// # Errors
+    /// The snapshot was refused or the algorithm failed.
+    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError>;
+
+    /// Lines the algorithm printed since the last call (sandboxed plugins
+    /// print to bounded stdout/stderr buffers).
+    fn take_output(&mut self) -> Vec<GuestOutputLine> {
+        Vec::new()
+    }
+}
+
+impl ExecutionAlgorithm for PluginInstance {
+    fn name(&self) -> &str {
+        PluginInstance::name(self)
+    }
+    fn init(&mut self, ctx: &PluginInitContext) -> Result<PluginResult, PluginCallError> {
+        PluginInstance::init(self, ctx)
+    }
+    fn on_tick(&mut self, tick: &PluginTick) -> Result<PluginResult, PluginCallError> {
+        PluginInstance::on_tick(self, tick)
+    }
+    fn on_fill(&mut self, fill: &PluginFill) -> Result<PluginResult, PluginCallError> {
+        PluginInstance::on_fill(self, fill)
+    }
+    fn on_order_update(
+        &mut self,
+        update: &PluginOrderUpdate,
+    ) -> Result<PluginResult, PluginCallError> {
+        PluginInstance::on_order_update(self, update)
+    }
+    fn on_timer(&mut self, timer: PluginTimer) -> Result<PluginResult, PluginCallError> {
+        PluginInstance::on_timer(self, timer)
+    }
+    fn snapshot(&mut self) -> Result<String, PluginCallError> {
+        PluginInstance::snapshot(self)
+    }
+    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
+        PluginInstance::restore(self, snapshot_json)
+    }
+    fn take_output(&mut self) -> Vec<GuestOutputLine> {
+        PluginInstance::take_output(self)
+    }
+}
+
+/// Creates algorithms by name.
+pub trait AlgorithmProvider {
+    /// A fresh algorithm instance named `name`.
+    ///
+    /// # Errors
+    /// No such algorithm, or it could not be loaded.
+    fn create(&self, name: &str) -> Result<Box<dyn ExecutionAlgorithm>, EngineError>;
+}
+
+impl AlgorithmProvider for WasmPluginEngine {
+    fn create(&self, name: &str) -> Result<Box<dyn ExecutionAlgorithm>, EngineError> {
+        if name == ImmediateAlgorithm::NAME {
+            return Ok(Box::new(ImmediateAlgorithm::default()));
+        }
+        Ok(Box::new(self.instantiate(name)?))
+    }
+}
+
+/// Executes a signal with one market order for the whole target: what the
+/// runtime does for a signal with no plugin hint (or
+/// [`ExecutionHint::Immediate`](tesser_core::ExecutionHint::Immediate)).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ImmediateAlgorithm {
+    remaining: Decimal,
+}
+
+impl ImmediateAlgorithm {
+    /// The name signals without a plugin hint run under.
+    pub const NAME: &'static str = "immediate";
+
+    fn failed(callback: PluginCallback, message: String) -> PluginCallError {
+        PluginCallError {
+            plugin: Self::NAME.to_owned(),
+            callback,
+            kind: PluginCallErrorKind::Plugin(PluginError::internal(message)),
+        }
+    }
+}
+
+impl ExecutionAlgorithm for ImmediateAlgorithm {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn init(&mut self, ctx: &PluginInitContext) -> Result<PluginResult, PluginCallError> {
+        self.remaining = ctx.signal.target_quantity;
+        // One market order, or several when the host caps the order size.
+        let cap = ctx
+            .risk
+            .max_order_quantity
+            .map(|max| ctx.risk.instrument.round_quantity_down(max))
+            .filter(|max| *max > Decimal::ZERO);
+        let slice = cap.unwrap_or(self.remaining);
+        let mut result = PluginResult::new();
+        let mut left = self.remaining;
+        while left > Decimal::ZERO {
+            let quantity = left.min(slice);
+            left -= quantity;
+            result = result.with_order(PluginChildOrderAction::Place(PluginOrderRequest {
+                symbol: ctx.signal.symbol.clone(),
+                side: ctx.signal.side,
+                order_type: PluginOrderType::Market,
+                quantity,
+                ..PluginOrderRequest::default()
+            }));
+        }
+        Ok(result)
+    }
+
+    fn on_tick(&mut self, _tick: &PluginTick) -> Result<PluginResult, PluginCallError> {
+        Ok(PluginResult::new())
+    }
+
+    fn on_fill(&mut self, fill: &PluginFill) -> Result<PluginResult, PluginCallError> {
+        self.remaining -= fill.quantity;
+        let result = PluginResult::new();
+        Ok(if self.remaining <= Decimal::ZERO {
+            result.completed()
+        } else {
+            result
+        })
+    }
+
+    fn on_order_update(
+        &mut self,
+        update: &PluginOrderUpdate,
+    ) -> Result<PluginResult, PluginCallError> {
+        use tesser_wasm::PluginOrderStatus as S;
+        match update.status {
+            S::Rejected | S::Cancelled | S::Expired => Err(Self::failed(
+                PluginCallback::OnOrderUpdate,
+                format!(
+                    "market order {} ended {:?}: {}",
+                    update.client_order_id,
+                    update.status,
+                    update.reason.as_deref().unwrap_or("no reason given")
+                ),
+            )),
+            _ => Ok(PluginResult::new()),
+        }
+    }
+
+    fn on_timer(&mut self, _timer: PluginTimer) -> Result<PluginResult, PluginCallError> {
+        Ok(PluginResult::new())
+    }
+
+    fn snapshot(&mut self) -> Result<String, PluginCallError> {
+        serde_json::to_string(self)
+            .map_err(|error| Self::failed(PluginCallback::Snapshot, error.to_string()))
+    }
+
+    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
+        *self = serde_json::from_str(snapshot_json)
+            .map_err(|error| Self::failed(PluginCallback::Restore, error.to_string()))?;
+        Ok(())
+    }
+}
+
+/// Life-cycle state of an algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlgorithmStatus {
+    /// Working: it receives events and may send child orders.
+    Working,
+    /// It reported `completed`.
+    Completed,
+    /// Cancelled by the operator or by a later `Flatten` signal.
+    Cancelled,
+    /// It failed (trap, error, refused output); see the reason.
+    Failed,
+}
+
+impl AlgorithmStatus {
+    /// Lower-case name, as stored and shown.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Working => "working",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses [`AlgorithmStatus::as_str`]'s output.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "working" => Self::Working,
+            "completed" => Self::Completed,
+            "cancelled" => Self::Cancelled,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Whether the algorithm has ended.
+    #[must_use]
+    pub const fn is_terminal(self) -> bool {
+        !matches!(self, Self::Working)
+    }
+}
+
+impl std::fmt::Display for AlgorithmStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,669 @@
+//! Crash-safe state in SQLite: algorithms, their child orders and the fill
+//! journal.
+//!
+//! The orchestrator commits a plugin's snapshot together with the child
+//! actions the same callback produced, in one transaction, *before* the
+//! actions go to the exchange. After a crash, every working algorithm is
+//! restored from its last snapshot and its child orders are reconciled with
+//! the exchange by client order id, so nothing is sent twice and nothing is
+//! forgotten.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rust_decimal::Decimal;
+use tesser_core::{AmendRequest, ClientOrderId, Fill, OrderRequest, OrderStatus, Side, Symbol};
+
+use crate::AlgorithmStatus;
+
+/// Version of the database layout; a database with another version is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS algorithms (
+    id             TEXT PRIMARY KEY,
+    seq            INTEGER NOT NULL UNIQUE,
+    plugin         TEXT NOT NULL,
+    symbol         TEXT NOT NULL,
+    side           TEXT NOT NULL,
+    target         TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    reason         TEXT,
+    signal         TEXT NOT NULL,
+    init_context   TEXT NOT NULL,
+    snapshot       TEXT,
+    next_child_seq INTEGER NOT NULL,
+    created_ms     INTEGER NOT NULL,
+    updated_ms     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS child_orders (
+    client_order_id  TEXT PRIMARY KEY,
+    algorithm_id     TEXT NOT NULL REFERENCES algorithms(id),
+    request          TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    filled           TEXT NOT NULL,
+    pending_amend    TEXT,
+    cancel_requested INTEGER NOT NULL,
+    updated_ms       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS child_orders_by_algorithm ON child_orders(algorithm_id);
+CREATE TABLE IF NOT EXISTS fills (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    fill_id         TEXT NOT NULL UNIQUE,
+    algorithm_id    TEXT NOT NULL,
+    client_order_id TEXT NOT NULL,
+    fill            TEXT NOT NULL
+);
+";
+
+/// A state-store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("state store {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database was written by another version of Tesser.
+    #[error(
+        "state store {path} has schema version {found}, this build needs {SCHEMA_VERSION}; use a new --state-path or migrate the file"
+    )]
+    SchemaVersion {
+        /// The database file.
+        path: String,
+        /// The version found.
+        found: i64,
+    },
+    /// A stored value could not be decoded.
+    #[error("state store {path}: corrupt {what}: {detail}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// Which value.
+        what: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// What the plugin knows about a child order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildState {
+    /// Committed but not yet acknowledged by the exchange; after a crash it
+    /// may or may not have reached it.
+    PendingNew,
+    /// The last state reported to the plugin.
+    Known(OrderStatus),
+}
+
+impl ChildState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingNew => "pending_new",
+            Self::Known(status) => status.as_str(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending_new" => Self::PendingNew,
+            "accepted" => Self::Known(OrderStatus::Accepted),
+            "partially_filled" => Self::Known(OrderStatus::PartiallyFilled),
+            "filled" => Self::Known(OrderStatus::Filled),
+            "cancelled" => Self::Known(OrderStatus::Cancelled),
+            "rejected" => Self::Known(OrderStatus::Rejected),
+            "expired" => Self::Known(OrderStatus::Expired),
+            _ => return None,
+        })
+    }
+
+    /// Whether the order may still be working on the exchange.
+    #[must_use]
+    pub const fn may_be_open(self) -> bool {
+        match self {
+            Self::PendingNew => true,
+            Self::Known(status) => status.is_open(),
+        }
+    }
+}
+
+/// A stored algorithm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlgorithmRow {
+    /// Its id, e.g. `algo-1`.
+    pub id: String,
+    /// Sequence number the id was made from.
+    pub seq: u64,
+    /// Plugin (algorithm) name.
+    pub plugin: String,
+    /// Symbol.
+    pub symbol: Symbol,
+    /// Side of its child orders.
+    pub side: Side,
+    /// Target quantity.
+    pub target: Decimal,
+    /// Status.
+    pub status: AlgorithmStatus,
+    /// Why it ended, when it did not complete.
+    pub reason: Option<String>,
+    /// The parent signal, as JSON.
+    pub signal_json: String,
+    /// The `init` context, as JSON.
+    pub init_context_json: String,
+    /// The last snapshot, once `init` returned.
+    pub snapshot: Option<String>,
+    /// Sequence number of its next child order.
+    pub next_child_seq: u64,
+    /// Creation time (data clock).
+    pub created_ms: i64,
+    /// Last change (data clock).
+    pub updated_ms: i64,
+}
+
+/// A stored child order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildOrderRow {
+    /// The order as requested (amendments applied once acknowledged).
+    pub request: OrderRequest,
+    /// The algorithm that owns it.
+    pub algorithm_id: String,
+    /// What the plugin knows of it.
+    pub state: ChildState,
+    /// Filled quantity the plugin has been told about.
+    pub filled: Decimal,
+    /// An amendment committed but not yet acknowledged.
+    pub pending_amend: Option<AmendRequest>,
+    /// Whether a cancel was committed for it.
+    pub cancel_requested: bool,
+    /// Last change (data clock).
+    pub updated_ms: i64,
+}
+
+/// A fill in the journal, with the algorithm it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalFill {
+    /// The algorithm.
+    pub algorithm_id: String,
+    /// The fill.
+    pub fill: Fill,
+}
+
+/// The SQLite state store.
+pub struct StateStore {
+    conn: Connection,
+    path: String,
+}
+
+impl std::fmt::Debug for StateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StateStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode.
+    ///
+    /// # Errors
+    /// The file cannot be opened, or holds another schema version.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path_text = path.as_ref().display().to_string();
+        let conn = Connection::open(path.as_ref()).map_err(|source| StoreError::Sqlite {
+            path: path_text.clone(),
+            source,
+        })?;
+        Self::init(conn, path_text)
+    }
+
+    /// An in-memory store (lost when dropped), for tests and replays.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Self::init(conn, ":memory:".into())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Self, StoreError> {
+        let store = Self { conn, path };
+        store
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| store.conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| store.conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|()| store.conn.execute_batch(SCHEMA))
+            .map_err(|e| store.sql(e))?;
+        let found: Option<String> = store
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| store.sql(e))?;
+        match found {
+            None => {
+                store
+                    .conn
+                    .execute(
+                        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                        [SCHEMA_VERSION.to_string()],
+                    )
+                    .map_err(|e| store.sql(e))?;
+            }
+            Some(text) => {
+                let found = text.parse::<i64>().unwrap_or(-1);
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::SchemaVersion {
+                        path: store.path.clone(),
+                        found,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// The database file (or `:memory:`).
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, what: impl Into<String>, detail: impl ToString) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            what: what.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Starts a transaction; nothing is written until [`StoreTx::commit`].
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn begin(&mut self) -> Result<StoreTx<'_>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(StoreTx { tx, path })
+    }
+
+    /// A value of the key-value table.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The sequence number the next algorithm id is made from.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn next_algorithm_seq(&self) -> Result<u64, StoreError> {
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(seq) FROM algorithms", [], |row| row.get(0))
+            .map_err(|e| self.sql(e))?;
+        Ok(max.map_or(1, |m| u64::try_from(m).unwrap_or(0) + 1))
+    }
+
+    /// Every stored algorithm, oldest first.
+    ///
+    /// # Errors
+    /// SQLite failed or a row is corrupt.
+    pub fn algorithms(&self) -> Result<Vec<AlgorithmRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, seq, plugin, symbol, side, target, status, reason, signal, init_context, snapshot, next_child_seq, created_ms, updated_ms FROM algorithms ORDER BY seq",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                    row.get::<_, String>(8)?,
+                    row.get::<_, String>(9)?,
+                    row.get::<_, Option<String>>(10)?,
+                    row.get::<_, i64>(11)?,
+                    row.get::<_, i64>(12)?,
+                    row.get::<_, i64>(13)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                seq,
+                plugin,
+                symbol,
+                side,
+                target,
+                status,
+                reason,
+                signal_json,
+                init_context_json,
+                snapshot,
+                next_child_seq,
+                created_ms,
+                updated_ms,
+            ) = row.map_err(|e| self.sql(e))?;
+            let side = match side.as_str() {
+                "buy" => Side::Buy,
+                "sell" => Side::Sell,
+                other => return Err(self.corrupt(format!("side of algorithm {id}"), other)),
+            };
+            let target = Decimal::from_str(&target)
+                .map_err(|e| self.corrupt(format!("target of algorithm {id}"), e))?;
+            let status = AlgorithmStatus::parse(&status)
+                .ok_or_else(|| self.corrupt(format!("status of algorithm {id}"), &status))?;
+            out.push(AlgorithmRow {
+                id,
+                seq: u64::try_from(seq).unwrap_or(0),
+                plugin,
+                symbol: Symbol::from(symbol),
+                side,
+                target,
+                status,
+                reason,
+                signal_json,
+                init_context_json,
+                snapshot,
+                next_child_seq: u64::try_from(next_child_seq).unwrap_or(0),
+                created_ms,
+                updated_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every stored child order, in the order they were created.
+    ///
+    /// # Errors
+    /// SQLite failed or a row is corrupt.
+    pub fn child_orders(&self) -> Result<Vec<ChildOrderRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT client_order_id, algorithm_id, request, state, filled, pending_amend, cancel_requested, updated_ms FROM child_orders ORDER BY rowid",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                    row.get::<_, i64>(6)?,
+                    row.get::<_, i64>(7)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                algorithm_id,
+                request,
+                state,
+                filled,
+                pending_amend,
+                cancel_requested,
+                updated_ms,
+            ) = row.map_err(|e| self.sql(e))?;
+            let request: OrderRequest = serde_json::from_str(&request)
+                .map_err(|e| self.corrupt(format!("request of child order {id}"), e))?;
+            let state = ChildState::parse(&state)
+                .ok_or_else(|| self.corrupt(format!("state of child order {id}"), &state))?;
+            let filled = Decimal::from_str(&filled)
+                .map_err(|e| self.corrupt(format!("filled quantity of child order {id}"), e))?;
+            let pending_amend = pending_amend
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .map_err(|e| self.corrupt(format!("pending amend of child order {id}"), e))?;
+            out.push(ChildOrderRow {
+                request,
+                algorithm_id,
+                state,
+                filled,
+                pending_amend,
+                cancel_requested: cancel_requested != 0,
+                updated_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The fill journal, in the order fills were recorded.
+    ///
+    /// # Errors
+    /// SQLite failed or a row is corrupt.
+    pub fn fills(&self) -> Result<Vec<JournalFill>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT algorithm_id, fill FROM fills ORDER BY seq")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (algorithm_id, fill) = row.map_err(|e| self.sql(e))?;
+            let fill: Fill =
+                serde_json::from_str(&fill).map_err(|e| self.corrupt("journal fill", e))?;
+            out.push(JournalFill { algorithm_id, fill });
+        }
+        Ok(out)
+    }
+
+    /// Whether the journal holds the fill `fill_id`.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn has_fill(&self, fill_id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM fills WHERE fill_id = ?1")
+            .and_then(|mut stmt| stmt.exists([fill_id]))
+            .map_err(|e| self.sql(e))
+    }
+}
+
+/// A write transaction on the [`StateStore`].
+pub struct StoreTx<'a> {
+    tx: Transaction<'a>,
+    path: String,
+}
+
+impl StoreTx<'_> {
+    fn sql(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Inserts a new algorithm.
+    ///
+    /// # Errors
+    /// SQLite failed (e.g. the id exists).
+    pub fn insert_algorithm(&self, row: &AlgorithmRow) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO algorithms (id, seq, plugin, symbol, side, target, status, reason, signal, init_context, snapshot, next_child_seq, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.id,
+                    i64::try_from(row.seq).unwrap_or(i64::MAX),
+                    row.plugin,
+                    row.symbol.as_str(),
+                    row.side.as_str(),
+                    row.target.to_string(),
+                    row.status.as_str(),
+                    row.reason,
+                    row.signal_json,
+                    row.init_context_json,
+                    row.snapshot,
+                    i64::try_from(row.next_child_seq).unwrap_or(i64::MAX),
+                    row.created_ms,
+                    row.updated_ms,
+                ])
+            })
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records an algorithm's snapshot (when given), next child sequence,
+    /// status and reason.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn update_algorithm(
+        &self,
+        id: &str,
+        snapshot: Option<&str>,
+        next_child_seq: u64,
+        status: AlgorithmStatus,
+        reason: Option<&str>,
+        updated_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE algorithms SET snapshot = COALESCE(?2, snapshot), next_child_seq = ?3, status = ?4, reason = ?5, updated_ms = ?6 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![id, snapshot, i64::try_from(next_child_seq).unwrap_or(i64::MAX), status.as_str(), reason, updated_ms])
+            })
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Inserts or replaces a child order.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn upsert_child(&self, row: &ChildOrderRow) -> Result<(), StoreError> {
+        let request = serde_json::to_string(&row.request).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            what: "child order request".into(),
+            detail: e.to_string(),
+        })?;
+        let pending_amend = row
+            .pending_amend
+            .as_ref()
+            .and_then(|amend| serde_json::to_string(amend).ok());
+        self.tx
+            .prepare_cached(
+                "INSERT INTO child_orders (client_order_id, algorithm_id, request, state, filled, pending_amend, cancel_requested, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(client_order_id) DO UPDATE SET request = ?3, state = ?4, filled = ?5, pending_amend = ?6, cancel_requested = ?7, updated_ms = ?8",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.request.client_order_id.as_str(),
+                    row.algorithm_id,
+                    request,
+                    row.state.as_str(),
+                    row.filled.to_string(),
+                    pending_amend,
+                    i64::from(row.cancel_requested),
+                    row.updated_ms,
+                ])
+            })
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Appends a fill to the journal; a fill already journaled is ignored.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn insert_fill(&self, algorithm_id: &str, fill: &Fill) -> Result<(), StoreError> {
+        let json = serde_json::to_string(fill).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            what: "fill".into(),
+            detail: e.to_string(),
+        })?;
+        self.tx
+            .prepare_cached("INSERT OR IGNORE INTO fills (fill_id, algorithm_id, client_order_id, fill) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut stmt| stmt.execute(params![fill.fill_id, algorithm_id, fill.client_order_id.as_str(), json]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Sets a value of the key-value table.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2")
+            .and_then(|mut stmt| stmt.execute(params![key, value]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Commits everything written in this transaction.
+    ///
+    /// # Errors
+    /// SQLite failed; nothing was written.
+    pub fn commit(self) -> Result<(), StoreError> {
+        let path = self.path;
+        self.tx
+            .commit()
+            .map_err(|source| StoreError::Sqlite { path, source })
+    }
+}
+
+/// The id of a child order: `<algorithm id>-<sequence, 4 digits>`.
+#[must_use]
+pub fn child_order_id(algorithm_id: &str, seq: u64) -> ClientOrderId {
+    ClientOrderId::new(format!("{algorithm_id}-{seq:04}"))
+}

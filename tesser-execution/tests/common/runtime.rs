@@ -1,0 +1,212 @@
+//! A runtime kit for integration tests: an orchestrator over real `.wasm`
+//! plugins and the paper exchange, deterministic tick streams, and the real
+//! trades of `../shared/data`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use tesser_core::{
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, Fill, Instrument,
+    Order, OrderRequest, Side, Tick,
+};
+use tesser_execution::wasm::WasmPluginEngine;
+use tesser_execution::{
+    FixedQuantitySizer, Orchestrator, OrchestratorConfig, OrchestratorParts, RiskGuard, RiskLimits,
+    StateStore,
+};
+use tesser_paper::{PaperConfig, PaperExchange};
+
+use super::{WasmTarget, plugins_dir};
+
+/// The plugins every runtime test can use, by name.
+pub fn runtime_plugins() -> tempfile::TempDir {
+    plugins_dir(&[
+        (WasmTarget::P2, "plugin-chase", "plugin_chase"),
+        (WasmTarget::P2, "scripted", "scripted"),
+    ])
+}
+
+pub fn btc() -> Instrument {
+    Instrument::new("BTCUSD", "BTC", "USD")
+        .with_tick_size(dec!(0.1))
+        .with_lot_size(dec!(0.0001))
+        .with_min_quantity(dec!(0.001))
+        .with_min_notional(dec!(50))
+}
+
+pub fn eth() -> Instrument {
+    Instrument::new("ETHUSD", "ETH", "USD")
+        .with_tick_size(dec!(0.01))
+        .with_lot_size(dec!(0.001))
+        .with_min_quantity(dec!(0.001))
+        .with_min_notional(dec!(1))
+}
+
+pub fn default_limits() -> RiskLimits {
+    RiskLimits {
+        max_order_quantity: Some(dec!(10)),
+        price_band_bps: Some(dec!(500)),
+        max_actions_per_second: Some(1_000),
+    }
+}
+
+pub fn orchestrator<E: ExchangeClient>(
+    plugins: &Path,
+    store: StateStore,
+    exchange: E,
+    limits: RiskLimits,
+) -> Orchestrator<E> {
+    let engine = WasmPluginEngine::new(plugins).expect("engine");
+    Orchestrator::open(OrchestratorParts {
+        provider: Box::new(engine),
+        exchange,
+        store,
+        risk: RiskGuard::new(limits, [btc(), eth()]),
+        sizer: Box::new(FixedQuantitySizer::new(dec!(1))),
+        config: OrchestratorConfig::default(),
+    })
+    .expect("orchestrator")
+}
+
+pub fn paper() -> PaperExchange {
+    PaperExchange::new(PaperConfig::default())
+}
+
+/// Where the real trades live (outside the repository).
+pub fn real_trades_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/kraken-btcusd-2019-07-01T00.csv")
+}
+
+/// The real Kraken trades, or `None` when `../shared/data` is absent.
+pub fn real_trades() -> Option<Vec<Tick>> {
+    let text = std::fs::read_to_string(real_trades_path()).ok()?;
+    let mut ticks = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        assert_eq!(cols.len(), 5, "line {}: {line}", n + 1);
+        ticks.push(Tick {
+            symbol: cols[1].into(),
+            price: Decimal::from_str(cols[2]).expect("price"),
+            size: Decimal::from_str(cols[3]).expect("size"),
+            aggressor: Some(if cols[4] == "buy" {
+                Side::Buy
+            } else {
+                Side::Sell
+            }),
+            timestamp_ms: cols[0].parse().expect("timestamp"),
+        });
+    }
+    Some(ticks)
+}
+
+/// A deterministic random walk of trade prints for `symbol`.
+pub fn synthetic_ticks(
+    symbol: &str,
+    start: Decimal,
+    tick_size: Decimal,
+    count: usize,
+    seed: u64,
+) -> Vec<Tick> {
+    let mut state = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 33
+    };
+    let mut price = start;
+    let mut ticks = Vec::with_capacity(count);
+    for i in 0..count {
+        let step = Decimal::from(i64::try_from(next() % 5).expect("small")) - dec!(2);
+        price = (price + step * tick_size).max(tick_size);
+        let size = Decimal::new(i64::try_from(next() % 500 + 1).expect("small"), 3);
+        ticks.push(Tick {
+            symbol: symbol.into(),
+            price,
+            size,
+            aggressor: Some(if next() % 2 == 0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            }),
+            timestamp_ms: 1_700_000_000_000 + i64::try_from(i).expect("small") * 250,
+        });
+    }
+    ticks
+}
+
+/// Merges tick streams by timestamp (stable: ties keep stream order).
+pub fn merge(streams: Vec<Vec<Tick>>) -> Vec<Tick> {
+    let mut all: Vec<Tick> = streams.into_iter().flatten().collect();
+    all.sort_by_key(|t| t.timestamp_ms);
+    all
+}
+
+/// An exchange wrapper that records every client order id sent to
+/// `place_order`, and can crash (panic) around the n-th place to simulate a
+/// process dying mid-callback.
+pub struct Recording<'a> {
+    pub inner: &'a mut PaperExchange,
+    pub placed: &'a mut Vec<ClientOrderId>,
+    pub crash: Option<Crash>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Crash {
+    /// Die after the state was committed, before the order reaches the exchange.
+    BeforePlace(usize),
+    /// Die after the exchange accepted the order, before the plugin hears of it.
+    AfterPlace(usize),
+}
+
+impl ExchangeClient for Recording<'_> {
+    fn name(&self) -> &str {
+        "recording-paper"
+    }
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        let n = self.placed.len() + 1;
+        if let Some(Crash::BeforePlace(k)) = self.crash
+            && k == n
+        {
+            panic!("simulated crash before place #{n}");
+        }
+        self.placed.push(request.client_order_id.clone());
+        let result = self.inner.place_order(request, now_ms);
+        if let Some(Crash::AfterPlace(k)) = self.crash
+            && k == n
+        {
+            panic!("simulated crash after place #{n}");
+        }
+        result
+    }
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.amend_order(amend, now_ms)
+    }
+    fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.cancel_order(id, now_ms)
+    }
+    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+        self.inner.order(id)
+    }
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+        self.inner.open_orders()
+    }
+    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+        self.inner.order_fills(id)
+    }
+    fn on_market_tick(&mut self, tick: &Tick) {
+        self.inner.on_market_tick(tick);
+    }
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
+        self.inner.poll_events(out);
+    }
+}
+
+/// Sum of fill quantities.
+pub fn filled(fills: &[Fill]) -> Decimal {
+    fills.iter().map(|f| f.quantity).sum()
+}
