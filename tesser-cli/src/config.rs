@@ -1,0 +1,439 @@
+//! Layered configuration: built-in defaults, `./config/default.toml`,
+//! `--config FILE`, `TESSER_<SECTION>__<KEY>` environment variables, flags.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use tesser_core::Instrument;
+use tesser_execution::RiskLimits;
+use tesser_paper::PaperConfig;
+
+/// The defaults shipped with the binary (the repository's `config/default.toml`).
+pub const BUILT_IN_DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// A configuration error, naming the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("cannot read config file {path}: {error}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A layer has an unknown key, a bad value or bad syntax.
+    #[error("{source_name}: {message}")]
+    Invalid {
+        /// The file or environment variable.
+        source_name: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// `[live]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveConfig {
+    /// Directory of `<name>.wasm` plugins.
+    pub plugins_dir: PathBuf,
+    /// SQLite state database.
+    pub state_path: PathBuf,
+    /// Timer heartbeat interval (ms of data time).
+    pub timer_ms: i64,
+    /// Replay speed: `max` or a multiple of real time.
+    pub speed: String,
+    /// `stop` or `skip` on a malformed market-data line.
+    pub on_bad_line: String,
+    /// Quantity of signals without one.
+    pub default_quantity: Decimal,
+}
+
+/// `[risk]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// Largest child order.
+    pub max_order_quantity: Option<Decimal>,
+    /// Price band around the last trade, in bps.
+    pub price_band_bps: Option<Decimal>,
+    /// Places and amends per algorithm per second.
+    pub max_actions_per_second: Option<u32>,
+}
+
+/// `[paper]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperSection {
+    /// Maker fee, bps.
+    pub maker_fee_bps: Decimal,
+    /// Taker fee, bps.
+    pub taker_fee_bps: Decimal,
+    /// Starting cash.
+    pub initial_cash: Decimal,
+    /// Cash asset.
+    pub quote_asset: String,
+}
+
+/// One `[instruments.<SYMBOL>]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentSection {
+    /// Base asset.
+    pub base_asset: String,
+    /// Quote asset.
+    pub quote_asset: String,
+    /// Tick size.
+    #[serde(default)]
+    pub tick_size: Decimal,
+    /// Lot size.
+    #[serde(default)]
+    pub lot_size: Decimal,
+    /// Minimum quantity.
+    #[serde(default)]
+    pub min_quantity: Decimal,
+    /// Minimum notional.
+    #[serde(default)]
+    pub min_notional: Decimal,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[live]`.
+    pub live: LiveConfig,
+    /// `[risk]`.
+    #[serde(default)]
+    pub risk: RiskConfig,
+    /// `[paper]`.
+    pub paper: PaperSection,
+    /// `[instruments.*]`.
+    #[serde(default)]
+    pub instruments: BTreeMap<String, InstrumentSection>,
+}
+
+/// The same shape with every key optional: what one layer may contain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // reason: only deserialized, to validate a layer's keys and types
+struct Layer {
+    live: Option<LiveLayer>,
+    risk: Option<RiskConfig>,
+    paper: Option<PaperLayer>,
+    instruments: Option<BTreeMap<String, InstrumentLayer>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // reason: only deserialized, to validate a layer's keys and types
+struct LiveLayer {
+    plugins_dir: Option<PathBuf>,
+    state_path: Option<PathBuf>,
+    timer_ms: Option<i64>,
+    speed: Option<String>,
+    on_bad_line: Option<String>,
+    default_quantity: Option<Decimal>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // reason: only deserialized, to validate a layer's keys and types
+struct PaperLayer {
+    maker_fee_bps: Option<Decimal>,
+    taker_fee_bps: Option<Decimal>,
+    initial_cash: Option<Decimal>,
+    quote_asset: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // reason: only deserialized, to validate a layer's keys and types
+struct InstrumentLayer {
+    base_asset: Option<String>,
+    quote_asset: Option<String>,
+    tick_size: Option<Decimal>,
+    lot_size: Option<Decimal>,
+    min_quantity: Option<Decimal>,
+    min_notional: Option<Decimal>,
+}
+
+fn invalid(source_name: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        source_name: source_name.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Parses one layer, checking its keys and value types.
+fn parse_layer(text: &str, source_name: &str) -> Result<toml::Table, ConfigError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| invalid(source_name, one_line(&e.to_string())))?;
+    check_layer(&table, source_name)?;
+    Ok(table)
+}
+
+fn check_layer(table: &toml::Table, source_name: &str) -> Result<(), ConfigError> {
+    Layer::deserialize(toml::Value::Table(table.clone()))
+        .map(drop)
+        .map_err(|e| invalid(source_name, one_line(&e.to_string())))
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn merge(base: &mut toml::Table, layer: toml::Table) {
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(layer_table)) => {
+                merge(base_table, layer_table)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Builds the configuration from its layers; flags are applied by the caller.
+///
+/// # Errors
+/// A layer cannot be read or has an unknown key or a bad value.
+pub fn load(
+    config_file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let mut merged = parse_layer(BUILT_IN_DEFAULTS, "built-in config/default.toml")?;
+    let local = Path::new("config/default.toml");
+    if local.is_file() {
+        let text = std::fs::read_to_string(local).map_err(|error| ConfigError::Read {
+            path: local.to_path_buf(),
+            error,
+        })?;
+        merge(&mut merged, parse_layer(&text, "config/default.toml")?);
+    }
+    if let Some(path) = config_file {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        merge(
+            &mut merged,
+            parse_layer(&text, &path.display().to_string())?,
+        );
+    }
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("TESSER_"))
+        .collect();
+    vars.sort();
+    for (name, value) in vars {
+        let Some(path) = name.strip_prefix("TESSER_") else {
+            continue;
+        };
+        let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        if keys.len() < 2 || keys.iter().any(String::is_empty) {
+            return Err(invalid(
+                &format!("environment variable {name}"),
+                "expected TESSER_<SECTION>__<KEY>, e.g. TESSER_LIVE__PLUGINS_DIR",
+            ));
+        }
+        // A value that parses as TOML (number, quoted string, bool) keeps its
+        // type; anything else is a string.
+        let parsed = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let mut layer = toml::Table::new();
+        let mut cursor = &mut layer;
+        for key in &keys[..keys.len() - 1] {
+            cursor = cursor
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .expect("just inserted a table");
+        }
+        cursor.insert(keys[keys.len() - 1].clone(), parsed);
+        let source_name = format!("environment variable {name}");
+        // Strings are accepted where decimals are expected; retry as text.
+        let layer = match check_layer(&layer, &source_name) {
+            Ok(()) => layer,
+            Err(first) => {
+                let mut as_text = layer.clone();
+                set_leaf(&mut as_text, &keys, toml::Value::String(value.clone()));
+                check_layer(&as_text, &source_name).map_err(|_| first)?;
+                as_text
+            }
+        };
+        merge(&mut merged, layer);
+    }
+    let config = Config::deserialize(toml::Value::Table(merged))
+        .map_err(|e| invalid("configuration", one_line(&e.to_string())))?;
+    config.validate()?;
+    Ok(config)
+}
+
+fn set_leaf(table: &mut toml::Table, keys: &[String], value: toml::Value) {
+    let mut cursor = table;
+    for key in &keys[..keys.len() - 1] {
+        let Some(next) = cursor.get_mut(key).and_then(toml::Value::as_table_mut) else {
+            return;
+        };
+        cursor = next;
+    }
+    cursor.insert(keys[keys.len() - 1].clone(), value);
+}
+
+impl Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad =
+            |key: &str, message: String| invalid("configuration", format!("{key}: {message}"));
+        if self.live.timer_ms <= 0 {
+            return Err(bad(
+                "live.timer_ms",
+                format!("must be positive, got {}", self.live.timer_ms),
+            ));
+        }
+        if !matches!(self.live.on_bad_line.as_str(), "stop" | "skip") {
+            return Err(bad(
+                "live.on_bad_line",
+                format!(
+                    "must be \"stop\" or \"skip\", got \"{}\"",
+                    self.live.on_bad_line
+                ),
+            ));
+        }
+        if self.live.default_quantity <= Decimal::ZERO {
+            return Err(bad(
+                "live.default_quantity",
+                format!("must be positive, got {}", self.live.default_quantity),
+            ));
+        }
+        for (symbol, rules) in &self.instruments {
+            for (key, value) in [
+                ("tick_size", rules.tick_size),
+                ("lot_size", rules.lot_size),
+                ("min_quantity", rules.min_quantity),
+                ("min_notional", rules.min_notional),
+            ] {
+                if value < Decimal::ZERO {
+                    return Err(bad(
+                        &format!("instruments.{symbol}.{key}"),
+                        format!("must not be negative, got {value}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The risk limits.
+    #[must_use]
+    pub fn risk_limits(&self) -> RiskLimits {
+        RiskLimits {
+            max_order_quantity: self.risk.max_order_quantity,
+            price_band_bps: self.risk.price_band_bps,
+            max_actions_per_second: self.risk.max_actions_per_second,
+        }
+    }
+
+    /// The paper exchange's settings.
+    #[must_use]
+    pub fn paper_config(&self) -> PaperConfig {
+        PaperConfig {
+            maker_fee_bps: self.paper.maker_fee_bps,
+            taker_fee_bps: self.paper.taker_fee_bps,
+        }
+    }
+
+    /// The instruments' trading rules.
+    #[must_use]
+    pub fn instruments(&self) -> Vec<Instrument> {
+        self.instruments
+            .iter()
+            .map(|(symbol, rules)| {
+                Instrument::new(symbol.as_str(), &rules.base_asset, &rules.quote_asset)
+                    .with_tick_size(rules.tick_size)
+                    .with_lot_size(rules.lot_size)
+                    .with_min_quantity(rules.min_quantity)
+                    .with_min_notional(rules.min_notional)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::Builder::new()
+            .suffix(".toml")
+            .tempfile()
+            .expect("temp");
+        std::fs::write(file.path(), text).expect("write");
+        file
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let file = write("[live]\ntimer_ms = 250\nplugins_dir = \"/from/file\"\n");
+        let env = vec![
+            (
+                "TESSER_LIVE__PLUGINS_DIR".to_owned(),
+                "/from/env".to_owned(),
+            ),
+            ("TESSER_RISK__PRICE_BAND_BPS".to_owned(), "100".to_owned()),
+        ];
+        let config = load(Some(file.path()), env).expect("config");
+        assert_eq!(config.live.timer_ms, 250);
+        assert_eq!(config.live.plugins_dir, PathBuf::from("/from/env"));
+        assert_eq!(config.risk.price_band_bps, Some(Decimal::from(100)));
+        assert_eq!(config.live.speed, "max", "defaults stay");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_the_file() {
+        let file = write("[live]\nplugin_dir = \"./plugins\"\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("unknown key")
+            .to_string();
+        assert!(
+            error.contains("plugin_dir") && error.contains(&file.path().display().to_string()),
+            "{error}"
+        );
+        let file = write("[risk]\nmax_actions_per_second = \"many\"\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("bad value")
+            .to_string();
+        assert!(
+            error.contains("max_actions_per_second") || error.contains("invalid type"),
+            "{error}"
+        );
+        assert!(
+            error.contains(&file.path().display().to_string()),
+            "{error}"
+        );
+        let error = load(
+            None,
+            vec![("TESSER_LIVE__TIMER".to_owned(), "5".to_owned())],
+        )
+        .expect_err("env")
+        .to_string();
+        assert!(
+            error.contains("TESSER_LIVE__TIMER") && error.contains("timer"),
+            "{error}"
+        );
+        let file = write("[live]\ntimer_ms = 0\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("zero")
+            .to_string();
+        assert!(error.contains("live.timer_ms"), "{error}");
+    }
+}

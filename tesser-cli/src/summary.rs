@@ -1,0 +1,143 @@
+//! The end-of-run summary: a table for people, JSON for scripts.
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use tesser_execution::AlgorithmSummary;
+
+/// One algorithm's line of the summary, as `--summary-json` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryRow {
+    /// Algorithm id.
+    pub id: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Symbol.
+    pub symbol: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    /// Target quantity.
+    pub target: Decimal,
+    /// Filled quantity.
+    pub filled: Decimal,
+    /// Average fill price.
+    pub avg_price: Option<Decimal>,
+    /// Child orders sent.
+    pub child_orders: usize,
+    /// `working`, `completed`, `cancelled` or `failed`.
+    pub status: String,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+}
+
+/// The whole run's summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Trades replayed in this run.
+    pub trades: u64,
+    /// Fills in the journal.
+    pub fills: usize,
+    /// Realised plus unrealised profit, before fees.
+    pub pnl: Decimal,
+    /// Fees paid.
+    pub fees: Decimal,
+    /// Whether the run stopped early (Ctrl-C).
+    pub interrupted: bool,
+    /// Per algorithm.
+    pub algorithms: Vec<SummaryRow>,
+}
+
+impl SummaryRow {
+    /// The row for one algorithm.
+    #[must_use]
+    pub fn from_algorithm(summary: &AlgorithmSummary) -> Self {
+        Self {
+            id: summary.id.clone(),
+            plugin: summary.plugin.clone(),
+            symbol: summary.symbol.to_string(),
+            side: summary.side.to_string(),
+            target: summary.target.normalize(),
+            filled: summary.filled.normalize(),
+            avg_price: summary.avg_price.map(|p| p.round_dp(8).normalize()),
+            child_orders: summary.child_orders,
+            status: summary.status.to_string(),
+            reason: summary.reason.clone(),
+        }
+    }
+}
+
+impl RunSummary {
+    /// A fixed-width table.
+    #[must_use]
+    pub fn table(&self) -> String {
+        let headers = [
+            "id",
+            "plugin",
+            "symbol",
+            "side",
+            "target",
+            "filled",
+            "avg price",
+            "children",
+            "status",
+            "reason",
+        ];
+        let rows: Vec<[String; 10]> = self
+            .algorithms
+            .iter()
+            .map(|r| {
+                [
+                    r.id.clone(),
+                    r.plugin.clone(),
+                    r.symbol.clone(),
+                    r.side.clone(),
+                    r.target.to_string(),
+                    r.filled.to_string(),
+                    r.avg_price
+                        .map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                    r.child_orders.to_string(),
+                    r.status.clone(),
+                    r.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: &[String], out: &mut String| {
+            let text: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            let _ = writeln!(out, "{}", text.join("  ").trim_end());
+        };
+        line(&headers.map(str::to_owned), &mut out);
+        line(
+            &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+            &mut out,
+        );
+        for row in &rows {
+            line(row, &mut out);
+        }
+        let _ = writeln!(
+            out,
+            "{} trades replayed, {} fills, PnL {} (fees {}){}",
+            self.trades,
+            self.fills,
+            self.pnl.round_dp(2),
+            self.fees.round_dp(2),
+            if self.interrupted {
+                ", interrupted: state saved, run the same command to resume"
+            } else {
+                ""
+            }
+        );
+        out
+    }
+}
