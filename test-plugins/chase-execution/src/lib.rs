@@ -1,7 +1,7 @@
 use rust_decimal::Decimal;
 use tesser_wasm::{
-    ExecutionPlugin, PluginChildOrderAction, PluginInitContext, PluginOrderRequest,
-    PluginOrderType, PluginResult, PluginSide, PluginTick, export_plugin,
+    export_plugin, ExecutionPlugin, PluginChildOrderAction, PluginInitContext,
+    PluginOrderRequest, PluginOrderType, PluginResult, PluginSide, PluginTick,
 };
 
 #[derive(Default)]
