@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use tesser_core::Instrument;
-use tesser_execution::RiskLimits;
+use tesser_execution::wasm::PluginLimits;
+use tesser_execution::{OrchestratorConfig, RiskLimits};
 use tesser_paper::PaperConfig;
 
 /// The defaults shipped with the binary (the repository's `config/default.toml`).
@@ -64,6 +66,52 @@ pub struct RiskConfig {
     pub max_actions_per_second: Option<u32>,
 }
 
+/// `[plugins]`: the sandbox of every plugin instance and the caps on what
+/// one callback may return. A plugin that breaks one fails its algorithm with
+/// a reason naming the limit; other algorithms go on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Largest linear memory of one instance, MiB.
+    pub max_memory_mib: u64,
+    /// Longest one callback may run, milliseconds of wall-clock time.
+    pub callback_deadline_ms: u64,
+    /// Largest wasm stack of one instance, KiB.
+    pub max_wasm_stack_kib: u64,
+    /// Bytes of stdout and of stderr kept per callback, KiB.
+    pub max_output_kib: u64,
+    /// Most child actions one callback may return.
+    pub max_actions_per_result: u64,
+    /// Most log lines one callback may return.
+    pub max_log_lines: u64,
+    /// Most bytes of log text one callback may return.
+    pub max_log_bytes: u64,
+    /// Largest snapshot a plugin may return, bytes.
+    pub max_snapshot_bytes: u64,
+    /// Child actions of one algorithm the risk guard may refuse before the
+    /// algorithm fails.
+    pub max_risk_rejections: u64,
+}
+
+/// Allowed values of each `[plugins]` key, inclusive, and their unit.
+const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 9] = [
+    // A wasm32 memory cannot grow past 4 GiB.
+    ("max_memory_mib", 1, 4_096, "MiB"),
+    // Callbacks run one at a time: a longer one stalls every algorithm.
+    ("callback_deadline_ms", 1, 60_000, "ms"),
+    // Wasm runs on the host thread's native stack (8 MiB on the main thread
+    // by default); a limit above it would crash the process, not trap.
+    ("max_wasm_stack_kib", 1, 4_096, "KiB"),
+    // Buffered in host memory, per stream and instance.
+    ("max_output_kib", 1, 65_536, "KiB"),
+    ("max_actions_per_result", 1, 1_000_000, "actions"),
+    ("max_log_lines", 1, 1_000_000, "lines"),
+    ("max_log_bytes", 1, 1 << 30, "bytes"),
+    // SQLite's default maximum string length.
+    ("max_snapshot_bytes", 1, 1_000_000_000, "bytes"),
+    ("max_risk_rejections", 1, u32::MAX as i64, "refusals"),
+];
+
 /// `[paper]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +157,8 @@ pub struct Config {
     /// `[risk]`.
     #[serde(default)]
     pub risk: RiskConfig,
+    /// `[plugins]`.
+    pub plugins: PluginsConfig,
     /// `[paper]`.
     pub paper: PaperSection,
     /// `[instruments.*]`.
@@ -123,6 +173,7 @@ pub struct Config {
 struct Layer {
     live: Option<LiveLayer>,
     risk: Option<RiskConfig>,
+    plugins: Option<PluginsLayer>,
     paper: Option<PaperLayer>,
     instruments: Option<BTreeMap<String, InstrumentLayer>>,
 }
@@ -137,6 +188,52 @@ struct LiveLayer {
     speed: Option<String>,
     on_bad_line: Option<String>,
     default_quantity: Option<Decimal>,
+}
+
+/// Signed, so that a negative value gets the range error rather than a type
+/// error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginsLayer {
+    max_memory_mib: Option<i64>,
+    callback_deadline_ms: Option<i64>,
+    max_wasm_stack_kib: Option<i64>,
+    max_output_kib: Option<i64>,
+    max_actions_per_result: Option<i64>,
+    max_log_lines: Option<i64>,
+    max_log_bytes: Option<i64>,
+    max_snapshot_bytes: Option<i64>,
+    max_risk_rejections: Option<i64>,
+}
+
+impl PluginsLayer {
+    /// Checks every key the layer sets against [`PLUGIN_KEY_RANGES`].
+    fn check(&self, source_name: &str) -> Result<(), ConfigError> {
+        let values = [
+            self.max_memory_mib,
+            self.callback_deadline_ms,
+            self.max_wasm_stack_kib,
+            self.max_output_kib,
+            self.max_actions_per_result,
+            self.max_log_lines,
+            self.max_log_bytes,
+            self.max_snapshot_bytes,
+            self.max_risk_rejections,
+        ];
+        for ((key, min, max, unit), value) in PLUGIN_KEY_RANGES.iter().zip(values) {
+            if let Some(value) = value
+                && !(*min..=*max).contains(&value)
+            {
+                return Err(invalid(
+                    source_name,
+                    format!(
+                        "plugins.{key}: must be an integer from {min} to {max} ({unit}), got {value}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,9 +275,12 @@ fn parse_layer(text: &str, source_name: &str) -> Result<toml::Table, ConfigError
 }
 
 fn check_layer(table: &toml::Table, source_name: &str) -> Result<(), ConfigError> {
-    Layer::deserialize(toml::Value::Table(table.clone()))
-        .map(drop)
-        .map_err(|e| invalid(source_name, one_line(&e.to_string())))
+    let layer = Layer::deserialize(toml::Value::Table(table.clone()))
+        .map_err(|e| invalid(source_name, one_line(&e.to_string())))?;
+    if let Some(plugins) = &layer.plugins {
+        plugins.check(source_name)?;
+    }
+    Ok(())
 }
 
 fn one_line(text: &str) -> String {
@@ -279,6 +379,12 @@ pub fn load(
     Ok(config)
 }
 
+/// Values are range-checked on load, so this only saturates on targets whose
+/// `usize` is narrower than the range.
+fn to_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
 fn set_leaf(table: &mut toml::Table, keys: &[String], value: toml::Value) {
     let mut cursor = table;
     for key in &keys[..keys.len() - 1] {
@@ -341,6 +447,32 @@ impl Config {
             price_band_bps: self.risk.price_band_bps,
             max_actions_per_second: self.risk.max_actions_per_second,
         }
+    }
+
+    /// The sandbox limits of every plugin instance, from `[plugins]`: memory,
+    /// CPU deadline per callback, wasm stack and captured stdout/stderr. Pass
+    /// them to `WasmPluginEngine::with_limits`.
+    #[must_use]
+    pub fn plugin_limits(&self) -> PluginLimits {
+        let plugins = &self.plugins;
+        PluginLimits {
+            max_memory_bytes: to_usize(plugins.max_memory_mib.saturating_mul(1 << 20)),
+            callback_deadline: Duration::from_millis(plugins.callback_deadline_ms),
+            max_wasm_stack_bytes: to_usize(plugins.max_wasm_stack_kib.saturating_mul(1 << 10)),
+            max_output_bytes: to_usize(plugins.max_output_kib.saturating_mul(1 << 10)),
+        }
+    }
+
+    /// Sets the per-result caps of `config` from `[plugins]`: actions, log
+    /// lines and log bytes per callback, snapshot size and risk refusals per
+    /// algorithm. Every other field of `config` is left as it is.
+    pub fn apply_result_caps(&self, config: &mut OrchestratorConfig) {
+        let plugins = &self.plugins;
+        config.max_actions_per_result = to_usize(plugins.max_actions_per_result);
+        config.max_log_lines = to_usize(plugins.max_log_lines);
+        config.max_log_bytes = to_usize(plugins.max_log_bytes);
+        config.max_snapshot_bytes = to_usize(plugins.max_snapshot_bytes);
+        config.max_risk_rejections = u32::try_from(plugins.max_risk_rejections).unwrap_or(u32::MAX);
     }
 
     /// The paper exchange's settings.
@@ -435,5 +567,106 @@ mod tests {
             .expect_err("zero")
             .to_string();
         assert!(error.contains("live.timer_ms"), "{error}");
+    }
+
+    #[test]
+    fn plugin_defaults_load_and_equal_the_runtime_defaults() {
+        let config = load(None, Vec::new()).expect("config");
+        assert_eq!(config.plugin_limits(), PluginLimits::default());
+        let mut orchestrator = OrchestratorConfig {
+            max_actions_per_result: 1,
+            max_log_lines: 1,
+            max_log_bytes: 1,
+            max_snapshot_bytes: 1,
+            max_risk_rejections: 1,
+            ..OrchestratorConfig::default()
+        };
+        config.apply_result_caps(&mut orchestrator);
+        assert_eq!(orchestrator, OrchestratorConfig::default());
+    }
+
+    #[test]
+    fn plugin_limits_layer_from_file_and_environment() {
+        let file = write("[plugins]\nmax_memory_mib = 32\nmax_log_lines = 10\n");
+        let env = vec![
+            (
+                "TESSER_PLUGINS__MAX_MEMORY_MIB".to_owned(),
+                "128".to_owned(),
+            ),
+            (
+                "TESSER_PLUGINS__CALLBACK_DEADLINE_MS".to_owned(),
+                "200".to_owned(),
+            ),
+            (
+                "TESSER_PLUGINS__MAX_RISK_REJECTIONS".to_owned(),
+                "7".to_owned(),
+            ),
+        ];
+        let config = load(Some(file.path()), env).expect("config");
+        let limits = config.plugin_limits();
+        assert_eq!(limits.max_memory_bytes, 128 << 20, "env beats file");
+        assert_eq!(limits.callback_deadline, Duration::from_millis(200));
+        assert_eq!(limits.max_wasm_stack_bytes, 512 << 10, "defaults stay");
+        let mut orchestrator = OrchestratorConfig::default();
+        config.apply_result_caps(&mut orchestrator);
+        assert_eq!(orchestrator.max_log_lines, 10, "from the file");
+        assert_eq!(orchestrator.max_risk_rejections, 7, "from the env");
+        assert_eq!(orchestrator.max_snapshot_bytes, 1 << 20, "defaults stay");
+    }
+
+    #[test]
+    fn bad_plugin_limits_name_the_key_the_source_and_the_range() {
+        let file = write("[plugins]\nmax_memory_mib = 0\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("zero")
+            .to_string();
+        assert!(
+            error.contains("plugins.max_memory_mib")
+                && error.contains(&file.path().display().to_string())
+                && error.contains("from 1 to 4096")
+                && error.contains("got 0"),
+            "{error}"
+        );
+        let file = write("[plugins]\nmax_memory_mib = 8192\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("above 4 GiB")
+            .to_string();
+        assert!(
+            error.contains("plugins.max_memory_mib") && error.contains("got 8192"),
+            "{error}"
+        );
+        let error = load(
+            None,
+            vec![("TESSER_PLUGINS__MAX_LOG_LINES".to_owned(), "-5".to_owned())],
+        )
+        .expect_err("negative")
+        .to_string();
+        assert!(
+            error.contains("environment variable TESSER_PLUGINS__MAX_LOG_LINES")
+                && error.contains("plugins.max_log_lines")
+                && error.contains("got -5"),
+            "{error}"
+        );
+        let error = load(
+            None,
+            vec![(
+                "TESSER_PLUGINS__CALLBACK_DEADLINE_MS".to_owned(),
+                "fast".to_owned(),
+            )],
+        )
+        .expect_err("not a number")
+        .to_string();
+        assert!(
+            error.contains("TESSER_PLUGINS__CALLBACK_DEADLINE_MS"),
+            "{error}"
+        );
+        let file = write("[plugins]\nmax_memory = 64\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("unknown key")
+            .to_string();
+        assert!(
+            error.contains("max_memory") && error.contains(&file.path().display().to_string()),
+            "{error}"
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use rust_decimal::Decimal;
-use tesser_core::{ExecutionHint, Portfolio, Symbol};
+use tesser_core::{ExecutionHint, Portfolio, SignalId, Symbol};
 use tesser_data::{BadLinePolicy, MarketDataSource, Replay, Speed, TradeFileReader};
 use tesser_execution::wasm::WasmPluginEngine;
 use tesser_execution::{
@@ -21,14 +21,8 @@ use tesser_paper::PaperExchange;
 use tesser_strategy::{PositionView, StrategyConfig, StrategyContext};
 
 use crate::config;
+use crate::durable::DurablePaper;
 use crate::summary::{RunSummary, SummaryRow};
-
-/// Key of the paper exchange's saved state in the state store.
-const PAPER_STATE_KEY: &str = "paper_exchange";
-/// Key of the replay position in the state store.
-const CURSOR_KEY: &str = "data_cursor";
-/// How often the paper exchange and the replay position are saved.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Where child orders go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,13 +80,6 @@ pub struct RunArgs {
     /// Do not draw the progress line.
     #[arg(long)]
     pub no_progress: bool,
-}
-
-/// Where the replay stopped, saved so a rerun resumes after it.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct Cursor {
-    source: String,
-    ticks: u64,
 }
 
 fn init_logging(format: LogFormat) {
@@ -166,7 +153,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             plugins_dir.display()
         );
     }
-    let engine = WasmPluginEngine::new(plugins_dir)
+    let engine = WasmPluginEngine::with_limits(plugins_dir, config.plugin_limits())
         .with_context(|| format!("plugins directory {}", plugins_dir.display()))?;
     if let ExecutionHint::Plugin { name, .. } = &hint {
         let plugin = engine.load(name).with_context(|| {
@@ -187,42 +174,39 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let store = StateStore::open(&config.live.state_path)?;
-    let exchange = match store.meta(PAPER_STATE_KEY)? {
-        Some(json) => serde_json::from_str::<PaperExchange>(&json).with_context(|| {
-            format!(
-                "state file {}: saved paper exchange",
-                config.live.state_path.display()
-            )
-        })?,
-        None => PaperExchange::new(config.paper_config()),
-    };
     let source_name = data_path.display().to_string();
-    let cursor: Cursor = match store.meta(CURSOR_KEY)? {
-        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
-        None => Cursor::default(),
+    // The exchange keeps a connection of its own to the state file, so it
+    // saves itself before the orchestrator hears of a change.
+    let restored = DurablePaper::open(
+        StateStore::open(&config.live.state_path)?,
+        PaperExchange::new(config.paper_config()),
+        &source_name,
+    )?;
+    let exchange = restored.exchange;
+    let resume_after = match &restored.cursor {
+        Some(cursor) if cursor.source == source_name => cursor.ticks,
+        Some(cursor) => {
+            tracing::warn!(saved = %cursor.source, now = %source_name, "state file was written for other data; replaying the new data from its start");
+            0
+        }
+        None => 0,
     };
-    let resume_after = if cursor.ticks > 0 && cursor.source == source_name {
-        cursor.ticks
-    } else {
-        0
-    };
-    if cursor.ticks > 0 && cursor.source != source_name {
-        tracing::warn!(saved = %cursor.source, now = %source_name, "state file was written for other data; replaying the new data from its start");
-    }
+    let store = StateStore::open(&config.live.state_path)?;
 
+    let mut orchestrator_config = OrchestratorConfig {
+        timer_interval_ms: config.live.timer_ms,
+        initial_cash: config.paper.initial_cash,
+        quote_asset: config.paper.quote_asset.clone(),
+        ..OrchestratorConfig::default()
+    };
+    config.apply_result_caps(&mut orchestrator_config);
     let mut orch = Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
         exchange,
         store,
         risk: RiskGuard::new(config.risk_limits(), config.instruments()),
         sizer: Box::new(FixedQuantitySizer::new(config.live.default_quantity)),
-        config: OrchestratorConfig {
-            timer_interval_ms: config.live.timer_ms,
-            initial_cash: config.paper.initial_cash,
-            quote_asset: config.paper.quote_asset.clone(),
-            ..OrchestratorConfig::default()
-        },
+        config: orchestrator_config,
     })?;
     if resume_after > 0 {
         tracing::info!(state = %config.live.state_path.display(), working = orch.working_algorithms(), skip = resume_after, "resuming: replaying past the saved position");
@@ -237,13 +221,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 
     let reader = TradeFileReader::open_or_stdin(&data_path)?.with_policy(policy);
     let mut replay = Replay::new(reader, speed);
+    // What was replayed before the restart goes by at once.
+    replay.fast_forward(resume_after);
     tracing::info!(data = %replay.describe(), %speed, plugins_dir = %plugins_dir.display(), strategy = %strategy.name(), "live paper session started");
 
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut progress = Progress::new(show_progress);
     let mut seen: u64 = 0;
     let mut replayed: u64 = 0;
-    let mut last_checkpoint = Instant::now();
     let mut failure: Option<anyhow::Error> = None;
     while !stop.load(Ordering::Relaxed) {
         let Some(item) = replay.next_tick() else {
@@ -263,13 +248,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let positions = Positions(orch.portfolio());
         let mut ctx = StrategyContext::new(tick.timestamp_ms, &positions, hint.clone());
         strategy.on_tick(&mut ctx, &tick);
-        let signals = ctx.take_signals();
-        if seen <= resume_after {
+        let mut signals = ctx.take_signals();
+        // Ids derived from the data position make a signal the same signal
+        // when a restart reads the same print again; the orchestrator starts
+        // each signal id once.
+        for (i, signal) in signals.iter_mut().enumerate() {
+            signal.id = SignalId::derived(&format!("{source_name}#{seen}#{i}"));
+        }
+        if seen < resume_after {
             // Already replayed before the restart: the strategy warms up
             // again, its signals were already executed.
             continue;
         }
-        orch.on_tick(&tick)?;
+        if seen > resume_after {
+            orch.on_tick(&tick)?;
+        }
+        // The exchange saw the last print before the restart; its signals
+        // may or may not have been submitted, and submitting is idempotent.
         for signal in signals {
             match orch.submit_signal(&signal) {
                 Ok(Some(id)) => {
@@ -282,15 +277,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 Err(error) => return Err(error.into()),
             }
         }
+        orch.exchange_mut().check()?;
         replayed += 1;
-        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            checkpoint(&mut orch, &source_name, seen)?;
-            last_checkpoint = Instant::now();
-        }
         progress.update(&orch, &tick, seen);
     }
     let interrupted = stop.load(Ordering::Relaxed);
-    checkpoint(&mut orch, &source_name, seen)?;
+    orch.exchange_mut().flush()?;
     progress.finish();
     let skipped = replay.source().skipped_lines();
     if skipped > 0 {
@@ -328,24 +320,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     failure.map_or(Ok(()), Err)
 }
 
-/// Saves the paper exchange and the replay position together.
-fn checkpoint(
-    orch: &mut Orchestrator<PaperExchange>,
-    source: &str,
-    ticks: u64,
-) -> anyhow::Result<()> {
-    let exchange = serde_json::to_string(orch.exchange())?;
-    let cursor = serde_json::to_string(&Cursor {
-        source: source.to_owned(),
-        ticks,
-    })?;
-    let tx = orch.store_mut().begin()?;
-    tx.set_meta(PAPER_STATE_KEY, &exchange)?;
-    tx.set_meta(CURSOR_KEY, &cursor)?;
-    tx.commit()?;
-    Ok(())
-}
-
 /// The one-line progress display on a terminal.
 struct Progress {
     enabled: bool,
@@ -362,7 +336,7 @@ impl Progress {
         }
     }
 
-    fn update(&mut self, orch: &Orchestrator<PaperExchange>, tick: &tesser_core::Tick, seen: u64) {
+    fn update(&mut self, orch: &Orchestrator<DurablePaper>, tick: &tesser_core::Tick, seen: u64) {
         if !self.enabled || self.last.elapsed() < Duration::from_millis(100) {
             return;
         }
@@ -375,7 +349,7 @@ impl Progress {
             tick.price,
             portfolio.position(&tick.symbol).normalize(),
             orch.working_algorithms(),
-            orch.exchange().fills().len(),
+            orch.exchange().paper().fills().len(),
             pnl.round_dp(2)
         );
         let mut err = std::io::stderr().lock();

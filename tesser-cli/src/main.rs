@@ -1,6 +1,7 @@
 //! `tesser`: run execution plugins against market data on a paper exchange.
 
 mod config;
+mod durable;
 mod live;
 mod summary;
 

@@ -100,6 +100,22 @@ impl Session {
     }
 }
 
+/// Whether the state file shows a working algorithm with some fills (a
+/// file another process is writing may be busy: then not yet).
+fn working_and_partly_filled(state: &Path) -> bool {
+    if !state.is_file() {
+        return false;
+    }
+    let Ok(store) = tesser_execution::StateStore::open(state) else {
+        return false;
+    };
+    let working = store.algorithms().is_ok_and(|rows| {
+        rows.iter()
+            .any(|row| row.status == tesser_execution::AlgorithmStatus::Working)
+    });
+    working && store.fills().is_ok_and(|fills| !fills.is_empty())
+}
+
 fn real_trades() -> Option<PathBuf> {
     let path = workspace_root().join("../shared/data/kraken-btcusd-2019-07-01T00.csv");
     path.is_file().then_some(path)
@@ -271,14 +287,10 @@ fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    // Wait until the algorithm is working, then interrupt.
+    // Wait until the algorithm is working and partly filled, then interrupt.
     let started = Instant::now();
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let has_state = s.path("state.sqlite").is_file();
-        if has_state && started.elapsed() > Duration::from_secs(3) {
-            break;
-        }
+    while !working_and_partly_filled(&s.path("state.sqlite")) {
+        std::thread::sleep(Duration::from_millis(20));
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the session never started"
@@ -509,4 +521,77 @@ fn help_explains_every_flag() {
     ] {
         assert!(help.contains(flag), "{flag} in help:\n{help}");
     }
+}
+
+#[test]
+fn a_zero_plugin_memory_limit_is_refused_naming_the_key_and_the_file() {
+    let s = Session::new();
+    s.strategy("plugin_chase", "1", 5);
+    s.write("plugins-config.toml", "[plugins]\nmax_memory_mib = 0\n");
+    let output = s.run(&[
+        "live",
+        "run",
+        "--plugins-dir",
+        "plugins",
+        "--state-path",
+        "state.sqlite",
+        "--strategy-config",
+        "strategy.toml",
+        "--data",
+        "trades.csv",
+        "--config",
+        "plugins-config.toml",
+    ]);
+    let line = error_line(&output);
+    assert!(
+        line.contains("plugins-config.toml")
+            && line.contains("plugins.max_memory_mib")
+            && line.contains("got 0"),
+        "{line}"
+    );
+    assert!(
+        !s.path("state.sqlite").exists(),
+        "no state file for a refused run"
+    );
+}
+
+#[test]
+fn plugin_limits_from_the_config_file_reach_the_running_plugins() {
+    let s = Session::new();
+    let generate = s.run(&[
+        "data",
+        "generate",
+        "--out",
+        "trades.csv",
+        "--trades",
+        "3000",
+        "--seed",
+        "4",
+    ]);
+    assert!(generate.status.success(), "{}", stderr(&generate));
+    s.strategy("plugin_chase", "2", 10);
+    // plugin-chase logs a sentence when it finishes: more than 10 bytes.
+    s.write("tight.toml", "[plugins]\nmax_log_bytes = 10\n");
+    let run = s.run(&[
+        "live",
+        "run",
+        "--config",
+        "tight.toml",
+        "--strategy-config",
+        "strategy.toml",
+        "--plugins-dir",
+        "plugins",
+        "--data",
+        "trades.csv",
+        "--state-path",
+        "state.sqlite",
+        "--summary-json",
+        "summary.json",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary = s.summary();
+    let algo = &summary["algorithms"][0];
+    assert_eq!(algo["status"], "failed", "{summary}");
+    let reason = algo["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("max_log_bytes = 10"), "{reason}");
 }

@@ -19,6 +19,22 @@ impl SignalId {
     pub fn random() -> Self {
         Self(Uuid::new_v4())
     }
+
+    /// The id derived from `key`: the same key always gives the same id (a
+    /// name-based UUID, version 5), so a signal made again from the same
+    /// input, after a restart say, is recognised as the same signal.
+    ///
+    /// ```
+    /// use tesser_core::SignalId;
+    /// assert_eq!(SignalId::derived("trades.csv#42#0"), SignalId::derived("trades.csv#42#0"));
+    /// assert_ne!(SignalId::derived("trades.csv#42#0"), SignalId::derived("trades.csv#42#1"));
+    /// ```
+    #[must_use]
+    pub fn derived(key: &str) -> Self {
+        /// Tesser's namespace for name-based signal ids.
+        const NAMESPACE: Uuid = Uuid::from_u128(0x7e55_e125_1a2b_4c3d_9e8f_0a1b_2c3d_4e5f);
+        Self(Uuid::new_v5(&NAMESPACE, key.as_bytes()))
+    }
 }
 
 impl fmt::Display for SignalId {

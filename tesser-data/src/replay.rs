@@ -209,6 +209,8 @@ pub struct Replay<S, C = SystemClock> {
     speed: Speed,
     clock: C,
     anchor: Option<Anchor>,
+    /// Ticks still to deliver without pacing (see [`Replay::fast_forward`]).
+    unpaced: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -232,7 +234,37 @@ impl<S: MarketDataSource, C: Clock> Replay<S, C> {
             speed,
             clock,
             anchor: None,
+            unpaced: 0,
         }
+    }
+
+    /// Delivers the next `ticks` ticks at once, unpaced, and anchors pacing
+    /// on the tick after them: how a resumed session gets back to where it
+    /// stopped without waiting through the part it already replayed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tesser_core::{Side, Tick};
+    /// use tesser_data::{IterSource, ManualClock, MarketDataSource, Replay, Speed};
+    ///
+    /// let tick = |ms| Tick {
+    ///     symbol: "BTCUSD".into(),
+    ///     price: 1.into(),
+    ///     size: 1.into(),
+    ///     aggressor: Some(Side::Buy),
+    ///     timestamp_ms: ms,
+    /// };
+    /// let source = IterSource::new(vec![tick(0), tick(60_000), tick(61_000)], "three ticks");
+    /// let mut replay = Replay::with_clock(source, Speed::Multiple(1.0), ManualClock::new());
+    /// replay.fast_forward(1);
+    /// while let Some(tick) = replay.next_tick() {
+    ///     tick.unwrap();
+    /// }
+    /// // No minute-long wait for the second tick: pacing starts there.
+    /// assert_eq!(replay.clock().sleeps(), [Duration::from_secs(1)]);
+    /// ```
+    pub fn fast_forward(&mut self, ticks: u64) {
+        self.unpaced = ticks;
     }
 
     /// The replay speed.
@@ -293,6 +325,10 @@ impl<S: MarketDataSource, C: Clock> Replay<S, C> {
 impl<S: MarketDataSource, C: Clock> MarketDataSource for Replay<S, C> {
     fn next_tick(&mut self) -> Option<Result<Tick, DataError>> {
         let item = self.source.next_tick()?;
+        if item.is_ok() && self.unpaced > 0 {
+            self.unpaced -= 1;
+            return Some(item);
+        }
         if let Ok(tick) = &item {
             let delay = self.delay_for(tick.timestamp_ms);
             if !delay.is_zero() {

@@ -55,6 +55,15 @@ pub struct OrchestratorConfig {
     pub max_callback_cascade: u32,
     /// Most child actions one callback may return.
     pub max_actions_per_result: usize,
+    /// Most log lines one callback may return.
+    pub max_log_lines: usize,
+    /// Most bytes of log text one callback may return.
+    pub max_log_bytes: usize,
+    /// Largest snapshot a plugin may return, in bytes.
+    pub max_snapshot_bytes: usize,
+    /// Child actions of one algorithm the risk guard may refuse before the
+    /// algorithm is failed as misbehaving.
+    pub max_risk_rejections: u32,
     /// Cash the portfolio starts with, in its quote asset.
     pub initial_cash: Decimal,
     /// The portfolio's quote asset.
@@ -68,6 +77,10 @@ impl Default for OrchestratorConfig {
             snapshot_interval_ms: 5_000,
             max_callback_cascade: 256,
             max_actions_per_result: 1_000,
+            max_log_lines: 100,
+            max_log_bytes: 64 << 10,
+            max_snapshot_bytes: 1 << 20,
+            max_risk_rejections: 100,
             initial_cash: Decimal::from(1_000_000),
             quote_asset: "USD".to_owned(),
         }
@@ -170,6 +183,7 @@ struct Algorithm {
     next_timer_ms: i64,
     last_snapshot_ms: i64,
     unsnapshotted: bool,
+    risk_rejections: u32,
 }
 
 impl Algorithm {
@@ -230,6 +244,9 @@ pub struct Orchestrator<E: ExchangeClient> {
     by_id: HashMap<String, usize>,
     by_symbol: HashMap<Symbol, Vec<usize>>,
     by_child: HashMap<ClientOrderId, usize>,
+    /// Algorithm index by the id of the signal that started it, so a signal
+    /// submitted again (a restart re-reading its data) is not executed twice.
+    by_signal: HashMap<String, usize>,
     next_algorithm_seq: u64,
     now_ms: i64,
     events: Vec<ExchangeEvent>,
@@ -300,6 +317,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             by_id: HashMap::new(),
             by_symbol: HashMap::new(),
             by_child: HashMap::new(),
+            by_signal: HashMap::new(),
             next_algorithm_seq,
             now_ms: 0,
             events: Vec::new(),
@@ -387,11 +405,18 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// symbol. The target quantity comes from the [`Sizer`]; the algorithm
     /// is the signal's plugin, or a single market order without a hint.
     /// A plugin that fails in `init` leaves a `Failed` algorithm, not an
-    /// error.
+    /// error. Submitting is idempotent: a signal whose id already started an
+    /// algorithm (before a restart, say) returns that algorithm's id and
+    /// starts nothing.
     ///
     /// # Errors
     /// The plugin cannot be loaded (nothing is stored), or the store failed.
     pub fn submit_signal(&mut self, signal: &Signal) -> Result<Option<String>, OrchestratorError> {
+        if let Some(&idx) = self.by_signal.get(&signal.id.to_string()) {
+            let id = self.algorithms[idx].row.id.clone();
+            tracing::info!(signal = %signal.id, algorithm = %id, "signal already executing or executed; not started again");
+            return Ok(Some(id));
+        }
         if signal.kind == tesser_core::SignalKind::Flatten {
             let working: Vec<usize> = self
                 .by_symbol
@@ -578,6 +603,9 @@ impl<E: ExchangeClient> Orchestrator<E> {
     ) -> usize {
         let idx = self.algorithms.len();
         self.by_id.insert(row.id.clone(), idx);
+        if let Ok(signal) = serde_json::from_str::<Signal>(&row.signal_json) {
+            self.by_signal.insert(signal.id.to_string(), idx);
+        }
         if row.status == AlgorithmStatus::Working {
             self.by_symbol
                 .entry(row.symbol.clone())
@@ -597,6 +625,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             next_timer_ms,
             last_snapshot_ms,
             unsnapshotted: false,
+            risk_rejections: 0,
         });
         idx
     }
@@ -735,19 +764,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
         result: PluginResult,
         queue: &mut VecDeque<Call>,
     ) -> Result<(), OrchestratorError> {
+        if let Some(reason) = self.oversized(&result) {
+            self.record_without_plugin(idx, call)?;
+            return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(reason));
+        }
         if !result.logs.is_empty() {
             self.log_plugin(idx, &result);
         }
         let completed = result.state == PluginAlgorithmState::Completed;
-        if result.orders.len() > self.config.max_actions_per_result {
-            let reason = format!(
-                "result with {} child actions exceeds the limit of {} (max_actions_per_result)",
-                result.orders.len(),
-                self.config.max_actions_per_result
-            );
-            self.record_without_plugin(idx, call)?;
-            return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(reason));
-        }
         let now = self.now_ms;
         let mut touched: Vec<ClientOrderId> = Vec::new();
         // What the plugin now knows about the event it just handled.
@@ -821,7 +845,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
             let Some(instance) = algo.instance.as_mut() else {
                 return Ok(());
             };
-            match instance.snapshot() {
+            let max_snapshot_bytes = self.config.max_snapshot_bytes;
+            match instance
+                .snapshot()
+                .map_err(|e| e.to_string())
+                .and_then(|snapshot| check_snapshot(snapshot, max_snapshot_bytes))
+            {
                 Ok(snapshot) => Some(snapshot),
                 Err(error) => {
                     self.record_without_plugin(idx, call)?;
@@ -860,6 +889,18 @@ impl<E: ExchangeClient> Orchestrator<E> {
             tx.commit()?;
         }
 
+        let rejections = self.algorithms[idx].risk_rejections;
+        if rejections > self.config.max_risk_rejections {
+            let last = refusals
+                .last()
+                .and_then(|r| r.reason.clone())
+                .unwrap_or_default();
+            let reason = format!(
+                "{rejections} child actions refused by the risk guard exceeds max_risk_rejections = {}; last: {last}",
+                self.config.max_risk_rejections
+            );
+            return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(reason));
+        }
         for refusal in refusals {
             queue.push_back(Call::Update(refusal));
         }
@@ -870,6 +911,33 @@ impl<E: ExchangeClient> Orchestrator<E> {
             self.end_algorithm(idx, AlgorithmStatus::Completed, None)?;
         }
         Ok(())
+    }
+
+    /// Why a result breaks a per-result limit, if it does.
+    fn oversized(&self, result: &PluginResult) -> Option<String> {
+        let config = &self.config;
+        if result.orders.len() > config.max_actions_per_result {
+            return Some(format!(
+                "result with {} child actions exceeds max_actions_per_result = {}",
+                result.orders.len(),
+                config.max_actions_per_result
+            ));
+        }
+        if result.logs.len() > config.max_log_lines {
+            return Some(format!(
+                "result with {} log lines exceeds max_log_lines = {}",
+                result.logs.len(),
+                config.max_log_lines
+            ));
+        }
+        let log_bytes: usize = result.logs.iter().map(|l| l.message.len()).sum();
+        if log_bytes > config.max_log_bytes {
+            return Some(format!(
+                "result with {log_bytes} bytes of logs exceeds max_log_bytes = {}",
+                config.max_log_bytes
+            ));
+        }
+        None
     }
 
     fn warn_action(&self, idx: usize, message: &str) {
@@ -977,6 +1045,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             self.risk
                 .check_place(&exposure, &proposed, last_price, &mut algo.rate, now)
         {
+            algo.risk_rejections += 1;
             let id = order.client_order_id.clone();
             // The refused order keeps its id, so the plugin can match the
             // rejection, and the id is never used again.
@@ -1078,6 +1147,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             self.risk
                 .check_amend(&exposure, &proposed, last_price, &mut algo.rate, now)
         {
+            algo.risk_rejections += 1;
             return Err(self.refusal(
                 idx,
                 id,
@@ -1244,6 +1314,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
         };
         match event {
             ExchangeEvent::Fill(fill) => {
+                // After a restart the exchange may report again a fill that
+                // reconciliation already booked.
+                if self.store.has_fill(&fill.fill_id)? {
+                    tracing::debug!(fill = %fill.fill_id, "fill already booked; ignored");
+                    return Ok(());
+                }
                 self.book_fill(idx, &fill);
                 self.deliver(idx, Call::Fill(fill))
             }
@@ -1368,16 +1444,21 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let journal = self.store.fills()?;
         self.now_ms = rows.iter().map(|r| r.updated_ms).max().unwrap_or(0);
         let mut inits = Vec::new();
+        let mut failed = Vec::new();
         for row in rows {
             let id = row.id.clone();
             let working = row.status == AlgorithmStatus::Working;
             let idx = self.add_algorithm(row, None);
-            if working
-                && let Some(ctx) = self
-                    .revive(idx)
-                    .map_err(|detail| OrchestratorError::CorruptState { id, detail })?
+            if !working {
+                continue;
+            }
+            match self
+                .revive(idx)
+                .map_err(|detail| OrchestratorError::CorruptState { id, detail })?
             {
-                inits.push((idx, ctx));
+                Revival::Restored => {}
+                Revival::NeedsInit(ctx) => inits.push((idx, ctx)),
+                Revival::Failed(reason) => failed.push((idx, reason)),
             }
         }
         for row in children {
@@ -1411,8 +1492,17 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 }
             }
         }
+        // Ended once its child orders are known, so the failure is stored,
+        // alerted and its open orders cancelled like any other.
+        for (idx, reason) in failed {
+            self.end_algorithm(
+                idx,
+                AlgorithmStatus::Failed,
+                Some(format!("on restart: {reason}")),
+            )?;
+        }
         for (idx, ctx) in inits {
-            self.deliver(idx, Call::Init(Box::new(ctx)))?;
+            self.deliver(idx, Call::Init(ctx))?;
         }
         for idx in 0..self.algorithms.len() {
             self.reconcile(idx)?;
@@ -1521,42 +1611,56 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// Re-creates a working algorithm's instance from its stored plugin name
     /// and restores its last snapshot (or re-runs `init` if it never
     /// returned). A failure here fails the algorithm, not the runtime.
-    fn revive(&mut self, idx: usize) -> Result<Option<PluginInitContext>, String> {
+    fn revive(&mut self, idx: usize) -> Result<Revival, String> {
         let plugin = self.algorithms[idx].row.plugin.clone();
         let mut instance = match self.provider.create(&plugin) {
             Ok(instance) => instance,
             Err(error) => {
-                self.fail_quietly(idx, format!("cannot re-create plugin on restart: {error}"));
-                return Ok(None);
+                return Ok(Revival::Failed(format!(
+                    "cannot re-create plugin on restart: {error}"
+                )));
             }
         };
         let algo = &mut self.algorithms[idx];
         if let Some(snapshot) = algo.row.snapshot.clone() {
             if let Err(error) = instance.restore(&snapshot) {
-                self.fail_quietly(idx, error.to_string());
-                return Ok(None);
+                return Ok(Revival::Failed(error.to_string()));
             }
             algo.instance = Some(instance);
             tracing::info!(algorithm = %algo.row.id, plugin = %plugin, "algorithm restored from its snapshot");
+            Ok(Revival::Restored)
         } else {
             // It crashed before `init` returned, so nothing was sent: start over.
             let ctx: PluginInitContext = serde_json::from_str(&algo.row.init_context_json)
                 .map_err(|e| format!("init context: {e}"))?;
             algo.instance = Some(instance);
-            return Ok(Some(ctx));
+            Ok(Revival::NeedsInit(Box::new(ctx)))
         }
-        Ok(None)
     }
+}
 
-    fn fail_quietly(&mut self, idx: usize, reason: String) {
-        let algo = &mut self.algorithms[idx];
-        tracing::error!(alert = true, algorithm = %algo.row.id, plugin = %algo.row.plugin, "ALERT algorithm failed on restart: {reason}");
-        algo.row.status = AlgorithmStatus::Failed;
-        algo.row.reason = Some(reason);
-        if let Some(list) = self.by_symbol.get_mut(&algo.row.symbol) {
-            list.retain(|&i| i != idx);
-        }
+/// How a working algorithm came back after a restart.
+enum Revival {
+    /// Its instance restored its snapshot.
+    Restored,
+    /// It never returned from `init`: run `init` again.
+    NeedsInit(Box<PluginInitContext>),
+    /// It cannot come back (the plugin is gone or `restore` failed).
+    Failed(String),
+}
+
+/// Refuses a snapshot that is too large or not JSON.
+fn check_snapshot(snapshot: String, max_snapshot_bytes: usize) -> Result<String, String> {
+    if snapshot.len() > max_snapshot_bytes {
+        return Err(format!(
+            "snapshot of {} bytes exceeds max_snapshot_bytes = {max_snapshot_bytes}",
+            snapshot.len()
+        ));
     }
+    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&snapshot) {
+        return Err(format!("snapshot is not valid JSON: {error}"));
+    }
+    Ok(snapshot)
 }
 
 fn current_status(child: &Child) -> OrderStatus {

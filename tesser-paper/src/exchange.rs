@@ -76,6 +76,13 @@ impl PaperExchange {
         &self.ledger.fills
     }
 
+    /// Whether any order rests on any book (without collecting them, unlike
+    /// [`ExchangeClient::open_orders`]).
+    #[must_use]
+    pub fn has_open_orders(&self) -> bool {
+        self.books.values().any(|book| !book.is_empty())
+    }
+
     /// The last trade price of `symbol`, once a print of it was seen.
     #[must_use]
     pub fn last_price(&self, symbol: &Symbol) -> Option<Decimal> {

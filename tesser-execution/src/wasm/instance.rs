@@ -370,6 +370,9 @@ impl PluginInstance {
                 "wasm stack overflow: the stack limit is {} KiB",
                 limits.max_wasm_stack_bytes >> 10
             ),
+            Some(Trap::MemoryOutOfBounds) => "out of bounds memory access: a wild pointer, \
+                 or the plugin's own stack in linear memory overflowed (unbounded recursion?)"
+                .to_owned(),
             Some(trap) => trap.to_string(),
             None => format!("{error:#}"),
         };

@@ -31,6 +31,7 @@ pub const TEST_PLUGINS: &[&str] = &[
     "abi-v2",
     "panicky",
     "scripted",
+    "raw-snapshot",
 ];
 
 pub fn workspace_root() -> PathBuf {

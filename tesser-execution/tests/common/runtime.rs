@@ -11,7 +11,7 @@ use tesser_core::{
     AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, Fill, Instrument,
     Order, OrderRequest, Side, Tick,
 };
-use tesser_execution::wasm::WasmPluginEngine;
+use tesser_execution::wasm::{PluginLimits, WasmPluginEngine};
 use tesser_execution::{
     FixedQuantitySizer, Orchestrator, OrchestratorConfig, OrchestratorParts, RiskGuard, RiskLimits,
     StateStore,
@@ -25,6 +25,7 @@ pub fn runtime_plugins() -> tempfile::TempDir {
     plugins_dir(&[
         (WasmTarget::P2, "plugin-chase", "plugin_chase"),
         (WasmTarget::P2, "scripted", "scripted"),
+        (WasmTarget::P2, "raw-snapshot", "raw_snapshot"),
     ])
 }
 
@@ -58,7 +59,7 @@ pub fn orchestrator<E: ExchangeClient>(
     exchange: E,
     limits: RiskLimits,
 ) -> Orchestrator<E> {
-    let engine = WasmPluginEngine::new(plugins).expect("engine");
+    let engine = WasmPluginEngine::with_limits(plugins, test_limits()).expect("engine");
     Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
         exchange,
@@ -68,6 +69,16 @@ pub fn orchestrator<E: ExchangeClient>(
         config: OrchestratorConfig::default(),
     })
     .expect("orchestrator")
+}
+
+/// The default plugin limits, but a CPU deadline that a debug build on a
+/// loaded two-core machine never hits by accident (the deadline is measured
+/// in wall-clock time); the infinite-loop tests still hit it.
+pub fn test_limits() -> PluginLimits {
+    PluginLimits {
+        callback_deadline: std::time::Duration::from_secs(2),
+        ..PluginLimits::default()
+    }
 }
 
 pub fn paper() -> PaperExchange {

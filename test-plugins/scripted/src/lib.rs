@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 use tesser_wasm::{
     ExecutionPlugin, PluginChildOrderAction, PluginError, PluginFill, PluginInitContext,
-    PluginOrderStatus, PluginOrderUpdate, PluginResult, PluginTick, export_plugin,
+    PluginLogLevel, PluginOrderStatus, PluginOrderUpdate, PluginResult, PluginTick, export_plugin,
 };
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -32,6 +32,33 @@ struct Step {
     error: Option<String>,
     #[serde(default)]
     spin: bool,
+    /// Allocate and touch this many MiB.
+    alloc_mib: Option<usize>,
+    #[serde(default)]
+    recurse: bool,
+    /// Pad the actions with copies of the first one to this many in all.
+    flood_orders: Option<usize>,
+    /// Return this many log lines.
+    flood_logs: Option<usize>,
+    /// Try to read this file.
+    read_file: Option<String>,
+    /// Try to open a TCP connection to this address.
+    connect: Option<String>,
+    /// Try to read this environment variable.
+    env: Option<String>,
+    /// Sleep this long (`std::thread::sleep`) before the rest of the step.
+    sleep_ms: Option<u64>,
+}
+
+/// Recursion without end whose frames live on the wasm stack (no locals in
+/// linear memory), so it runs into the host's wasm stack limit; the rotate
+/// keeps LLVM from turning it into a loop.
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    if depth == u64::MAX {
+        return 0;
+    }
+    recurse(depth + 1).rotate_left((depth & 63) as u32) ^ depth
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -48,6 +75,9 @@ pub struct Scripted {
     last_acked: Option<String>,
     updates: Vec<Seen>,
     fills: Vec<PluginFill>,
+    snapshot_mib: Option<usize>,
+    #[serde(default)]
+    fail_restore: bool,
 }
 
 impl Scripted {
@@ -76,6 +106,49 @@ impl Scripted {
             }
             if let Some(message) = step.error {
                 return Err(PluginError::internal(message));
+            }
+            if let Some(ms) = step.sleep_ms {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
+            if let Some(mib) = step.alloc_mib {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                for _ in 0..mib {
+                    hoard.push(vec![1_u8; 1 << 20]);
+                }
+                std::hint::black_box(&hoard);
+            }
+            if step.recurse {
+                std::hint::black_box(recurse(count));
+            }
+            if let Some(path) = &step.read_file {
+                return match std::fs::read_to_string(path) {
+                    Ok(text) => Ok(result.with_log(PluginLogLevel::Warn, format!("LEAK {text}"))),
+                    Err(e) => Err(PluginError::internal(format!("read {path} denied: {e}"))),
+                };
+            }
+            if let Some(address) = &step.connect {
+                return match std::net::TcpStream::connect(address.as_str()) {
+                    Ok(_) => Ok(result.with_log(PluginLogLevel::Warn, "LEAK connected")),
+                    Err(e) => Err(PluginError::internal(format!(
+                        "connect {address} denied: {e}"
+                    ))),
+                };
+            }
+            if let Some(name) = &step.env {
+                return match std::env::var(name) {
+                    Ok(value) => Ok(result.with_log(PluginLogLevel::Warn, format!("LEAK {value}"))),
+                    Err(e) => Err(PluginError::internal(format!("env {name} denied: {e}"))),
+                };
+            }
+            if let Some(n) = step.flood_logs {
+                for i in 0..n {
+                    result = result.with_log(PluginLogLevel::Info, format!("flood {i}"));
+                }
+            }
+            if let (Some(n), Some(first)) = (step.flood_orders, step.actions.first()) {
+                for _ in step.actions.len()..n {
+                    result = result.with_order(self.resolve(first.clone()));
+                }
             }
             for action in step.actions {
                 result = result.with_order(self.resolve(action));
@@ -108,6 +181,16 @@ impl ExecutionPlugin for Scripted {
         let steps = ctx.params.get("steps").cloned().unwrap_or_default();
         self.steps = serde_json::from_value(steps)
             .map_err(|e| PluginError::invalid_params(format!("steps: {e}")))?;
+        self.snapshot_mib = ctx
+            .params
+            .get("snapshot_mib")
+            .and_then(serde_json::Value::as_u64)
+            .map(|n| n as usize);
+        self.fail_restore = ctx
+            .params
+            .get("fail_restore")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
         self.run("init")
     }
 
@@ -137,12 +220,20 @@ impl ExecutionPlugin for Scripted {
     }
 
     fn snapshot(&self) -> Result<serde_json::Value, PluginError> {
-        serde_json::to_value(self).map_err(|e| PluginError::internal(e.to_string()))
+        let mut value =
+            serde_json::to_value(self).map_err(|e| PluginError::internal(e.to_string()))?;
+        if let Some(mib) = self.snapshot_mib {
+            value["padding"] = serde_json::Value::String("x".repeat(mib << 20));
+        }
+        Ok(value)
     }
 
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
         *self = serde_json::from_value(snapshot)
             .map_err(|e| PluginError::invalid_state(e.to_string()))?;
+        if self.fail_restore {
+            return Err(PluginError::invalid_state("scripted restore failure"));
+        }
         Ok(())
     }
 }
