@@ -89,5 +89,5 @@ impl Instrument {
 }
 
 fn on_grid(value: Decimal, step: Decimal) -> bool {
-    step <= Decimal::ZERO || (value % step).is_zero()
+    step <= Decimal::ZERO || value.checked_rem(step).is_some_and(|rem| rem.is_zero())
 }

@@ -6,6 +6,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tesser_core::{Instrument, OrderType, Side, Symbol};
 
+/// Largest price or quantity any child order may carry, whatever the limits:
+/// far beyond every real market, and small enough that prices, notionals and
+/// their sums never overflow a [`Decimal`] (a plugin's absurd number is
+/// refused here rather than panicking the host further on).
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
+
 /// Limits the risk guard enforces. `None` switches a limit off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -145,6 +151,14 @@ pub enum RiskViolation {
     /// Too many actions in the last second.
     #[error("rate limit: more than {0} actions per second")]
     RateLimit(u32),
+    /// A price or quantity beyond [`MAX_MAGNITUDE`].
+    #[error("{what} {value} is absurd: beyond {MAX_MAGNITUDE}")]
+    Absurd {
+        /// `price`, `trigger price` or `quantity`.
+        what: &'static str,
+        /// The value.
+        value: Decimal,
+    },
     /// Price off the tick grid.
     #[error("price {price} is not a multiple of the tick size {tick_size}")]
     TickSize {
@@ -256,6 +270,15 @@ impl RiskGuard {
         if order.quantity <= Decimal::ZERO {
             return Err(RiskViolation::NonPositiveQuantity(order.quantity));
         }
+        within_magnitude("quantity", order.quantity)?;
+        for (what, price) in [
+            ("price", order.price),
+            ("trigger price", order.trigger_price),
+        ] {
+            if let Some(price) = price {
+                within_magnitude(what, price)?;
+            }
+        }
         let needs_price = matches!(order.order_type, OrderType::Limit | OrderType::StopLimit);
         let needs_trigger = matches!(
             order.order_type,
@@ -306,6 +329,7 @@ impl RiskGuard {
             if new_quantity <= Decimal::ZERO {
                 return Err(RiskViolation::NonPositiveQuantity(new_quantity));
             }
+            within_magnitude("quantity", new_quantity)?;
             if new_quantity <= amend.filled {
                 return Err(RiskViolation::AmendBelowFilled {
                     new_quantity,
@@ -326,6 +350,7 @@ impl RiskGuard {
             self.check_quantity(new_quantity)?;
         }
         if let Some(new_price) = amend.new_price {
+            within_magnitude("price", new_price)?;
             if !matches!(amend.order_type, OrderType::Limit | OrderType::StopLimit) {
                 return Err(RiskViolation::InvalidPrice(format!(
                     "a {:?} order has no limit price to amend",
@@ -424,5 +449,75 @@ impl RiskGuard {
         }
         rate.recent_ms.push_back(now_ms);
         Ok(())
+    }
+}
+
+/// Refuses a value beyond [`MAX_MAGNITUDE`] (either sign).
+fn within_magnitude(what: &'static str, value: Decimal) -> Result<(), RiskViolation> {
+    if value.abs() > MAX_MAGNITUDE {
+        return Err(RiskViolation::Absurd { what, value });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With every limit off and no instrument rules, a number from a plugin
+    /// big enough to overflow the overfill sum or a notional is refused, not
+    /// a panic.
+    #[test]
+    fn absurd_numbers_are_refused_with_every_limit_off() {
+        let guard = RiskGuard::new(
+            RiskLimits {
+                max_order_quantity: None,
+                price_band_bps: None,
+                max_actions_per_second: None,
+            },
+            [],
+        );
+        let symbol = Symbol::from("BTCUSD");
+        let algo = AlgorithmExposure {
+            symbol: &symbol,
+            side: Side::Buy,
+            target: Decimal::MAX,
+            filled: Decimal::ONE,
+            working: Decimal::ONE,
+        };
+        let order = |quantity, price| ProposedOrder {
+            symbol: &symbol,
+            side: Side::Buy,
+            order_type: OrderType::Limit,
+            quantity,
+            price: Some(price),
+            trigger_price: None,
+        };
+        let mut rate = ActionRate::default();
+        for (quantity, price, what) in [
+            (Decimal::MAX, Decimal::ONE, "quantity"),
+            (Decimal::ONE, Decimal::MAX, "price"),
+            (MAX_MAGNITUDE + Decimal::ONE, Decimal::ONE, "quantity"),
+        ] {
+            let refused = guard
+                .check_place(&algo, &order(quantity, price), None, &mut rate, 0)
+                .expect_err("refused");
+            assert!(
+                matches!(refused, RiskViolation::Absurd { what: w, .. } if w == what),
+                "{refused}"
+            );
+        }
+        assert!(
+            guard
+                .check_place(
+                    &algo,
+                    &order(MAX_MAGNITUDE, MAX_MAGNITUDE),
+                    None,
+                    &mut rate,
+                    0
+                )
+                .is_ok(),
+            "the largest allowed order passes, and its notional fits"
+        );
     }
 }

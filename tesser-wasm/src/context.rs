@@ -44,7 +44,17 @@ fn round_down_to(value: Decimal, step: Decimal) -> Decimal {
     if step <= Decimal::ZERO {
         return value;
     }
-    (value / step).floor() * step
+    // `value - value % step` never overflows, where `(value / step).floor()
+    // * step` does once `value / step` exceeds `Decimal::MAX`.
+    let Some(rem) = value.checked_rem(step) else {
+        return value;
+    };
+    let down = value - rem;
+    if rem < Decimal::ZERO {
+        down.checked_sub(step).unwrap_or(down)
+    } else {
+        down
+    }
 }
 
 /// A balance available to trade.
