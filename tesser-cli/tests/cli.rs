@@ -1,49 +1,15 @@
 //! The real `tesser` binary: live paper sessions, resume after Ctrl-C, and
 //! one clear error line for every bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
-
-/// `plugin_chase.wasm`, built once for `wasm32-wasip2` in a target dir of its
-/// own (so the nested build never waits on the outer `cargo test`).
-fn chase_wasm() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let target_dir = workspace_root().join("target").join("test-plugins");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .current_dir(workspace_root())
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "--target",
-                "wasm32-wasip2",
-                "-p",
-                "plugin-chase",
-                "--target-dir",
-            ])
-            .arg(&target_dir)
-            .status()
-            .expect("run cargo");
-        assert!(
-            status.success(),
-            "building plugin-chase failed (rustup target add wasm32-wasip2)"
-        );
-        target_dir.join("wasm32-wasip2/release/plugin_chase.wasm")
-    })
-}
+use common::{chase_wasm, workspace_root};
 
 struct Session {
     dir: tempfile::TempDir,

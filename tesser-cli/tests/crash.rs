@@ -3,8 +3,10 @@
 //! with exactly the target filled, no client order id sent twice, and a fill
 //! journal equal to the exchange's fills.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,31 +15,7 @@ use rust_decimal_macros::dec;
 use tesser_execution::{AlgorithmStatus, StateStore};
 use tesser_paper::PaperExchange;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
-
-/// `plugin_chase.wasm`, built for `wasm32-wasip2` in a target dir of its own
-/// (so the nested build never waits on the outer `cargo test`).
-fn chase_wasm() -> PathBuf {
-    let target_dir = workspace_root().join("target").join("test-plugins");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
-        .args(["-p", "plugin-chase", "--target-dir"])
-        .arg(&target_dir)
-        .status()
-        .expect("run cargo");
-    assert!(
-        status.success(),
-        "building plugin-chase failed (rustup target add wasm32-wasip2)"
-    );
-    target_dir.join("wasm32-wasip2/release/plugin_chase.wasm")
-}
+use common::{chase_wasm, workspace_root};
 
 /// A small deterministic generator (SplitMix64), so the kill points are the
 /// same on every run of the test.

@@ -1,0 +1,42 @@
+//! Helpers shared by the binary's integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
+}
+
+/// `plugin_chase.wasm`, built once for `wasm32-wasip2` in a target dir of its
+/// own (so the nested build never waits on the outer `cargo test`).
+pub fn chase_wasm() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let target_dir = workspace_root().join("target").join("test-plugins");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .current_dir(workspace_root())
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--target",
+                "wasm32-wasip2",
+                "-p",
+                "plugin-chase",
+                "--target-dir",
+            ])
+            .arg(&target_dir)
+            .status()
+            .expect("run cargo");
+        assert!(
+            status.success(),
+            "building plugin-chase failed (rustup target add wasm32-wasip2)"
+        );
+        target_dir.join("wasm32-wasip2/release/plugin_chase.wasm")
+    })
+}
