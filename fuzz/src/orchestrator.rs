@@ -10,8 +10,7 @@
 //!
 //! Shared by the `plugin_result` fuzz target, which builds a [`Scenario`]
 //! with `arbitrary`, and `tesser-execution/tests/properties.rs` (which
-//! includes this file with `#[path]` and feeds it random bytes, through
-//! [`Scenario::avoiding_reported_bugs`] while those bugs are open).
+//! includes this file with `#[path]` and feeds it random bytes).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -623,44 +622,6 @@ impl Scenario {
             immediate: false,
         }));
         steps
-    }
-
-    /// The same scenario without the inputs that trigger bugs reported but
-    /// not yet fixed outside the fuzz crate, for the property tests of the
-    /// normal test suite (the fuzz target runs every input, so it keeps
-    /// reporting them; reproducers in `fuzz/regressions/plugin_result/`):
-    ///
-    /// * a positive `max_order_quantity` is kept at 0.1 or more, because the
-    ///   immediate algorithm splits its target into `target / max` orders
-    ///   with no bound (a tiny maximum allocates until the process runs out
-    ///   of memory);
-    /// * an amend loses its new quantity when a place or amend follows it in
-    ///   the same result, because the risk check of the later action does
-    ///   not count the earlier amend (one result can overfill).
-    ///
-    /// Remove each change once its bug is fixed.
-    #[must_use]
-    pub fn avoiding_reported_bugs(mut self) -> Self {
-        if let Some(max) = &mut self.limits.max_order_quantity
-            && max.0 > Decimal::ZERO
-        {
-            max.0 = max.0.max(Decimal::new(1, 1));
-        }
-        for reply in &mut self.replies {
-            let Reply::Return(result) = reply else {
-                continue;
-            };
-            let actions = &mut result.actions;
-            for i in 0..actions.len() {
-                let checked_later = actions[i + 1..]
-                    .iter()
-                    .any(|a| !matches!(a, FuzzAction::Cancel(_)));
-                if checked_later && let FuzzAction::Amend { new_quantity, .. } = &mut actions[i] {
-                    *new_quantity = None;
-                }
-            }
-        }
-        self
     }
 }
 

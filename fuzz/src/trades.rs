@@ -205,7 +205,9 @@ pub fn check_csv_round_trip(ticks: &[Tick]) {
                 assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
                 let symbol = tick.symbol.as_str();
                 assert!(
-                    symbol.is_empty() || symbol.contains([',', '\n', '\r']),
+                    symbol.is_empty()
+                        || symbol.contains([',', '\n', '\r'])
+                        || symbol.trim() != symbol,
                     "the writer refused symbol {symbol:?}: {error}"
                 );
             }

@@ -475,7 +475,7 @@ fn parse_json_line(text: &str, state: &mut ParseState) -> Result<Tick, String> {
         Some(raw) if raw.starts_with('"') => parse_side(unquote(raw))?,
         Some(raw) => return Err(format!("side {} is not buy or sell", quoted(raw))),
     };
-    state.finish(timestamp_ms, &symbol_text, price, size, aggressor)
+    state.finish(timestamp_ms, symbol_text.trim(), price, size, aggressor)
 }
 
 /// Removes one pair of surrounding double quotes, if present.

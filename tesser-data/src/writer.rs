@@ -38,11 +38,11 @@ impl<W: Write> TradeCsvWriter<W> {
     ///
     /// # Errors
     /// When writing fails, or with [`io::ErrorKind::InvalidInput`] when the
-    /// symbol is empty or contains a comma or line break (it could not be
-    /// read back).
+    /// symbol is empty, contains a comma or line break, or starts or ends
+    /// with whitespace (it could not be read back as it is).
     pub fn write_tick(&mut self, tick: &Tick) -> io::Result<()> {
         let symbol = tick.symbol.as_str();
-        if symbol.is_empty() || symbol.contains([',', '\n', '\r']) {
+        if symbol.is_empty() || symbol.contains([',', '\n', '\r']) || symbol.trim() != symbol {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("symbol {symbol:?} cannot be written to a CSV trade file"),

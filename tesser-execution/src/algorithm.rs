@@ -140,6 +140,10 @@ impl ImmediateAlgorithm {
     /// The name signals without a plugin hint run under.
     pub const NAME: &'static str = "immediate";
 
+    /// The most market orders one signal is split into when the risk limit
+    /// `max_order_quantity` caps the order size.
+    pub const MAX_ORDERS: u32 = 1_000;
+
     fn failed(callback: PluginCallback, message: String) -> PluginCallError {
         PluginCallError {
             plugin: Self::NAME.to_owned(),
@@ -163,6 +167,19 @@ impl ExecutionAlgorithm for ImmediateAlgorithm {
             .map(|max| ctx.risk.instrument.round_quantity_down(max))
             .filter(|max| *max > Decimal::ZERO);
         let slice = cap.unwrap_or(self.remaining);
+        if let Some(slice) = cap {
+            let orders = self.remaining.checked_div(slice).map(|n| n.ceil());
+            if orders.is_none_or(|n| n > Decimal::from(Self::MAX_ORDERS)) {
+                return Err(Self::failed(
+                    PluginCallback::Init,
+                    format!(
+                        "a target of {} in orders of at most {slice} (the risk limit max_order_quantity) needs more than {} market orders; raise max_order_quantity or execute the signal with a plugin",
+                        self.remaining,
+                        Self::MAX_ORDERS
+                    ),
+                ));
+            }
+        }
         let mut result = PluginResult::new();
         let mut left = self.remaining;
         while left > Decimal::ZERO {
@@ -276,5 +293,60 @@ impl AlgorithmStatus {
 impl std::fmt::Display for AlgorithmStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tesser_wasm::{PluginRiskContext, PluginSignal};
+
+    use super::*;
+
+    fn init_context(target: Decimal, max_order_quantity: Decimal) -> PluginInitContext {
+        PluginInitContext {
+            signal: PluginSignal {
+                symbol: "BTCUSD".to_owned(),
+                target_quantity: target,
+                ..PluginSignal::default()
+            },
+            risk: PluginRiskContext {
+                max_order_quantity: Some(max_order_quantity),
+                ..PluginRiskContext::default()
+            },
+            ..PluginInitContext::default()
+        }
+    }
+
+    #[test]
+    fn immediate_algorithm_splits_at_the_order_size_cap() {
+        let result = ImmediateAlgorithm::default()
+            .init(&init_context(Decimal::new(25, 1), Decimal::ONE))
+            .expect("a split into three orders");
+        let quantities: Vec<Decimal> = result
+            .orders
+            .iter()
+            .map(|action| match action {
+                PluginChildOrderAction::Place(order) => order.quantity,
+                other => panic!("not a place: {other:?}"),
+            })
+            .collect();
+        assert_eq!(quantities, [Decimal::ONE, Decimal::ONE, Decimal::new(5, 1)]);
+    }
+
+    #[test]
+    fn immediate_algorithm_refuses_more_than_max_orders() {
+        for max in [Decimal::new(1, 28), Decimal::new(1, 1)] {
+            let error = ImmediateAlgorithm::default()
+                .init(&init_context(Decimal::from(1_000), max))
+                .expect_err("too many orders");
+            let message = error.to_string();
+            assert!(
+                message.contains("max_order_quantity") && message.contains("1000 market orders"),
+                "{message}"
+            );
+        }
+        ImmediateAlgorithm::default()
+            .init(&init_context(Decimal::from(1_000), Decimal::ONE))
+            .expect("exactly MAX_ORDERS orders are allowed");
     }
 }

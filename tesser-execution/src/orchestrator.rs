@@ -162,9 +162,33 @@ struct Child {
 }
 
 impl Child {
+    /// The quantity the risk guard counts for this order: the larger of the
+    /// quantity the exchange has and a pending amend's, so that actions
+    /// checked before the amend is acknowledged cannot overfill together.
+    fn counted_quantity(&self) -> Decimal {
+        self.row
+            .pending_amend
+            .as_ref()
+            .and_then(|amend| amend.new_quantity)
+            .map_or(self.row.request.quantity, |pending| {
+                pending.max(self.row.request.quantity)
+            })
+    }
+
+    /// What is still open at the exchange.
     fn working(&self) -> Decimal {
+        self.open_beyond_filled(self.row.request.quantity)
+    }
+
+    /// What the risk guard counts as working: [`Self::working`] with any
+    /// pending amend's raise included.
+    fn counted_working(&self) -> Decimal {
+        self.open_beyond_filled(self.counted_quantity())
+    }
+
+    fn open_beyond_filled(&self, quantity: Decimal) -> Decimal {
         if self.open {
-            (self.row.request.quantity - self.exchange_filled).max(Decimal::ZERO)
+            (quantity - self.exchange_filled).max(Decimal::ZERO)
         } else {
             Decimal::ZERO
         }
@@ -192,7 +216,7 @@ impl Algorithm {
             .open_children
             .iter()
             .filter_map(|id| self.children.get(id))
-            .map(Child::working)
+            .map(Child::counted_working)
             .sum();
         (self.filled, working)
     }
@@ -1131,7 +1155,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         };
         let proposed = ProposedAmend {
             order_type: child.row.request.order_type,
-            quantity: child.row.request.quantity,
+            quantity: child.counted_quantity(),
             filled: child.exchange_filled,
             price: child.row.request.price,
             new_quantity: amend.new_quantity,
@@ -1163,7 +1187,18 @@ impl<E: ExchangeClient> Orchestrator<E> {
             new_quantity: amend.new_quantity,
         };
         if let Some(child) = algo.children.get_mut(&id) {
-            child.row.pending_amend = Some(request.clone());
+            // Two amends in one result both reach the exchange; what is
+            // pending is their combination.
+            let pending = child.row.pending_amend.take();
+            child.row.pending_amend = Some(AmendRequest {
+                client_order_id: id.clone(),
+                new_price: amend
+                    .new_price
+                    .or(pending.as_ref().and_then(|p| p.new_price)),
+                new_quantity: amend
+                    .new_quantity
+                    .or(pending.as_ref().and_then(|p| p.new_quantity)),
+            });
             child.row.updated_ms = now;
         }
         Ok(request)

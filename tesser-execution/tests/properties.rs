@@ -340,27 +340,13 @@ proptest! {
 proptest! {
     #![proptest_config(orchestrator_config())]
 
-    /// Whatever the plugins return, through the real orchestrator, paper
-    /// exchange and store: no panic, no orchestrator error but a store
-    /// error, no order of an ended algorithm left open, no algorithm with
-    /// more filled plus working than its target, fills booked as the
-    /// exchange made them. Inputs that trigger reported, unfixed bugs are
-    /// left out (see `Scenario::avoiding_reported_bugs` and the ignored
-    /// tests in this file).
+    /// Whatever the plugins return and whatever the risk limits, through
+    /// the real orchestrator, paper exchange and store: no panic, no
+    /// orchestrator error but a store error, no order of an ended algorithm
+    /// left open, no algorithm with more filled plus working than its
+    /// target, fills booked as the exchange made them. What the
+    /// `plugin_result` fuzz target checks.
     #[test]
-    fn orchestrator_keeps_its_invariants_whatever_plugins_return(
-        bytes in prop::collection::vec(any::<u8>(), 0..4096),
-    ) {
-        let mut input = Unstructured::new(&bytes);
-        if let Ok(scenario) = orchestrator::Scenario::arbitrary(&mut input) {
-            orchestrator::run(&scenario.avoiding_reported_bugs());
-        }
-    }
-
-    /// The same with every input: what the `plugin_result` fuzz target
-    /// checks.
-    #[test]
-    #[ignore = "known bugs, reported: ImmediateAlgorithm::init splits its target into target / max_order_quantity orders with no bound (a tiny max runs the process out of memory), and one result can overfill through an amend followed by another place or amend (fuzz/regressions/plugin_result/)"]
     fn orchestrator_keeps_its_invariants_with_any_risk_limits(
         bytes in prop::collection::vec(any::<u8>(), 0..4096),
     ) {
@@ -582,6 +568,31 @@ fn immediate_algorithm_survives_a_huge_max_order_quantity() {
     orchestrator::run(&scenario);
 }
 
+/// A tiny `max_order_quantity` would split an immediate signal into
+/// `target / max` market orders (10^30 for 100 in orders of 1e-28); the
+/// immediate algorithm fails instead, naming the limit
+/// (`fuzz/regressions/plugin_result/immediate-algorithm-unbounded-split-tiny-max-order-quantity.json`).
+#[test]
+fn immediate_algorithm_refuses_a_split_into_too_many_orders() {
+    use orchestrator::{FuzzDecimal, FuzzSignal, Step};
+    let mut scenario = extreme_scenario(
+        limit_place(Decimal::ONE, orchestrator::FuzzPrice::Near(0), None),
+        None,
+        true,
+    );
+    scenario.limits.max_order_quantity = Some(FuzzDecimal(Decimal::new(1, 28)));
+    scenario.steps.insert(
+        0,
+        Step::Signal(FuzzSignal {
+            eth: false,
+            kind: tesser_core::SignalKind::EnterLong,
+            quantity: Some(100),
+            immediate: true,
+        }),
+    );
+    orchestrator::run(&scenario);
+}
+
 /// An orchestrator on the paper exchange whose algorithms are all the
 /// host's immediate algorithm, for checking the invariant checker itself.
 fn immediate_orchestrator() -> tesser_execution::Orchestrator<tesser_paper::PaperExchange> {
@@ -672,7 +683,6 @@ fn raise(known: u8, quantity: Decimal) -> orchestrator::FuzzAction {
 /// Two amends in one result, each within the target on its own, together
 /// beyond it: the second must be refused.
 #[test]
-#[ignore = "known bug, reported: the risk check of an action ignores amends earlier in the same result (their quantity counts only once the exchange accepted them), so one result can overfill (fuzz/regressions/plugin_result/overfill-two-amends-in-one-result.json)"]
 fn two_amends_in_one_result_cannot_overfill() {
     let below = orchestrator::FuzzPrice::Near(-1);
     let q = |n| Decimal::new(n, 1);
@@ -698,7 +708,6 @@ fn two_amends_in_one_result_cannot_overfill() {
 /// An amend and a place in one result, each within the target on its own,
 /// together beyond it: the place must be refused.
 #[test]
-#[ignore = "known bug, reported: the risk check of an action ignores amends earlier in the same result (their quantity counts only once the exchange accepted them), so one result can overfill (fuzz/regressions/plugin_result/overfill-amend-and-place-in-one-result.json)"]
 fn an_amend_and_a_place_in_one_result_cannot_overfill() {
     let below = orchestrator::FuzzPrice::Near(-1);
     let q = |n| Decimal::new(n, 1);
