@@ -91,10 +91,18 @@ pub struct PluginsConfig {
     /// Child actions of one algorithm the risk guard may refuse before the
     /// algorithm fails.
     pub max_risk_rejections: u64,
+    /// Most plugin instances alive at once; the engine reserves a memory
+    /// slot of `max_memory_mib` for each up front.
+    pub max_instances: u64,
+    /// Directory of precompiled plugins; unset means `plugin-cache` next to
+    /// the state file, an empty path switches the cache off. See
+    /// [`Config::plugin_cache_dir`].
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Allowed values of each `[plugins]` key, inclusive, and their unit.
-const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 9] = [
+const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 10] = [
     // A wasm32 memory cannot grow past 4 GiB.
     ("max_memory_mib", 1, 4_096, "MiB"),
     // Callbacks run one at a time: a longer one stalls every algorithm.
@@ -110,6 +118,8 @@ const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 9] = [
     // SQLite's default maximum string length.
     ("max_snapshot_bytes", 1, 1_000_000_000, "bytes"),
     ("max_risk_rejections", 1, u32::MAX as i64, "refusals"),
+    // Address space: a slot of max_memory_mib per instance.
+    ("max_instances", 1, 100_000, "instances"),
 ];
 
 /// `[paper]`.
@@ -204,6 +214,9 @@ struct PluginsLayer {
     max_log_bytes: Option<i64>,
     max_snapshot_bytes: Option<i64>,
     max_risk_rejections: Option<i64>,
+    max_instances: Option<i64>,
+    #[allow(dead_code)] // reason: only deserialized, to validate its type
+    cache_dir: Option<PathBuf>,
 }
 
 impl PluginsLayer {
@@ -219,6 +232,7 @@ impl PluginsLayer {
             self.max_log_bytes,
             self.max_snapshot_bytes,
             self.max_risk_rejections,
+            self.max_instances,
         ];
         for ((key, min, max, unit), value) in PLUGIN_KEY_RANGES.iter().zip(values) {
             if let Some(value) = value
@@ -460,6 +474,27 @@ impl Config {
             callback_deadline: Duration::from_millis(plugins.callback_deadline_ms),
             max_wasm_stack_bytes: to_usize(plugins.max_wasm_stack_kib.saturating_mul(1 << 10)),
             max_output_bytes: to_usize(plugins.max_output_kib.saturating_mul(1 << 10)),
+            max_instances: u32::try_from(plugins.max_instances).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Where compiled plugins are cached, from `[plugins] cache_dir`: the
+    /// directory given, `plugin-cache` next to the state file
+    /// (`live.state_path`) when the key is unset, and `None` when it is set
+    /// to an empty path (no cache). Pass it to
+    /// `WasmPluginEngine::with_compiled_cache`.
+    #[must_use]
+    pub fn plugin_cache_dir(&self) -> Option<PathBuf> {
+        match &self.plugins.cache_dir {
+            Some(dir) if dir.as_os_str().is_empty() => None,
+            Some(dir) => Some(dir.clone()),
+            None => Some(
+                self.live
+                    .state_path
+                    .parent()
+                    .unwrap_or_else(|| Path::new(""))
+                    .join("plugin-cache"),
+            ),
         }
     }
 
@@ -612,6 +647,58 @@ mod tests {
         assert_eq!(orchestrator.max_log_lines, 10, "from the file");
         assert_eq!(orchestrator.max_risk_rejections, 7, "from the env");
         assert_eq!(orchestrator.max_snapshot_bytes, 1 << 20, "defaults stay");
+    }
+
+    #[test]
+    fn plugin_cache_dir_defaults_next_to_the_state_file() {
+        let config = load(None, Vec::new()).expect("config");
+        assert_eq!(config.plugins.cache_dir, None);
+        assert_eq!(
+            config.plugin_cache_dir(),
+            Some(PathBuf::from("./plugin-cache"))
+        );
+        let file = write("[live]\nstate_path = \"/var/lib/tesser/state.sqlite\"\n");
+        let config = load(Some(file.path()), Vec::new()).expect("config");
+        assert_eq!(
+            config.plugin_cache_dir(),
+            Some(PathBuf::from("/var/lib/tesser/plugin-cache"))
+        );
+        let file = write("[live]\nstate_path = \"state.sqlite\"\n");
+        let config = load(Some(file.path()), Vec::new()).expect("config");
+        assert_eq!(
+            config.plugin_cache_dir(),
+            Some(PathBuf::from("plugin-cache"))
+        );
+
+        let file = write("[plugins]\ncache_dir = \"/from/file\"\n");
+        let config = load(Some(file.path()), Vec::new()).expect("config");
+        assert_eq!(config.plugin_cache_dir(), Some(PathBuf::from("/from/file")));
+        let env = vec![(
+            "TESSER_PLUGINS__CACHE_DIR".to_owned(),
+            "/from/env".to_owned(),
+        )];
+        let config = load(Some(file.path()), env).expect("config");
+        assert_eq!(config.plugin_cache_dir(), Some(PathBuf::from("/from/env")));
+        let env = vec![("TESSER_PLUGINS__CACHE_DIR".to_owned(), String::new())];
+        let config = load(None, env).expect("config");
+        assert_eq!(config.plugin_cache_dir(), None, "empty switches it off");
+
+        let file = write("[plugins]\ncache_dir = 5\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("not a path")
+            .to_string();
+        assert!(
+            error.contains("cache_dir") && error.contains(&file.path().display().to_string()),
+            "{error}"
+        );
+        let file = write("[plugins]\ncache_directory = \"/x\"\n");
+        let error = load(Some(file.path()), Vec::new())
+            .expect_err("unknown key")
+            .to_string();
+        assert!(
+            error.contains("cache_directory") && error.contains(&file.path().display().to_string()),
+            "{error}"
+        );
     }
 
     #[test]

@@ -103,6 +103,31 @@ impl PositionView for Positions<'_> {
     }
 }
 
+/// The plugin engine over `live.plugins_dir` with the `[plugins]` limits and,
+/// unless switched off, the compiled-plugin cache (`[plugins] cache_dir`). A
+/// cache directory that cannot be used costs only the cache: a warning names
+/// it and plugins are compiled on every start.
+fn plugin_engine(config: &config::Config) -> anyhow::Result<WasmPluginEngine> {
+    let plugins_dir = &config.live.plugins_dir;
+    let engine = || {
+        WasmPluginEngine::with_limits(plugins_dir, config.plugin_limits())
+            .with_context(|| format!("plugins directory {}", plugins_dir.display()))
+    };
+    let Some(cache_dir) = config.plugin_cache_dir() else {
+        return engine();
+    };
+    match engine()?.with_compiled_cache(&cache_dir) {
+        Ok(engine) => {
+            tracing::debug!(cache_dir = %cache_dir.display(), "compiled-plugin cache");
+            Ok(engine)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "running without the compiled-plugin cache ([plugins] cache_dir); plugins are compiled on every start");
+            engine()
+        }
+    }
+}
+
 /// Runs the live (paper) session.
 ///
 /// # Errors
@@ -153,8 +178,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             plugins_dir.display()
         );
     }
-    let engine = WasmPluginEngine::with_limits(plugins_dir, config.plugin_limits())
-        .with_context(|| format!("plugins directory {}", plugins_dir.display()))?;
+    let engine = plugin_engine(&config)?;
     if let ExecutionHint::Plugin { name, .. } = &hint {
         let plugin = engine.load(name).with_context(|| {
             format!(
@@ -162,7 +186,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 args.strategy_config.display()
             )
         })?;
-        tracing::info!(plugin = %name, path = %plugin.path().display(), "execution plugin loaded");
+        tracing::info!(plugin = %name, path = %plugin.path().display(), from_cache = plugin.loaded_from_cache(), "execution plugin loaded");
     }
 
     if let Some(parent) = config

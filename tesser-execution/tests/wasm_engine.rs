@@ -10,8 +10,8 @@ use plugin_chase::ChasePlugin;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tesser_execution::wasm::{
-    EngineError, GuestStream, PluginCallErrorKind, PluginCallback, PluginInstance, PluginSource,
-    WasmPluginEngine,
+    EngineError, GuestStream, PluginCallErrorKind, PluginCallback, PluginInstance, PluginLimits,
+    PluginSource, WasmPluginEngine,
 };
 use tesser_wasm::{
     ABI_VERSION, PluginChildOrderAction, PluginErrorKind, PluginEvent, PluginInitContext,
@@ -283,6 +283,36 @@ fn missing_plugin_lists_the_available_ones() {
         message.contains("available plugins: plugin_chase, twap"),
         "{message}"
     );
+}
+
+/// The pool holds `max_instances` instances: one more fails with an error
+/// naming the setting, and a slot freed by a dropped instance is reused.
+#[test]
+fn instances_beyond_max_instances_are_refused_naming_the_limit() {
+    let dir = plugins_dir(&[(WasmTarget::P2, "plugin-chase", "plugin_chase")]);
+    let limits = PluginLimits {
+        max_instances: 2,
+        ..PluginLimits::default()
+    };
+    let engine = WasmPluginEngine::with_limits(dir.path(), limits).expect("engine");
+    let first = engine.instantiate("plugin_chase").expect("first instance");
+    let _second = engine.instantiate("plugin_chase").expect("second instance");
+    let error = engine
+        .instantiate("plugin_chase")
+        .expect_err("a third instance exceeds the pool");
+    assert!(
+        matches!(error, EngineError::Instantiate { .. }),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("at most 2 plugin instances may be alive at once (plugins.max_instances)"),
+        "{message}"
+    );
+    drop(first);
+    engine
+        .instantiate("plugin_chase")
+        .expect("a freed slot is reused");
 }
 
 #[test]

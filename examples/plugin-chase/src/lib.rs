@@ -22,11 +22,13 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "export")]
+use tesser_wasm::export_plugin;
 use tesser_wasm::{
     ExecutionPlugin, PluginChildOrderAction, PluginError, PluginFill, PluginInitContext,
     PluginInstrument, PluginLogLevel, PluginMetadata, PluginOrderRequest, PluginOrderStatus,
     PluginOrderType, PluginOrderUpdate, PluginOrderUpdateRequest, PluginResult, PluginSide,
-    PluginTick, export_plugin,
+    PluginTick,
 };
 
 /// Clip size used when the params name none.
@@ -295,4 +297,5 @@ impl ExecutionPlugin for ChasePlugin {
     }
 }
 
+#[cfg(feature = "export")]
 export_plugin!(ChasePlugin);

@@ -18,11 +18,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tesser_wasm::{ABI_VERSION, AbiVersion, PluginMetadata};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::clocks::{HostMonotonicClock, HostWallClock};
 
 use super::bindings::{ExecutionPlugin, ExecutionPluginPre};
+use super::cache::{CacheError, CompiledCache};
 use super::instance::{HostState, MemoryLimiter, PluginInstance};
 use super::limits::PluginLimits;
 use super::output::BoundedOutput;
@@ -128,6 +129,10 @@ pub enum EngineError {
     /// The wasmtime engine could not be created.
     #[error("cannot create the WebAssembly engine: {0}")]
     Engine(String),
+    /// The compiled-plugin cache directory cannot be used (see
+    /// [`WasmPluginEngine::with_compiled_cache`]).
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }
 
 fn list(names: &[String]) -> String {
@@ -186,6 +191,7 @@ pub struct LoadedPlugin {
     abi_version: AbiVersion,
     metadata: PluginMetadata,
     size_bytes: usize,
+    from_cache: bool,
     pre: ExecutionPluginPre<HostState>,
     engine: Engine,
     shared: Arc<Shared>,
@@ -239,6 +245,14 @@ impl LoadedPlugin {
         self.size_bytes
     }
 
+    /// Whether the compiled code came from the engine's compiled-plugin
+    /// cache ([`WasmPluginEngine::with_compiled_cache`]) instead of being
+    /// compiled by this load.
+    #[must_use]
+    pub const fn loaded_from_cache(&self) -> bool {
+        self.from_cache
+    }
+
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
@@ -282,9 +296,18 @@ impl LoadedPlugin {
         let bindings: ExecutionPlugin =
             self.pre
                 .instantiate(&mut store)
-                .map_err(|error| EngineError::Instantiate {
-                    name: self.name.clone(),
-                    reason: format!("{error:#}"),
+                .map_err(|error| {
+                    let mut reason = format!("{error:#}");
+                    if reason.contains("concurrent") {
+                        reason = format!(
+                            "{reason}: at most {} plugin instances may be alive at once (plugins.max_instances)",
+                            limits.max_instances
+                        );
+                    }
+                    EngineError::Instantiate {
+                        name: self.name.clone(),
+                        reason,
+                    }
                 })?;
         Ok(PluginInstance::new(Arc::clone(self), store, bindings))
     }
@@ -367,6 +390,7 @@ pub struct WasmPluginEngine {
     plugins_dir: PathBuf,
     shared: Arc<Shared>,
     cache: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+    compiled_cache: Option<CompiledCache>,
 }
 
 impl std::fmt::Debug for WasmPluginEngine {
@@ -374,6 +398,7 @@ impl std::fmt::Debug for WasmPluginEngine {
         f.debug_struct("WasmPluginEngine")
             .field("plugins_dir", &self.plugins_dir)
             .field("limits", &self.shared.limits)
+            .field("compiled_cache", &self.compiled_cache)
             .finish_non_exhaustive()
     }
 }
@@ -414,7 +439,39 @@ impl WasmPluginEngine {
                 deadline_ticks: deadline_ticks.max(1),
             }),
             cache: Mutex::new(HashMap::new()),
+            compiled_cache: None,
         })
+    }
+
+    /// The wasmtime engine every plugin runs on (configured by
+    /// [`engine_config`]).
+    #[must_use]
+    pub const fn wasmtime_engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Keeps compiled plugins in `dir` (created with mode `0o700` when
+    /// missing), so a later engine, in this process or another one, loads
+    /// a plugin it has seen before without compiling it: entries are keyed
+    /// by the plugin's bytes and this engine's compilation settings. See
+    /// [`CompiledCache`] for the conditions that make loading compiled code
+    /// from disk safe.
+    ///
+    /// # Errors
+    /// [`EngineError::Cache`] when `dir` cannot be created, is not a
+    /// directory, or (unix) is not owned by the effective user or is
+    /// writable by group or others; the message names the directory. The
+    /// engine is consumed: build another one to run without the cache.
+    pub fn with_compiled_cache(mut self, dir: impl Into<PathBuf>) -> Result<Self, EngineError> {
+        self.compiled_cache = Some(CompiledCache::open(dir)?);
+        Ok(self)
+    }
+
+    /// The compiled-plugin cache, when one was set with
+    /// [`with_compiled_cache`](Self::with_compiled_cache).
+    #[must_use]
+    pub const fn compiled_cache(&self) -> Option<&CompiledCache> {
+        self.compiled_cache.as_ref()
     }
 
     /// The directory plugins are loaded from.
@@ -521,12 +578,7 @@ impl WasmPluginEngine {
             source,
         })?;
         let (component_bytes, source) = to_component(path, &bytes)?;
-        let component = Component::new(&self.engine, &component_bytes).map_err(|error| {
-            EngineError::Compile {
-                path: path.to_owned(),
-                reason: format!("{error:#}"),
-            }
-        })?;
+        let (component, from_cache) = self.component(path, &component_bytes)?;
         let plugin_abi = self.check_abi(path, &component)?;
         let instance_pre =
             self.linker
@@ -548,6 +600,7 @@ impl WasmPluginEngine {
             abi_version: plugin_abi,
             metadata: PluginMetadata::default(),
             size_bytes: bytes.len(),
+            from_cache,
             pre,
             engine: self.engine.clone(),
             shared: Arc::clone(&self.shared),
@@ -583,6 +636,25 @@ impl WasmPluginEngine {
         plugin.abi_version = reported;
         plugin.metadata = metadata;
         Ok(plugin)
+    }
+
+    /// Compiles `component_bytes`, or takes them from the compiled-plugin
+    /// cache when there is one; the flag tells which.
+    fn component(
+        &self,
+        path: &Path,
+        component_bytes: &[u8],
+    ) -> Result<(Component, bool), EngineError> {
+        let compile = || {
+            Component::new(&self.engine, component_bytes).map_err(|error| EngineError::Compile {
+                path: path.to_owned(),
+                reason: format!("{error:#}"),
+            })
+        };
+        match &self.compiled_cache {
+            Some(cache) => cache.load_or_compile(&self.engine, component_bytes, compile),
+            None => Ok((compile()?, false)),
+        }
     }
 
     /// Finds the versioned guest interface among the component's exports and
@@ -692,18 +764,64 @@ fn to_component<'a>(
     Ok((Cow::Owned(component), PluginSource::CoreModule))
 }
 
-fn engine_config(limits: &PluginLimits) -> Config {
+/// Core wasm instances one plugin component may contain (its module plus
+/// the shims `wit-component` adds; a `wasm32-wasip1` plugin also carries the
+/// WASI adapter).
+const CORE_INSTANCES_PER_PLUGIN: u32 = 16;
+/// Linear memories one plugin component may contain.
+const MEMORIES_PER_PLUGIN: u32 = 2;
+/// Tables one plugin component may contain.
+const TABLES_PER_PLUGIN: u32 = 8;
+/// Guard region after each linear memory slot.
+const MEMORY_GUARD_BYTES: u64 = 64 << 10;
+
+/// The wasmtime configuration every plugin runs under; benchmarks use it to
+/// measure the floor of a component call under the same settings.
+///
+/// * No async support: every callback runs to completion on the caller's
+///   thread, which keeps a call close to the raw call cost.
+/// * Epoch interruption for the CPU deadline of a callback.
+/// * The pooling instance allocator: memory slots of `max_memory_bytes`
+///   for `max_instances` instances are reserved once, and linear memories
+///   are copy-on-write mappings of the module's initial image, so an
+///   instantiation maps no new memory and copies no data segment. A slot
+///   the size of the memory limit (instead of a 4 GiB reservation) keeps
+///   the address space of 10,000 instances small, at the price of explicit
+///   bounds checks in compiled code.
+#[must_use]
+pub fn engine_config(limits: &PluginLimits) -> Config {
+    let instances = limits.max_instances.max(1);
+    let memory_bytes = limits.max_memory_bytes.max(64 << 10);
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_PLUGIN))
+        .total_memories(instances.saturating_mul(MEMORIES_PER_PLUGIN))
+        .total_tables(instances.saturating_mul(TABLES_PER_PLUGIN))
+        .max_core_instances_per_component(CORE_INSTANCES_PER_PLUGIN)
+        .max_memories_per_component(MEMORIES_PER_PLUGIN)
+        .max_tables_per_component(TABLES_PER_PLUGIN)
+        .max_memory_size(memory_bytes);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
-        // No async host calls: every callback runs to completion on the
-        // caller's thread, which keeps a call close to the raw call cost.
         .concurrency_support(false)
         .epoch_interruption(true)
         .max_wasm_stack(limits.max_wasm_stack_bytes)
-        .memory_init_cow(true);
+        .memory_reservation(u64::try_from(memory_bytes).unwrap_or(u64::MAX))
+        .memory_guard_size(MEMORY_GUARD_BYTES)
+        .memory_reservation_for_growth(0)
+        .memory_init_cow(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if std::env::var_os(PERF_MAP_ENV).is_some() {
+        // Names the plugins' compiled functions for `perf report`.
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
+
+/// Set this environment variable to write `/tmp/perf-<pid>.map`, which lets
+/// `perf report` name the functions of plugins.
+pub const PERF_MAP_ENV: &str = "TESSER_WASM_PERF_MAP";
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] so callbacks can be
 /// interrupted at their deadline. The thread ends when the engine is gone.

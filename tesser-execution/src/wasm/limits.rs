@@ -15,6 +15,12 @@ pub struct PluginLimits {
     pub max_wasm_stack_bytes: usize,
     /// Bytes of stdout and of stderr kept per callback; the rest is dropped.
     pub max_output_bytes: usize,
+    /// Most plugin instances alive at once in one engine. The engine
+    /// reserves address space for this many instances up front (a pool of
+    /// memory slots, each `max_memory_bytes` large), which makes
+    /// instantiation a matter of microseconds; one more instance fails to
+    /// instantiate with an error naming this limit.
+    pub max_instances: u32,
 }
 
 impl Default for PluginLimits {
@@ -24,6 +30,7 @@ impl Default for PluginLimits {
             callback_deadline: Duration::from_millis(50),
             max_wasm_stack_bytes: 512 << 10,
             max_output_bytes: 16 << 10,
+            max_instances: 1_000,
         }
     }
 }

@@ -2,13 +2,15 @@
 //! ABI, and runs each algorithm in its own sandboxed instance.
 
 mod bindings;
+mod cache;
 mod convert;
 pub mod engine;
 mod instance;
 mod limits;
 mod output;
 
-pub use engine::{EngineError, LoadedPlugin, PluginSource, WasmPluginEngine};
+pub use cache::{CacheError, CompiledCache};
+pub use engine::{EngineError, LoadedPlugin, PluginSource, WasmPluginEngine, engine_config};
 pub use instance::{PluginCallError, PluginCallErrorKind, PluginCallback, PluginInstance};
 pub use limits::PluginLimits;
 pub use output::{GuestOutputLine, GuestStream};

@@ -1,0 +1,143 @@
+//! Timing helpers and the printed report.
+
+use std::time::Instant;
+
+use crate::Plan;
+use crate::cold::ColdStart;
+use crate::dispatch::CallFigures;
+use crate::replay::ReplayFigures;
+use crate::scale::ScaleFigures;
+
+/// The median of `samples` (sorted in place); 0 for none.
+pub fn median(samples: &mut [f64]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.sort_by(f64::total_cmp);
+    let mid = samples.len() / 2;
+    if samples.len() % 2 == 1 {
+        samples[mid]
+    } else {
+        f64::midpoint(samples[mid - 1], samples[mid])
+    }
+}
+
+/// Nanoseconds per call of `f`, run `calls` times.
+///
+/// # Errors
+/// The first error `f` returns.
+pub fn ns_per_call(calls: u64, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    for _ in 0..calls {
+        f()?;
+    }
+    #[allow(clippy::cast_precision_loss)] // reason: a count of calls, far below 2^52.
+    Ok(start.elapsed().as_secs_f64() * 1e9 / calls as f64)
+}
+
+/// Everything measured, ready to print; a group left out by `--only` is
+/// `None`.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// F, W, N, J.
+    pub calls: Option<CallFigures>,
+    /// I, microseconds.
+    pub instantiate_us: Option<f64>,
+    /// S.
+    pub scale: Option<ScaleFigures>,
+    /// R.
+    pub replay: Option<ReplayFigures>,
+    /// C.
+    pub cold: Option<ColdStart>,
+}
+
+fn verdict(holds: bool) -> &'static str {
+    if holds { "yes" } else { "NO" }
+}
+
+impl Report {
+    /// Prints the table, then one `key=value` line per figure.
+    pub fn print(&self, plan: &Plan) {
+        let mut keys: Vec<(&str, String)> = Vec::new();
+        println!();
+        println!("| figure | what | median | ratio | target | met |");
+        println!("|---|---|---:|---:|---|---|");
+        if let Some(c) = &self.calls {
+            println!(
+                "| F | no-op component call, our engine config | {:.0} ns | 1.00 × F | | |",
+                c.floor_ns
+            );
+            println!(
+                "| W | tick → orchestrator → plugin_chase.wasm → decoded result, no order | {:.0} ns | {:.2} × F | ≤ 1.5 × F | {} |",
+                c.wasm_ns,
+                c.wasm_ns / c.floor_ns,
+                verdict(c.wasm_ns <= 1.5 * c.floor_ns)
+            );
+            println!(
+                "| N | the same tick into the chase compiled into the host | {:.0} ns | {:.2} × F | | |",
+                c.native_ns,
+                c.native_ns / c.floor_ns
+            );
+            println!(
+                "| J | upstream ABI: JSON strings + snapshot after every callback | {:.0} ns | {:.2} × W | ≥ 5 × W | {} |",
+                c.json_ns,
+                c.json_ns / c.wasm_ns,
+                verdict(c.json_ns >= 5.0 * c.wasm_ns)
+            );
+            keys.push(("F_ns", format!("{:.1}", c.floor_ns)));
+            keys.push(("W_ns", format!("{:.1}", c.wasm_ns)));
+            keys.push(("N_ns", format!("{:.1}", c.native_ns)));
+            keys.push(("J_ns", format!("{:.1}", c.json_ns)));
+        }
+        if let Some(us) = self.instantiate_us {
+            println!(
+                "| I | one instance from the cached component | {us:.2} µs | | ≤ 10 µs | {} |",
+                verdict(us <= 10.0)
+            );
+            keys.push(("I_us", format!("{us:.2}")));
+        }
+        if let Some(s) = &self.scale {
+            println!(
+                "| S | {} concurrent chase instances: resident memory | {:.0} MiB | {:.1} KiB/instance | ≤ 1024 MiB | {} |",
+                s.instances,
+                s.rss_mib,
+                s.kib_per_instance,
+                verdict(s.rss_mib <= 1024.0)
+            );
+            #[allow(clippy::cast_precision_loss)] // reason: ten thousand instances.
+            let per_instance = s.fanout_us * 1e3 / s.instances.max(1) as f64;
+            println!(
+                "| S | one tick fanned out to all of them | {:.0} µs | {per_instance:.0} ns/instance | | |",
+                s.fanout_us
+            );
+            keys.push(("S_rss_mib", format!("{:.0}", s.rss_mib)));
+            keys.push(("S_fanout_us", format!("{:.0}", s.fanout_us)));
+        }
+        if let Some(r) = &self.replay {
+            println!(
+                "| R | replay of {} trades, data → orchestrator → chase → risk → paper | {:.0} trades/s | {} child orders, {} fills | ≥ 1,000,000/s | {} |",
+                plan.replay_trades,
+                r.trades_per_s,
+                r.child_orders,
+                r.fills,
+                verdict(r.trades_per_s >= 1e6)
+            );
+            keys.push(("R_trades_per_s", format!("{:.0}", r.trades_per_s)));
+        }
+        if let Some(cold) = &self.cold {
+            let speedup = cold.compile_ms / cold.cached_ms.max(f64::MIN_POSITIVE);
+            println!(
+                "| C | first load (compile) / load from the on-disk cache | {:.1} ms / {:.2} ms | {speedup:.0} × | ≥ 20 × | {} |",
+                cold.compile_ms,
+                cold.cached_ms,
+                verdict(speedup >= 20.0)
+            );
+            keys.push(("C_compile_ms", format!("{:.1}", cold.compile_ms)));
+            keys.push(("C_cached_ms", format!("{:.2}", cold.cached_ms)));
+        }
+        println!();
+        for (key, value) in keys {
+            println!("{key}={value}");
+        }
+    }
+}
