@@ -250,11 +250,19 @@ fn check_runtime_restore(text: &str) {
     }
 }
 
+fn restore_context(snapshot_json: &str) -> tesser_wasm::PluginRestoreContext {
+    tesser_wasm::PluginRestoreContext {
+        algorithm_id: "fuzz-1".to_owned(),
+        symbol: "BTCUSD".to_owned(),
+        snapshot_json: snapshot_json.to_owned(),
+    }
+}
+
 /// The host's built-in algorithm restoring an arbitrary snapshot never
 /// panics, and a snapshot it accepted is reproduced by its own `snapshot`.
 fn check_immediate_restore(text: &str) {
     let mut algorithm = ImmediateAlgorithm::default();
-    if algorithm.restore(text).is_err() {
+    if algorithm.restore(&restore_context(text)).is_err() {
         return;
     }
     let snapshot = algorithm
@@ -262,7 +270,7 @@ fn check_immediate_restore(text: &str) {
         .unwrap_or_else(|error| panic!("snapshot after restoring {text}: {error}"));
     let mut again = ImmediateAlgorithm::default();
     again
-        .restore(&snapshot)
+        .restore(&restore_context(&snapshot))
         .unwrap_or_else(|error| panic!("own snapshot {snapshot} refused: {error}"));
     assert_eq!(
         again.snapshot().ok().as_deref(),

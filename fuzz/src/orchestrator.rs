@@ -822,7 +822,8 @@ impl ExecutionAlgorithm for ScriptedAlgorithm {
         })
     }
 
-    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
+    fn restore(&mut self, ctx: &tesser_wasm::PluginRestoreContext) -> Result<(), PluginCallError> {
+        let snapshot_json = ctx.snapshot_json.as_str();
         let mut script = self.script.borrow_mut();
         if let Some(Reply::Fail(failure)) = script.replies.front().cloned() {
             script.replies.pop_front();

@@ -191,7 +191,7 @@ impl ExecutionAlgorithm for JsonAlgorithm {
         self.decode::<String>(PluginCallback::Snapshot, &answer)
     }
 
-    fn restore(&mut self, _snapshot_json: &str) -> Result<(), PluginCallError> {
+    fn restore(&mut self, _ctx: &tesser_wasm::PluginRestoreContext) -> Result<(), PluginCallError> {
         Err(self.error(
             PluginCallback::Restore,
             PluginCallErrorKind::InvalidOutput(

@@ -6,7 +6,7 @@ use tesser_execution::wasm::{EngineError, PluginCallError, PluginCallErrorKind, 
 use tesser_execution::{AlgorithmProvider, ExecutionAlgorithm};
 use tesser_wasm::{
     ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginOrderUpdate, PluginResult,
-    PluginRuntime, PluginTick, PluginTimer,
+    PluginRestoreContext, PluginRuntime, PluginTick, PluginTimer,
 };
 
 /// An [`ExecutionPlugin`] run in-process by the SDK's own [`PluginRuntime`].
@@ -77,8 +77,8 @@ impl<P: ExecutionPlugin> ExecutionAlgorithm for NativeAlgorithm<P> {
         self.answer(PluginCallback::Snapshot, result)
     }
 
-    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
-        let result = self.runtime.restore(snapshot_json);
+    fn restore(&mut self, ctx: &PluginRestoreContext) -> Result<(), PluginCallError> {
+        let result = self.runtime.restore(&ctx.snapshot_json);
         self.answer(PluginCallback::Restore, result)
     }
 }

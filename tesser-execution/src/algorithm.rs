@@ -9,7 +9,7 @@
 use rust_decimal::Decimal;
 use tesser_wasm::{
     PluginChildOrderAction, PluginError, PluginFill, PluginInitContext, PluginOrderRequest,
-    PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
+    PluginOrderType, PluginOrderUpdate, PluginRestoreContext, PluginResult, PluginTick, PluginTimer,
 };
 
 use crate::wasm::{
@@ -64,11 +64,12 @@ pub trait ExecutionAlgorithm {
     /// The algorithm failed.
     fn snapshot(&mut self) -> Result<String, PluginCallError>;
 
-    /// Restores state produced by [`ExecutionAlgorithm::snapshot`].
+    /// Restores state produced by [`ExecutionAlgorithm::snapshot`]
+    /// (`ctx.snapshot_json`), in a fresh instance, in place of `init`.
     ///
     /// # Errors
     /// The snapshot was refused or the algorithm failed.
-    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError>;
+    fn restore(&mut self, ctx: &PluginRestoreContext) -> Result<(), PluginCallError>;
 
     /// Lines the algorithm printed since the last call (sandboxed plugins
     /// print to bounded stdout/stderr buffers).
@@ -102,8 +103,8 @@ impl ExecutionAlgorithm for PluginInstance {
     fn snapshot(&mut self) -> Result<String, PluginCallError> {
         PluginInstance::snapshot(self)
     }
-    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
-        PluginInstance::restore(self, snapshot_json)
+    fn restore(&mut self, ctx: &PluginRestoreContext) -> Result<(), PluginCallError> {
+        PluginInstance::restore(self, ctx)
     }
     fn take_output(&mut self) -> Vec<GuestOutputLine> {
         PluginInstance::take_output(self)
@@ -238,8 +239,8 @@ impl ExecutionAlgorithm for ImmediateAlgorithm {
             .map_err(|error| Self::failed(PluginCallback::Snapshot, error.to_string()))
     }
 
-    fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
-        *self = serde_json::from_str(snapshot_json)
+    fn restore(&mut self, ctx: &PluginRestoreContext) -> Result<(), PluginCallError> {
+        *self = serde_json::from_str(&ctx.snapshot_json)
             .map_err(|error| Self::failed(PluginCallback::Restore, error.to_string()))?;
         Ok(())
     }

@@ -16,7 +16,11 @@
 //! * fills come as `on_fill`, followed by the order's new status
 //!   (`PartiallyFilled`, `Filled`), and expiries as `Expired`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+// FxHash: the per-tick lookups (symbol → algorithms, symbol → tick) hash
+// short keys the runtime itself chose; SipHash's DoS resistance buys nothing.
+use rustc_hash::FxHashMap as HashMap;
 
 use rust_decimal::Decimal;
 use tesser_core::{
@@ -24,7 +28,7 @@ use tesser_core::{
     OrderRequest, OrderStatus, OrderUpdate, Portfolio, Side, Signal, Symbol, Tick,
 };
 use tesser_wasm::{
-    PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext,
+    PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext, PluginRestoreContext,
     PluginInstrument, PluginLogLevel, PluginOrderRequest, PluginOrderUpdateRequest, PluginResult,
     PluginRiskContext, PluginSignal, PluginTick, PluginTimer,
 };
@@ -338,14 +342,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
             config,
             portfolio,
             algorithms: Vec::new(),
-            by_id: HashMap::new(),
-            by_symbol: HashMap::new(),
-            by_child: HashMap::new(),
-            by_signal: HashMap::new(),
+            by_id: HashMap::default(),
+            by_symbol: HashMap::default(),
+            by_child: HashMap::default(),
+            by_signal: HashMap::default(),
             next_algorithm_seq,
             now_ms: 0,
             events: Vec::new(),
-            ticks: HashMap::new(),
+            ticks: HashMap::default(),
             queue: VecDeque::new(),
         };
         this.recover()?;
@@ -1657,8 +1661,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
             }
         };
         let algo = &mut self.algorithms[idx];
-        if let Some(snapshot) = algo.row.snapshot.clone() {
-            if let Err(error) = instance.restore(&snapshot) {
+        if let Some(snapshot_json) = algo.row.snapshot.clone() {
+            let ctx = PluginRestoreContext {
+                algorithm_id: algo.row.id.clone(),
+                symbol: algo.row.symbol.to_string(),
+                snapshot_json,
+            };
+            if let Err(error) = instance.restore(&ctx) {
                 return Ok(Revival::Failed(error.to_string()));
             }
             algo.instance = Some(instance);

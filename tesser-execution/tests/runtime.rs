@@ -190,6 +190,47 @@ fn algorithms_side_by_side_do_not_touch_each_others_orders() {
 }
 
 #[test]
+fn a_signal_whose_params_break_the_schema_fails_before_any_order_and_alone() {
+    let plugins = runtime_plugins();
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 200, 3);
+    let mut exchange = paper();
+    let mut orch = orchestrator(
+        plugins.path(),
+        StateStore::open_in_memory().expect("store"),
+        &mut exchange,
+        default_limits(),
+    );
+    feed(&mut orch, &ticks[..5]);
+    let good = orch
+        .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(1), "0.25"))
+        .expect("submit")
+        .expect("id");
+    // A number where the schema wants a decimal string or number is fine;
+    // a boolean is not.
+    let mut bad_signal = chase("BTCUSD", SignalKind::EnterLong, dec!(1), "0.25");
+    bad_signal.execution_hint = Some(ExecutionHint::Plugin {
+        name: "plugin_chase".into(),
+        params: json!({ "clip_size": false }),
+    });
+    let bad = orch
+        .submit_signal(&bad_signal)
+        .expect("submit")
+        .expect("id");
+    let summary = orch.algorithm(&bad).expect("summary");
+    assert_eq!(summary.status, AlgorithmStatus::Failed);
+    assert_eq!(summary.child_orders, 0);
+    let reason = summary.reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("invalid params") && reason.contains("false is not of types"),
+        "{reason}"
+    );
+    assert!(reason.contains("(at /clip_size)"), "{reason}");
+    feed(&mut orch, &ticks[5..]);
+    let summary = orch.algorithm(&good).expect("good");
+    assert_eq!(summary.status, AlgorithmStatus::Completed, "{summary:?}");
+}
+
+#[test]
 fn cancelling_an_algorithm_leaves_no_open_order() {
     let plugins = runtime_plugins();
     let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 200, 3);

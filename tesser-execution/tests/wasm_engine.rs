@@ -58,7 +58,12 @@ impl Driver for WasmDriver {
     fn snapshot_and_restore(&mut self) -> String {
         let snapshot = self.instance.snapshot().expect("snapshot");
         self.instance = self.engine.instantiate(&self.name).expect("fresh instance");
-        self.instance.restore(&snapshot).expect("restore");
+        let ctx = tesser_wasm::PluginRestoreContext {
+            algorithm_id: "algo-1".to_owned(),
+            symbol: "BTCUSD".to_owned(),
+            snapshot_json: snapshot.clone(),
+        };
+        self.instance.restore(&ctx).expect("restore");
         snapshot
     }
 }
@@ -366,21 +371,21 @@ fn a_component_without_the_exports_is_refused() {
         "{error:?}"
     );
     let message = error.to_string();
-    assert!(message.contains("tesser:plugin/guest@1.0.0"), "{message}");
+    assert!(message.contains("tesser:plugin/guest@2.0.0"), "{message}");
     assert!(message.contains("export_plugin!"), "{message}");
 }
 
 #[test]
-fn a_plugin_for_another_abi_major_is_refused_naming_both_versions() {
-    let dir = plugins_dir(&[(WasmTarget::P2, "abi-v2", "future")]);
+fn a_plugin_for_an_older_abi_major_is_refused_naming_both_versions() {
+    let dir = plugins_dir(&[(WasmTarget::P2, "abi-v1", "legacy")]);
     let engine = WasmPluginEngine::new(dir.path()).expect("engine");
-    let error = engine.instantiate("future").expect_err("abi mismatch");
+    let error = engine.instantiate("legacy").expect_err("abi mismatch");
     assert!(
         matches!(error, EngineError::AbiMismatch { .. }),
         "{error:?}"
     );
     let message = error.to_string();
-    assert!(message.contains("plugin ABI 2.0.0"), "{message}");
+    assert!(message.contains("plugin ABI 1.0.0"), "{message}");
     assert!(
         message.contains(&format!("host speaks ABI {ABI_VERSION}")),
         "{message}"
@@ -417,6 +422,46 @@ fn hot_reload_serves_new_code_to_new_instances_only() {
 }
 
 #[test]
+fn params_that_break_the_plugins_schema_are_refused_before_init_with_the_schemas_message() {
+    let dir = plugins_dir(&[(WasmTarget::P2, "plugin-chase", "plugin_chase")]);
+    let engine = WasmPluginEngine::new(dir.path()).expect("engine");
+    let plugin = engine.load("plugin_chase").expect("load");
+    let schema = plugin
+        .metadata()
+        .params_schema
+        .as_ref()
+        .expect("plugin-chase declares a params schema");
+    assert_eq!(schema["additionalProperties"], serde_json::json!(false));
+
+    let mut ctx = PluginInitContext::default();
+    ctx.signal.target_quantity = dec!(1);
+    ctx.risk.last_price = dec!(100);
+    // The chase's own `init` ignores unknown keys and would start: only the
+    // schema refuses this, so the refusal proves it came before `init`.
+    ctx.params = serde_json::json!({ "clip_size": "0.5", "clip_sise": "0.25" });
+    let mut chase = engine.instantiate("plugin_chase").expect("chase");
+    let error = chase.init(&ctx).expect_err("schema violation");
+    assert_eq!(error.callback, PluginCallback::Init);
+    let PluginCallErrorKind::Plugin(plugin_error) = &error.kind else {
+        panic!("expected a plugin error, got {error:?}");
+    };
+    assert_eq!(plugin_error.kind, PluginErrorKind::InvalidParams);
+    assert!(
+        plugin_error
+            .message
+            .contains("Additional properties are not allowed ('clip_sise' was unexpected)"),
+        "{error}"
+    );
+    // The refused instance never started: a valid init still works on it.
+    ctx.params = serde_json::json!({ "clip_size": true });
+    let error = chase.init(&ctx).expect_err("wrong type");
+    assert!(error.to_string().contains("(at /clip_size)"), "{error}");
+    ctx.params = serde_json::json!({ "clip_size": "0.5" });
+    let started = chase.init(&ctx).expect("valid params start the algorithm");
+    assert_eq!(started.orders.len(), 1, "{started:?}");
+}
+
+#[test]
 fn plugin_errors_and_traps_name_the_plugin_and_the_callback() {
     let dir = plugins_dir(&[
         (WasmTarget::P2, "plugin-chase", "plugin_chase"),
@@ -427,7 +472,7 @@ fn plugin_errors_and_traps_name_the_plugin_and_the_callback() {
     // A plugin error: bad params.
     let mut chase = engine.instantiate("plugin_chase").expect("chase");
     let mut ctx = PluginInitContext {
-        params: serde_json::json!({ "clip_size": "-1" }),
+        params: serde_json::json!({ "clip_size": "0" }),
         ..PluginInitContext::default()
     };
     ctx.signal.target_quantity = dec!(1);
@@ -437,13 +482,13 @@ fn plugin_errors_and_traps_name_the_plugin_and_the_callback() {
     match &error.kind {
         PluginCallErrorKind::Plugin(plugin_error) => {
             assert_eq!(plugin_error.kind, PluginErrorKind::InvalidParams);
-            assert_eq!(plugin_error.message, "clip_size must be positive, got -1");
+            assert_eq!(plugin_error.message, "clip_size must be positive, got 0");
         }
         other => panic!("expected a plugin error, got {other:?}"),
     }
     assert_eq!(
         error.to_string(),
-        "plugin 'plugin_chase' failed in init: plugin error: invalid params: clip_size must be positive, got -1"
+        "plugin 'plugin_chase' failed in init: plugin error: invalid params: clip_size must be positive, got 0"
     );
 
     // Output becomes bounded log lines.

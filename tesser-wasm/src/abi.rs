@@ -50,10 +50,10 @@ impl fmt::Display for AbiVersion {
 
 /// The ABI version this crate implements; equal to the version of the WIT
 /// package in `wit/plugin.wit`.
-pub const ABI_VERSION: AbiVersion = AbiVersion::new(1, 0, 0);
+pub const ABI_VERSION: AbiVersion = AbiVersion::new(2, 0, 0);
 
 /// The WIT package name and version of the ABI.
-pub const WIT_PACKAGE: &str = "tesser:plugin@1.0.0";
+pub const WIT_PACKAGE: &str = "tesser:plugin@2.0.0";
 
 /// The WIT source of the ABI, for tools that want to show or re-parse it.
 pub const WIT_SOURCE: &str = include_str!("../wit/plugin.wit");

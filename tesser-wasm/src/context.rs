@@ -5,6 +5,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::PluginSignal;
 
+/// What a fresh instance receives, in place of `init`, to take over an
+/// algorithm after a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRestoreContext {
+    /// The algorithm's id (the same as in its `init`).
+    pub algorithm_id: String,
+    /// The symbol every tick of the algorithm is for.
+    pub symbol: String,
+    /// The last snapshot the plugin returned, a JSON document.
+    pub snapshot_json: String,
+}
+
 /// Trading rules of an instrument. Child orders off these grids are refused
 /// by the host's risk guard, so plugins should size and price on them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

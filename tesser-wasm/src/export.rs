@@ -46,12 +46,14 @@ macro_rules! export_plugin {
         impl $crate::__private::PluginSlot for __TesserPluginSlot {
             type Plugin = $plugin;
 
-            fn with_runtime<R>(f: impl FnOnce(&mut $crate::PluginRuntime<$plugin>) -> R) -> R {
+            fn with_state<R>(
+                f: impl FnOnce(&mut $crate::__private::InstanceState<$plugin>) -> R,
+            ) -> R {
                 $crate::__private::thread_local! {
-                    static RUNTIME: $crate::__private::RefCell<$crate::PluginRuntime<$plugin>> =
-                        $crate::__private::RefCell::new($crate::PluginRuntime::new());
+                    static STATE: $crate::__private::RefCell<$crate::__private::InstanceState<$plugin>> =
+                        $crate::__private::RefCell::new(::core::default::Default::default());
                 }
-                RUNTIME.with(|runtime| f(&mut runtime.borrow_mut()))
+                STATE.with(|state| f(&mut state.borrow_mut()))
             }
 
             fn crate_metadata() -> $crate::PluginMetadata {

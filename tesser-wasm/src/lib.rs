@@ -47,8 +47,17 @@ mod runtime;
 #[doc(hidden)]
 pub mod __private;
 
+/// The plugin author guide, `docs/plugin-author-guide.md`, included here only
+/// when doctests are collected, so that every code block in it compiles and
+/// runs in the test suite.
+#[cfg(all(doctest, feature = "guest"))]
+#[doc = include_str!("../../docs/plugin-author-guide.md")]
+pub struct PluginAuthorGuide;
+
 pub use abi::{ABI_VERSION, AbiVersion, DecimalParts, DecimalPartsError, WIT_PACKAGE, WIT_SOURCE};
-pub use context::{PluginBalance, PluginInitContext, PluginInstrument, PluginRiskContext};
+pub use context::{
+    PluginBalance, PluginInitContext, PluginInstrument, PluginRestoreContext, PluginRiskContext,
+};
 pub use error::{PluginError, PluginErrorKind};
 pub use event::{PluginFill, PluginOrderStatus, PluginOrderUpdate, PluginTick, PluginTimer};
 pub use metadata::PluginMetadata;

@@ -215,13 +215,15 @@ impl ExecutionPlugin for ChasePlugin {
         let Some(clip) = self.working.as_mut() else {
             return Ok(PluginResult::new());
         };
-        let Some(client_order_id) = clip.client_order_id.clone() else {
+        let Some(client_order_id) = clip.client_order_id.as_ref() else {
             // Not acknowledged yet: nothing to amend.
             return Ok(PluginResult::new());
         };
         if clip.price == price || price <= Decimal::ZERO {
+            // Most ticks: nothing to do, and nothing allocated.
             return Ok(PluginResult::new());
         }
+        let client_order_id = client_order_id.clone();
         clip.price = price;
         Ok(
             PluginResult::new().with_order(PluginChildOrderAction::Amend(

@@ -6,7 +6,7 @@ use tesser_wasm::{
     AbiVersion, DecimalParts, PluginAlgorithmState, PluginCancelRequest, PluginChildOrderAction,
     PluginError, PluginErrorKind, PluginFill, PluginInitContext, PluginLog, PluginLogLevel,
     PluginMetadata, PluginOrderRequest, PluginOrderStatus, PluginOrderType, PluginOrderUpdate,
-    PluginOrderUpdateRequest, PluginResult, PluginSide, PluginSignalKind, PluginTick,
+    PluginOrderUpdateRequest, PluginRestoreContext, PluginResult, PluginSide, PluginSignalKind, PluginTick,
     PluginTimeInForce,
 };
 
@@ -100,25 +100,22 @@ pub(crate) fn init_context_out(ctx: &PluginInitContext) -> wit::InitContext {
     }
 }
 
-/// Writes `tick` into a reusable record, keeping its symbol string when it
-/// is unchanged so the hot path does not allocate.
-pub(crate) fn tick_into(tick: &PluginTick, out: &mut wit::Tick) {
-    if out.symbol != tick.symbol {
-        tick.symbol.clone_into(&mut out.symbol);
+/// The ABI's tick: scalars only (the instance knows its symbol), so
+/// passing it copies no string.
+pub(crate) fn tick_out(tick: &PluginTick) -> wit::Tick {
+    wit::Tick {
+        price: decimal_out(tick.price),
+        size: decimal_out(tick.size),
+        aggressor: tick.aggressor.map(side_out),
+        timestamp_ms: tick.timestamp_ms,
     }
-    out.price = decimal_out(tick.price);
-    out.size = decimal_out(tick.size);
-    out.aggressor = tick.aggressor.map(side_out);
-    out.timestamp_ms = tick.timestamp_ms;
 }
 
-pub(crate) fn empty_tick() -> wit::Tick {
-    wit::Tick {
-        symbol: String::new(),
-        price: decimal_out(Decimal::ZERO),
-        size: decimal_out(Decimal::ZERO),
-        aggressor: None,
-        timestamp_ms: 0,
+pub(crate) fn restore_context_out(ctx: &PluginRestoreContext) -> wit::RestoreContext {
+    wit::RestoreContext {
+        algorithm_id: ctx.algorithm_id.clone(),
+        symbol: ctx.symbol.clone(),
+        snapshot_json: ctx.snapshot_json.clone(),
     }
 }
 

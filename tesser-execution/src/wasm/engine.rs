@@ -118,6 +118,17 @@ pub enum EngineError {
         /// The linker's message.
         reason: String,
     },
+    /// The plugin declares a params schema that is not a valid JSON Schema.
+    #[error(
+        "plugin {} declares a params schema that is not a valid JSON Schema: {reason}; fix the schema its ExecutionPlugin::metadata returns",
+        .path.display()
+    )]
+    InvalidParamsSchema {
+        /// The file.
+        path: PathBuf,
+        /// The schema compiler's message.
+        reason: String,
+    },
     /// Instantiation failed (e.g. its start-up code trapped).
     #[error("plugin '{name}' could not be instantiated: {reason}")]
     Instantiate {
@@ -190,6 +201,7 @@ pub struct LoadedPlugin {
     source: PluginSource,
     abi_version: AbiVersion,
     metadata: PluginMetadata,
+    params_validator: Option<jsonschema::Validator>,
     size_bytes: usize,
     from_cache: bool,
     pre: ExecutionPluginPre<HostState>,
@@ -237,6 +249,37 @@ impl LoadedPlugin {
     #[must_use]
     pub const fn metadata(&self) -> &PluginMetadata {
         &self.metadata
+    }
+
+    /// Checks a signal's params against the JSON Schema the plugin declares
+    /// (any params pass when it declares none). The host calls this before
+    /// `init`, so a plugin never sees params its schema refuses.
+    ///
+    /// # Errors
+    /// The schema's own messages, each with the path of the offending value.
+    pub fn check_params(&self, params: &serde_json::Value) -> Result<(), String> {
+        let Some(validator) = &self.params_validator else {
+            return Ok(());
+        };
+        let problems: Vec<String> = validator
+            .iter_errors(params)
+            .take(5)
+            .map(|error| {
+                let at = error.instance_path().to_string();
+                if at.is_empty() {
+                    error.to_string()
+                } else {
+                    format!("{error} (at {at})")
+                }
+            })
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "params {params} do not match the plugin's params schema: {}",
+            problems.join("; ")
+        ))
     }
 
     /// Size of the plugin file in bytes.
@@ -599,6 +642,7 @@ impl WasmPluginEngine {
             source,
             abi_version: plugin_abi,
             metadata: PluginMetadata::default(),
+            params_validator: None,
             size_bytes: bytes.len(),
             from_cache,
             pre,
@@ -633,6 +677,15 @@ impl WasmPluginEngine {
                 host_abi: ABI_VERSION,
             });
         }
+        plugin.params_validator = metadata
+            .params_schema
+            .as_ref()
+            .map(jsonschema::validator_for)
+            .transpose()
+            .map_err(|error| EngineError::InvalidParamsSchema {
+                path: path.to_owned(),
+                reason: error.to_string(),
+            })?;
         plugin.abi_version = reported;
         plugin.metadata = metadata;
         Ok(plugin)

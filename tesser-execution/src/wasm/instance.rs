@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tesser_wasm::{
     AbiVersion, PluginError, PluginFill, PluginInitContext, PluginMetadata, PluginOrderUpdate,
-    PluginResult, PluginTick, PluginTimer,
+    PluginRestoreContext, PluginResult, PluginTick, PluginTimer,
 };
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store, Trap};
@@ -25,6 +25,8 @@ pub enum PluginCallback {
     Metadata,
     /// `init`.
     Init,
+    /// `take-result`, after a callback answered `ready`.
+    TakeResult,
     /// `on-tick`.
     OnTick,
     /// `on-fill`.
@@ -45,6 +47,7 @@ impl fmt::Display for PluginCallback {
             Self::AbiVersion => "abi_version",
             Self::Metadata => "metadata",
             Self::Init => "init",
+            Self::TakeResult => "take_result",
             Self::OnTick => "on_tick",
             Self::OnFill => "on_fill",
             Self::OnOrderUpdate => "on_order_update",
@@ -148,7 +151,6 @@ pub struct PluginInstance {
     plugin: Arc<LoadedPlugin>,
     store: Store<HostState>,
     bindings: bindings::ExecutionPlugin,
-    tick: wit::Tick,
     trapped: Option<String>,
     output: Vec<GuestOutputLine>,
 }
@@ -164,6 +166,7 @@ impl fmt::Debug for PluginInstance {
 
 type CallResult<R> = wasmtime::Result<Result<R, wit::PluginError>>;
 
+
 impl PluginInstance {
     pub(crate) fn new(
         plugin: Arc<LoadedPlugin>,
@@ -174,7 +177,6 @@ impl PluginInstance {
             plugin,
             store,
             bindings,
-            tick: convert::empty_tick(),
             trapped: None,
             output: Vec::new(),
         }
@@ -231,30 +233,37 @@ impl PluginInstance {
         })
     }
 
-    /// Starts the algorithm.
+    /// Starts the algorithm, after checking `ctx.params` against the
+    /// plugin's params schema ([`LoadedPlugin::check_params`]).
     ///
     /// # Errors
-    /// [`PluginCallError`] naming the plugin and callback when the guest
-    /// traps, returns an error or returns invalid data.
+    /// [`PluginCallError`] naming the plugin and callback when the params
+    /// break the schema (an `invalid-params` plugin error, with the schema's
+    /// message), or the guest traps, returns an error or returns invalid data.
     pub fn init(&mut self, ctx: &PluginInitContext) -> Result<PluginResult, PluginCallError> {
+        if let Err(reason) = self.plugin.check_params(&ctx.params) {
+            // Refused before the guest runs: its `init` never sees them.
+            return Err(self.error(
+                PluginCallback::Init,
+                PluginCallErrorKind::Plugin(PluginError::invalid_params(reason)),
+            ));
+        }
         let ctx = convert::init_context_out(ctx);
-        self.call_result(PluginCallback::Init, |guest, store| {
+        self.event(PluginCallback::Init, |guest, store| {
             guest.call_init(store, &ctx)
         })
     }
 
-    /// Forwards a trade print.
+    /// Forwards a trade print. Only its price, size, aggressor and time
+    /// cross the ABI: the instance's algorithm knows its symbol.
     ///
     /// # Errors
     /// As [`init`](Self::init).
     pub fn on_tick(&mut self, tick: &PluginTick) -> Result<PluginResult, PluginCallError> {
-        let mut record = std::mem::replace(&mut self.tick, convert::empty_tick());
-        convert::tick_into(tick, &mut record);
-        let result = self.call_result(PluginCallback::OnTick, |guest, store| {
-            guest.call_on_tick(store, &record)
-        });
-        self.tick = record;
-        result
+        let tick = convert::tick_out(tick);
+        self.event(PluginCallback::OnTick, |guest, store| {
+            guest.call_on_tick(store, tick)
+        })
     }
 
     /// Forwards a fill of one of the algorithm's child orders.
@@ -263,7 +272,7 @@ impl PluginInstance {
     /// As [`init`](Self::init).
     pub fn on_fill(&mut self, fill: &PluginFill) -> Result<PluginResult, PluginCallError> {
         let fill = convert::fill_out(fill);
-        self.call_result(PluginCallback::OnFill, |guest, store| {
+        self.event(PluginCallback::OnFill, |guest, store| {
             guest.call_on_fill(store, &fill)
         })
     }
@@ -277,7 +286,7 @@ impl PluginInstance {
         update: &PluginOrderUpdate,
     ) -> Result<PluginResult, PluginCallError> {
         let update = convert::order_update_out(update);
-        self.call_result(PluginCallback::OnOrderUpdate, |guest, store| {
+        self.event(PluginCallback::OnOrderUpdate, |guest, store| {
             guest.call_on_order_update(store, &update)
         })
     }
@@ -290,7 +299,7 @@ impl PluginInstance {
         let timer = wit::Timer {
             now_ms: timer.now_ms,
         };
-        self.call_result(PluginCallback::OnTimer, |guest, store| {
+        self.event(PluginCallback::OnTimer, |guest, store| {
             guest.call_on_timer(store, timer)
         })
     }
@@ -309,18 +318,33 @@ impl PluginInstance {
     ///
     /// # Errors
     /// As [`init`](Self::init).
-    pub fn restore(&mut self, snapshot_json: &str) -> Result<(), PluginCallError> {
+    pub fn restore(&mut self, ctx: &PluginRestoreContext) -> Result<(), PluginCallError> {
+        let ctx = convert::restore_context_out(ctx);
         self.call(PluginCallback::Restore, |guest, store| {
-            guest.call_restore(store, snapshot_json)
+            guest.call_restore(store, &ctx)
         })
     }
 
-    fn call_result(
+    /// Runs an event callback. `idle`, the common answer, is an empty
+    /// result with nothing more to call; `ready` fetches the result with
+    /// `take-result`.
+    fn event(
         &mut self,
         callback: PluginCallback,
-        f: impl FnOnce(&bindings::Guest, &mut Store<HostState>) -> CallResult<wit::PluginResult>,
+        f: impl FnOnce(&bindings::Guest, &mut Store<HostState>) -> wasmtime::Result<wit::EventOutcome>,
     ) -> Result<PluginResult, PluginCallError> {
-        let result = self.call(callback, f)?;
+        let outcome = self.call(callback, |guest, store| f(guest, store).map(Ok))?;
+        if outcome == wit::EventOutcome::Idle {
+            return Ok(PluginResult::new());
+        }
+        let result = self
+            .call(callback, |guest, store| guest.call_take_result(store))
+            .map_err(|mut error| {
+                if matches!(error.kind, PluginCallErrorKind::Trap(_)) {
+                    error.callback = PluginCallback::TakeResult;
+                }
+                error
+            })?;
         convert::result_in(result)
             .map_err(|reason| self.error(callback, PluginCallErrorKind::InvalidOutput(reason)))
     }

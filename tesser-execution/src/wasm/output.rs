@@ -1,5 +1,6 @@
 //! Bounded capture of what a guest writes to stdout and stderr.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
@@ -36,20 +37,37 @@ struct Buffer {
 #[derive(Debug, Clone)]
 pub(crate) struct BoundedOutput {
     capacity: usize,
-    buffer: Arc<Mutex<Buffer>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// Set by a write, cleared by a drain: the host checks it after every
+    /// callback, so the usual silent callback takes no lock.
+    written: AtomicBool,
+    buffer: Mutex<Buffer>,
 }
 
 impl BoundedOutput {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            buffer: Arc::default(),
+            shared: Arc::default(),
         }
     }
 
     /// Moves the captured lines into `out`, noting dropped bytes.
     pub(crate) fn drain_into(&self, stream: GuestStream, out: &mut Vec<GuestOutputLine>) {
-        let mut buffer = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        // The guest runs on the caller's thread, so its writes happened
+        // before this load; `Acquire` pairs with the writer's `Release`.
+        if !self.shared.written.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let mut buffer = self
+            .shared
+            .buffer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if buffer.bytes.is_empty() && buffer.dropped == 0 {
             return;
         }
@@ -75,11 +93,16 @@ impl BoundedOutput {
     }
 
     fn write_bytes(&self, bytes: &[u8]) {
-        let mut buffer = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut buffer = self
+            .shared
+            .buffer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let room = self.capacity.saturating_sub(buffer.bytes.len());
         let kept = bytes.len().min(room);
         buffer.bytes.extend_from_slice(&bytes[..kept]);
         buffer.dropped += bytes.len() - kept;
+        self.shared.written.store(true, Ordering::Release);
     }
 }
 

@@ -28,7 +28,7 @@ impl WasmTarget {
 pub const TEST_PLUGINS: &[&str] = &[
     "plugin-chase",
     "chase-execution",
-    "abi-v2",
+    "abi-v1",
     "panicky",
     "scripted",
     "raw-snapshot",

@@ -109,13 +109,15 @@ pub(super) fn init_context_in(ctx: wit::InitContext) -> Result<PluginInitContext
     })
 }
 
-pub(super) fn tick_in(tick: wit::Tick) -> Result<PluginTick, PluginError> {
+/// A tick of `symbol`: the ABI's tick carries no symbol, the instance's
+/// algorithm has one.
+pub(super) fn tick_in(tick: wit::Tick, symbol: &str) -> Result<PluginTick, PluginError> {
     Ok(PluginTick {
         price: decimal_in(tick.price, "tick.price")?,
         size: decimal_in(tick.size, "tick.size")?,
         aggressor: tick.aggressor.map(side_in),
         timestamp_ms: tick.timestamp_ms,
-        symbol: tick.symbol,
+        symbol: symbol.to_owned(),
     })
 }
 

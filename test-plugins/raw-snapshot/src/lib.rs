@@ -14,15 +14,21 @@ wit_bindgen::generate!({
 
 use exports::tesser::plugin::guest::Guest;
 use tesser::plugin::types::{
-    AlgorithmState, ChildOrderAction, Decimal as WitDecimal, ErrorKind, Fill, InitContext,
-    OrderRequest, OrderType, OrderUpdate, PluginError, PluginMetadata, PluginResult, Tick, Timer,
-    Version,
+    AlgorithmState, ChildOrderAction, Decimal as WitDecimal, ErrorKind, EventOutcome, Fill,
+    InitContext, OrderRequest, OrderType, OrderUpdate, PluginError, PluginMetadata, PluginResult,
+    RestoreContext, Tick, Timer, Version,
 };
+use std::cell::RefCell;
 
 /// What `snapshot` returns.
 const NOT_JSON: &str = "{not json";
 
 struct Plugin;
+
+thread_local! {
+    /// What `init` produced, until the host takes it.
+    static PENDING: RefCell<Option<Result<PluginResult, PluginError>>> = const { RefCell::new(None) };
+}
 
 fn running(orders: Vec<ChildOrderAction>) -> PluginResult {
     PluginResult {
@@ -73,48 +79,61 @@ impl Guest for Plugin {
         }
     }
 
-    fn init(ctx: InitContext) -> Result<PluginResult, PluginError> {
-        let params: serde_json::Value = serde_json::from_str(&ctx.params_json)
-            .map_err(|error| invalid_params(format!("params: {error}")))?;
-        let order = OrderRequest {
-            symbol: ctx.signal.symbol,
-            side: ctx.signal.side,
-            order_type: OrderType::Limit,
-            quantity: decimal_param(&params, "quantity")?,
-            price: Some(decimal_param(&params, "price")?),
-            trigger_price: None,
-            time_in_force: None,
-            client_order_id: None,
-            take_profit: None,
-            stop_loss: None,
-            display_quantity: None,
-        };
-        Ok(running(vec![ChildOrderAction::Place(order)]))
+    fn init(ctx: InitContext) -> EventOutcome {
+        let result = place_one_order(ctx);
+        PENDING.with(|pending| *pending.borrow_mut() = Some(result));
+        EventOutcome::Ready
     }
 
-    fn on_tick(_tick: Tick) -> Result<PluginResult, PluginError> {
-        Ok(running(Vec::new()))
+    fn on_tick(_tick: Tick) -> EventOutcome {
+        EventOutcome::Idle
     }
 
-    fn on_fill(_fill: Fill) -> Result<PluginResult, PluginError> {
-        Ok(running(Vec::new()))
+    fn on_fill(_fill: Fill) -> EventOutcome {
+        EventOutcome::Idle
     }
 
-    fn on_order_update(_update: OrderUpdate) -> Result<PluginResult, PluginError> {
-        Ok(running(Vec::new()))
+    fn on_order_update(_update: OrderUpdate) -> EventOutcome {
+        EventOutcome::Idle
     }
 
-    fn on_timer(_timer: Timer) -> Result<PluginResult, PluginError> {
-        Ok(running(Vec::new()))
+    fn on_timer(_timer: Timer) -> EventOutcome {
+        EventOutcome::Idle
+    }
+
+    fn take_result() -> Result<PluginResult, PluginError> {
+        PENDING
+            .with(|pending| pending.borrow_mut().take())
+            .unwrap_or_else(|| Ok(running(Vec::new())))
     }
 
     fn snapshot() -> Result<String, PluginError> {
         Ok(NOT_JSON.to_owned())
     }
 
-    fn restore(_snapshot_json: String) -> Result<(), PluginError> {
+    fn restore(_ctx: RestoreContext) -> Result<(), PluginError> {
         Ok(())
     }
+}
+
+/// `init`: one resting limit order from the params.
+fn place_one_order(ctx: InitContext) -> Result<PluginResult, PluginError> {
+    let params: serde_json::Value = serde_json::from_str(&ctx.params_json)
+        .map_err(|error| invalid_params(format!("params: {error}")))?;
+    let order = OrderRequest {
+        symbol: ctx.signal.symbol,
+        side: ctx.signal.side,
+        order_type: OrderType::Limit,
+        quantity: decimal_param(&params, "quantity")?,
+        price: Some(decimal_param(&params, "price")?),
+        trigger_price: None,
+        time_in_force: None,
+        client_order_id: None,
+        take_profit: None,
+        stop_loss: None,
+        display_quantity: None,
+    };
+    Ok(running(vec![ChildOrderAction::Place(order)]))
 }
 
 export!(Plugin);
