@@ -138,7 +138,11 @@ impl Chase {
             PluginSide::Sell => {
                 let raw = arrival * (Decimal::ONE - bps / BPS);
                 let down = rules.round_price_down(raw);
-                if down < raw { down + rules.tick_size } else { down }
+                if down < raw {
+                    down + rules.tick_size
+                } else {
+                    down
+                }
             }
         })
     }
@@ -210,15 +214,15 @@ impl Chase {
             return result;
         }
         let left = self.target - self.orders.committed();
-        let quantity = self
-            .orders
-            .tradable(left.min(self.params.clip_size), price);
+        let quantity = self.orders.tradable(left.min(self.params.clip_size), price);
         if quantity.is_zero() {
             if left > Decimal::ZERO {
                 return result
                     .with_log(
                         PluginLogLevel::Warn,
-                        format!("chase done: {left} left unfilled, below the instrument's minimum order"),
+                        format!(
+                            "chase done: {left} left unfilled, below the instrument's minimum order"
+                        ),
                     )
                     .completed();
             }
@@ -313,7 +317,11 @@ impl ExecutionPlugin for Chase {
             self.target,
             self.orders.symbol,
             self.params.clip_size,
-            if self.params.post_only { ", post-only" } else { "" }
+            if self.params.post_only {
+                ", post-only"
+            } else {
+                ""
+            }
         ));
         Ok(self.step(result))
     }
@@ -399,8 +407,9 @@ impl ExecutionPlugin for Chase {
     }
 
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
-        *self = serde_json::from_value(snapshot)
-            .map_err(|error| PluginError::invalid_state(format!("not a chase snapshot: {error}")))?;
+        *self = serde_json::from_value(snapshot).map_err(|error| {
+            PluginError::invalid_state(format!("not a chase snapshot: {error}"))
+        })?;
         Ok(())
     }
 }

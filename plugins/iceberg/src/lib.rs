@@ -57,11 +57,13 @@ impl IcebergParams {
     /// [`PluginError::invalid_params`] naming the param at fault.
     pub fn parse(ctx: &PluginInitContext) -> Result<Self, PluginError> {
         let params = Params::new(&ctx.params, PARAMS)?;
-        let display = params.positive_decimal("display_quantity")?.ok_or_else(|| {
-            PluginError::invalid_params(
-                "display_quantity is required: the quantity shown at a time, e.g. \"0.5\"",
-            )
-        })?;
+        let display = params
+            .positive_decimal("display_quantity")?
+            .ok_or_else(|| {
+                PluginError::invalid_params(
+                    "display_quantity is required: the quantity shown at a time, e.g. \"0.5\"",
+                )
+            })?;
         let rules = &ctx.risk.instrument;
         let display_quantity = rules.round_quantity_down(display);
         if display_quantity <= Decimal::ZERO || display_quantity < rules.min_quantity {
@@ -246,10 +248,10 @@ impl ExecutionPlugin for Iceberg {
             ),
             params,
         };
-        let price = self
-            .params
-            .limit_price
-            .map_or_else(|| "pegged to the last price".to_owned(), |p| format!("at {p}"));
+        let price = self.params.limit_price.map_or_else(
+            || "pegged to the last price".to_owned(),
+            |p| format!("at {p}"),
+        );
         let result = PluginResult::new().log(format!(
             "iceberg {:?} {} {} showing {} {price}",
             self.orders.side, self.target, self.orders.symbol, self.params.display_quantity

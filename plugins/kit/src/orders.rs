@@ -201,7 +201,12 @@ impl ChildOrders {
 
     /// Moves an open limit order to `price`, unless it is there already or
     /// being cancelled.
-    pub fn reprice(&mut self, id: &str, price: Decimal, now_ms: i64) -> Option<PluginChildOrderAction> {
+    pub fn reprice(
+        &mut self,
+        id: &str,
+        price: Decimal,
+        now_ms: i64,
+    ) -> Option<PluginChildOrderAction> {
         let order = self.open.get_mut(id)?;
         if order.cancel_pending
             || order.order_type != PluginOrderType::Limit
@@ -238,7 +243,10 @@ impl ChildOrders {
     }
 
     /// Cancels every open order of `order_type` (every one when `None`).
-    pub fn cancel_all(&mut self, order_type: Option<PluginOrderType>) -> Vec<PluginChildOrderAction> {
+    pub fn cancel_all(
+        &mut self,
+        order_type: Option<PluginOrderType>,
+    ) -> Vec<PluginChildOrderAction> {
         let ids: Vec<String> = self
             .open
             .values()
@@ -307,18 +315,30 @@ mod tests {
     fn tradable_rounds_to_lot_caps_and_applies_minimums() {
         let book = book();
         let price = Decimal::from(10_000);
-        assert_eq!(book.tradable(Decimal::new(123_456, 5), price), Decimal::new(12_345, 4));
+        assert_eq!(
+            book.tradable(Decimal::new(123_456, 5), price),
+            Decimal::new(12_345, 4)
+        );
         assert_eq!(book.tradable(Decimal::from(7), price), Decimal::from(5));
         // Below min quantity.
         assert_eq!(book.tradable(Decimal::new(9, 4), price), Decimal::ZERO);
         // Below min notional: 0.001 × 5000 = 5 < 10.
-        assert_eq!(book.tradable(Decimal::new(1, 3), Decimal::from(5_000)), Decimal::ZERO);
+        assert_eq!(
+            book.tradable(Decimal::new(1, 3), Decimal::from(5_000)),
+            Decimal::ZERO
+        );
     }
 
     #[test]
     fn fills_and_updates_track_working_quantity() {
         let mut book = book();
-        let action = book.place(PluginOrderType::Limit, Decimal::ONE, Some(Decimal::from(100)), None, 0);
+        let action = book.place(
+            PluginOrderType::Limit,
+            Decimal::ONE,
+            Some(Decimal::from(100)),
+            None,
+            0,
+        );
         let PluginChildOrderAction::Place(request) = action else {
             panic!("a place");
         };
@@ -347,9 +367,18 @@ mod tests {
     #[test]
     fn passive_prices_round_away_from_the_market() {
         let mut book = book();
-        assert_eq!(book.passive_price(Decimal::new(100_05, 2)), Decimal::new(100_0, 1));
+        assert_eq!(
+            book.passive_price(Decimal::new(100_05, 2)),
+            Decimal::new(100_0, 1)
+        );
         book.side = PluginSide::Sell;
-        assert_eq!(book.passive_price(Decimal::new(100_05, 2)), Decimal::new(100_1, 1));
-        assert_eq!(book.passive_price(Decimal::new(100_1, 1)), Decimal::new(100_1, 1));
+        assert_eq!(
+            book.passive_price(Decimal::new(100_05, 2)),
+            Decimal::new(100_1, 1)
+        );
+        assert_eq!(
+            book.passive_price(Decimal::new(100_1, 1)),
+            Decimal::new(100_1, 1)
+        );
     }
 }

@@ -64,7 +64,9 @@ impl<'a> Params<'a> {
     /// # Errors
     /// The value is neither, or not a decimal.
     pub fn decimal(&self, key: &str) -> Result<Option<Decimal>, PluginError> {
-        self.get(key).map(|value| parse_decimal(value, key)).transpose()
+        self.get(key)
+            .map(|value| parse_decimal(value, key))
+            .transpose()
     }
 
     /// A decimal that must be strictly positive.
@@ -100,9 +102,9 @@ impl<'a> Params<'a> {
     /// As [`integer`](Self::integer); also when it is out of range.
     pub fn integer_in(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, PluginError> {
         match self.integer(key)? {
-            Some(value) if value < min || value > max => Err(PluginError::invalid_params(
-                format!("{key} must be between {min} and {max}, got {value}"),
-            )),
+            Some(value) if value < min || value > max => Err(PluginError::invalid_params(format!(
+                "{key} must be between {min} and {max}, got {value}"
+            ))),
             other => Ok(other),
         }
     }
@@ -125,7 +127,11 @@ impl<'a> Params<'a> {
     ///
     /// # Errors
     /// The value is not a string, or not one of `choices`.
-    pub fn choice(&self, key: &str, choices: &[&'static str]) -> Result<Option<&'static str>, PluginError> {
+    pub fn choice(
+        &self,
+        key: &str,
+        choices: &[&'static str],
+    ) -> Result<Option<&'static str>, PluginError> {
         let Some(value) = self.get(key) else {
             return Ok(None);
         };
@@ -233,15 +239,32 @@ mod tests {
         assert_eq!(params.decimal("a").unwrap(), Some(Decimal::new(25, 2)));
         assert_eq!(params.decimal("b").unwrap(), Some(Decimal::new(1, 1)));
         assert_eq!(params.decimal("c").unwrap(), Some(Decimal::new(1, 5)));
-        assert!(params.decimal("d").unwrap_err().message.contains("d must be a decimal"));
-        assert!(params.decimal("e").unwrap_err().message.contains("not a decimal"));
+        assert!(
+            params
+                .decimal("d")
+                .unwrap_err()
+                .message
+                .contains("d must be a decimal")
+        );
+        assert!(
+            params
+                .decimal("e")
+                .unwrap_err()
+                .message
+                .contains("not a decimal")
+        );
         assert_eq!(params.decimal("missing").unwrap(), None);
     }
 
     #[test]
     fn params_must_be_an_object_of_known_keys() {
         assert!(Params::new(&Value::Null, &[]).is_ok());
-        assert!(Params::new(&json!([1]), &[]).unwrap_err().message.contains("object"));
+        assert!(
+            Params::new(&json!([1]), &[])
+                .unwrap_err()
+                .message
+                .contains("object")
+        );
         let error = Params::new(&json!({"x": 1}), &["a", "b"]).unwrap_err();
         assert_eq!(error.message, "unknown param 'x' (accepted: a, b)");
     }
@@ -253,7 +276,10 @@ mod tests {
         assert_eq!(params.integer_in("n", 1, 10).unwrap(), Some(5));
         assert!(params.integer_in("n", 6, 10).is_err());
         assert!(params.integer("f").is_err());
-        assert_eq!(params.choice("s", &["limit", "market"]).unwrap(), Some("market"));
+        assert_eq!(
+            params.choice("s", &["limit", "market"]).unwrap(),
+            Some("market")
+        );
         assert!(params.choice("s", &["limit"]).is_err());
         assert!(params.boolean("b").is_err());
     }

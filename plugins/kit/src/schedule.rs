@@ -6,8 +6,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tesser_wasm::{
-    PluginError, PluginFill, PluginInitContext, PluginLogLevel, PluginOrderStatus,
-    PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick,
+    PluginError, PluginFill, PluginInitContext, PluginLogLevel, PluginOrderStatus, PluginOrderType,
+    PluginOrderUpdate, PluginResult, PluginTick,
 };
 
 use crate::orders::{ChildOrders, UpdateOutcome};
@@ -42,7 +42,11 @@ pub fn cumulative_due(target: Decimal, weights: &[Decimal], lot: Decimal) -> Vec
         if i + 1 == weights.len() || total <= Decimal::ZERO {
             due.push(target);
         } else {
-            due.push(rules.round_quantity_down(target * running / total).min(target));
+            due.push(
+                rules
+                    .round_quantity_down(target * running / total)
+                    .min(target),
+            );
         }
     }
     due
@@ -245,14 +249,20 @@ impl Schedule {
             .average_price()
             .map_or_else(String::new, |price| format!(" at an average {price}"));
         result
-            .log(format!("{} done: {} filled{average}", self.name, self.orders.filled))
+            .log(format!(
+                "{} done: {} filled{average}",
+                self.name, self.orders.filled
+            ))
             .completed()
     }
 
     /// Places what the schedule wants now.
     fn step(&mut self, mut result: PluginResult) -> PluginResult {
         result = self.finish_if_done(result);
-        if result.is_completed() || self.now_ms < self.hold_until_ms || self.last_price <= Decimal::ZERO {
+        if result.is_completed()
+            || self.now_ms < self.hold_until_ms
+            || self.last_price <= Decimal::ZERO
+        {
             return result;
         }
         let now = self.now_ms;
@@ -302,7 +312,12 @@ impl Schedule {
     }
 
     /// Places orders of up to `max_child` until `due` is committed.
-    fn release(&mut self, mut result: PluginResult, due: Decimal, order_type: PluginOrderType) -> PluginResult {
+    fn release(
+        &mut self,
+        mut result: PluginResult,
+        due: Decimal,
+        order_type: PluginOrderType,
+    ) -> PluginResult {
         let mut free = due.min(self.target) - self.orders.committed();
         for _ in 0..MAX_ORDERS_PER_STEP {
             if free <= Decimal::ZERO {
@@ -316,7 +331,13 @@ impl Schedule {
             }
             let price = (order_type == PluginOrderType::Limit)
                 .then(|| self.orders.passive_price(self.last_price));
-            result = result.with_order(self.orders.place(order_type, quantity, price, None, self.now_ms));
+            result = result.with_order(self.orders.place(
+                order_type,
+                quantity,
+                price,
+                None,
+                self.now_ms,
+            ));
             free -= quantity;
         }
         result
@@ -332,15 +353,28 @@ mod tests {
         let lot = Decimal::new(1, 4);
         let weights = [Decimal::from(3), Decimal::ONE, Decimal::from(3)];
         let due = cumulative_due(Decimal::TEN, &weights, lot);
-        assert_eq!(due, [Decimal::new(4_2857, 4), Decimal::new(5_7142, 4), Decimal::TEN]);
+        assert_eq!(
+            due,
+            [
+                Decimal::new(4_2857, 4),
+                Decimal::new(5_7142, 4),
+                Decimal::TEN
+            ]
+        );
     }
 
     #[test]
     fn rounding_up_to_the_lot() {
         let lot = Decimal::new(1, 4);
-        assert_eq!(round_up_to_lot(Decimal::new(3_33333, 5), lot), Decimal::new(3_3334, 4));
+        assert_eq!(
+            round_up_to_lot(Decimal::new(3_33333, 5), lot),
+            Decimal::new(3_3334, 4)
+        );
         assert_eq!(round_up_to_lot(Decimal::ONE, lot), Decimal::ONE);
-        assert_eq!(round_up_to_lot(Decimal::new(12345, 5), Decimal::ZERO), Decimal::new(12345, 5));
+        assert_eq!(
+            round_up_to_lot(Decimal::new(12345, 5), Decimal::ZERO),
+            Decimal::new(12345, 5)
+        );
     }
 
     #[test]

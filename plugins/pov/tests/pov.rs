@@ -61,10 +61,22 @@ fn init_refuses_bad_params_with_clear_messages() {
     assert!(init_error(json!({})).contains("participation is required"));
     assert!(init_error(json!({"participation": "0"})).contains("participation must be positive"));
     assert!(init_error(json!({"participation": 1.5})).contains("participation must be at most 1"));
-    assert!(init_error(json!({"participation": "ten"})).contains("participation 'ten' is not a decimal"));
-    assert!(init_error(json!({"participation": 0.1, "min_clip": "-1"})).contains("min_clip must be positive"));
-    assert!(init_error(json!({"participation": 0.1, "min_clip": 2, "max_clip": 1})).contains("min_clip (2) must not exceed max_clip (1)"));
-    assert!(init_error(json!({"participation": 0.1, "max_duration_ms": 0})).contains("max_duration_ms must be between 1"));
+    assert!(
+        init_error(json!({"participation": "ten"}))
+            .contains("participation 'ten' is not a decimal")
+    );
+    assert!(
+        init_error(json!({"participation": 0.1, "min_clip": "-1"}))
+            .contains("min_clip must be positive")
+    );
+    assert!(
+        init_error(json!({"participation": 0.1, "min_clip": 2, "max_clip": 1}))
+            .contains("min_clip (2) must not exceed max_clip (1)")
+    );
+    assert!(
+        init_error(json!({"participation": 0.1, "max_duration_ms": 0}))
+            .contains("max_duration_ms must be between 1")
+    );
     assert!(init_error(json!({"participation": 0.1, "pct": 3})).contains("unknown param 'pct'"));
 }
 
@@ -72,18 +84,49 @@ fn init_refuses_bad_params_with_clear_messages() {
 fn follows_participation_times_volume_in_clips_of_at_least_min_clip() {
     let mut runtime = PluginRuntime::<Pov>::new();
     let start = runtime
-        .init(init_context(json!({"participation": "0.1", "min_clip": "0.2"}), Decimal::ONE))
+        .init(init_context(
+            json!({"participation": "0.1", "min_clip": "0.2"}),
+            Decimal::ONE,
+        ))
         .expect("init");
     assert!(placed(&start).is_empty(), "no volume yet");
     // 1 traded: 0.1 allowed, below the clip.
-    assert!(placed(&runtime.on_tick(tick("1", FIRST_TRADE_MS + 1)).expect("tick")).is_empty());
+    assert!(
+        placed(
+            &runtime
+                .on_tick(tick("1", FIRST_TRADE_MS + 1))
+                .expect("tick")
+        )
+        .is_empty()
+    );
     // 2.5 traded: 0.25 allowed → one order of 0.25.
-    assert_eq!(placed(&runtime.on_tick(tick("1.5", FIRST_TRADE_MS + 2)).expect("tick")), [dec("0.25")]);
+    assert_eq!(
+        placed(
+            &runtime
+                .on_tick(tick("1.5", FIRST_TRADE_MS + 2))
+                .expect("tick")
+        ),
+        [dec("0.25")]
+    );
     runtime.on_fill(fill("algo-1-c1", "0.25")).expect("fill");
     // 4 traded: 0.4 allowed, 0.25 done → 0.15 < clip: wait.
-    assert!(placed(&runtime.on_tick(tick("1.5", FIRST_TRADE_MS + 3)).expect("tick")).is_empty());
+    assert!(
+        placed(
+            &runtime
+                .on_tick(tick("1.5", FIRST_TRADE_MS + 3))
+                .expect("tick")
+        )
+        .is_empty()
+    );
     // 20 traded: 2 allowed, capped at the 1 target → the 0.75 left.
-    assert_eq!(placed(&runtime.on_tick(tick("16", FIRST_TRADE_MS + 4)).expect("tick")), [dec("0.75")]);
+    assert_eq!(
+        placed(
+            &runtime
+                .on_tick(tick("16", FIRST_TRADE_MS + 4))
+                .expect("tick")
+        ),
+        [dec("0.75")]
+    );
     let done = runtime.on_fill(fill("algo-1-c2", "0.75")).expect("fill");
     assert!(done.is_completed());
     assert_eq!(runtime.plugin().market_volume, Decimal::from(20));
@@ -99,10 +142,18 @@ fn max_clip_splits_and_max_duration_sends_the_rest() {
         ))
         .expect("init");
     assert_eq!(
-        placed(&runtime.on_tick(tick("1.4", FIRST_TRADE_MS + 1)).expect("tick")),
+        placed(
+            &runtime
+                .on_tick(tick("1.4", FIRST_TRADE_MS + 1))
+                .expect("tick")
+        ),
         [dec("0.3"), dec("0.3"), dec("0.1")]
     );
-    let late = runtime.on_timer(PluginTimer { now_ms: FIRST_TRADE_MS + 60_000 }).expect("timer");
+    let late = runtime
+        .on_timer(PluginTimer {
+            now_ms: FIRST_TRADE_MS + 60_000,
+        })
+        .expect("timer");
     assert_eq!(late.orders.len(), 31, "the 9.3 left in clips of 0.3");
     assert!(late.logs[0].message.contains("the rest goes at market"));
 }
@@ -113,7 +164,14 @@ fn a_rejection_backs_off_then_retries() {
     runtime
         .init(init_context(json!({"participation": 0.1}), Decimal::ONE))
         .expect("init");
-    assert_eq!(placed(&runtime.on_tick(tick("5", FIRST_TRADE_MS + 1)).expect("tick")), [dec("0.5")]);
+    assert_eq!(
+        placed(
+            &runtime
+                .on_tick(tick("5", FIRST_TRADE_MS + 1))
+                .expect("tick")
+        ),
+        [dec("0.5")]
+    );
     let refused = runtime
         .on_order_update(PluginOrderUpdate {
             client_order_id: "algo-1-c1".into(),
@@ -124,8 +182,22 @@ fn a_rejection_backs_off_then_retries() {
         })
         .expect("update");
     assert!(refused.orders.is_empty());
-    assert!(placed(&runtime.on_tick(tick("0", FIRST_TRADE_MS + 2)).expect("tick")).is_empty());
-    assert_eq!(placed(&runtime.on_tick(tick("0", FIRST_TRADE_MS + 1_001)).expect("tick")), [dec("0.5")]);
+    assert!(
+        placed(
+            &runtime
+                .on_tick(tick("0", FIRST_TRADE_MS + 2))
+                .expect("tick")
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        placed(
+            &runtime
+                .on_tick(tick("0", FIRST_TRADE_MS + 1_001))
+                .expect("tick")
+        ),
+        [dec("0.5")]
+    );
 }
 
 #[test]
@@ -134,7 +206,9 @@ fn snapshot_restore_round_trips_the_whole_state() {
     original
         .init(init_context(json!({"participation": "0.2"}), Decimal::TEN))
         .expect("init");
-    original.on_tick(tick("3", FIRST_TRADE_MS + 1)).expect("tick");
+    original
+        .on_tick(tick("3", FIRST_TRADE_MS + 1))
+        .expect("tick");
     original.on_fill(fill("algo-1-c1", "0.2")).expect("fill");
     let snapshot = original.snapshot().expect("snapshot");
     let value: serde_json::Value = serde_json::from_str(&snapshot).expect("JSON");
@@ -147,7 +221,10 @@ fn snapshot_restore_round_trips_the_whole_state() {
     let next = tick("7", FIRST_TRADE_MS + 2);
     assert_eq!(restored.on_tick(next.clone()), original.on_tick(next));
     assert_eq!(
-        PluginRuntime::<Pov>::new().restore("[]").expect_err("not a snapshot").kind,
+        PluginRuntime::<Pov>::new()
+            .restore("[]")
+            .expect_err("not a snapshot")
+            .kind,
         PluginErrorKind::InvalidState
     );
 }
@@ -157,7 +234,10 @@ fn metadata_declares_a_strict_params_schema() {
     let schema = PluginRuntime::<Pov>::metadata(PluginMetadata::default())
         .params_schema
         .expect("a schema");
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     assert_eq!(schema["required"], json!(["participation"]));
     assert_eq!(schema["additionalProperties"], false);
     assert!(schema["properties"]["participation"]["description"].is_string());
@@ -189,6 +269,12 @@ fn real_trades_buy_10_btc_at_10_percent_of_the_volume() {
     }
     // And it kept up: done within the volume a 10 % participation needs, plus slack.
     let volume = run.market_volume_until(run.end_ms);
-    assert!(volume >= target / participation, "done after only {volume} of volume");
-    assert!(volume <= target / participation * dec("1.1"), "needed {volume} of volume");
+    assert!(
+        volume >= target / participation,
+        "done after only {volume} of volume"
+    );
+    assert!(
+        volume <= target / participation * dec("1.1"),
+        "needed {volume} of volume"
+    );
 }

@@ -22,18 +22,20 @@ use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 use tesser_core::{
-    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, ExecutionHint,
-    Fill, Instrument, Order, OrderRequest, Side, Signal, SignalKind, Tick,
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, ExecutionHint, Fill,
+    Instrument, Order, OrderRequest, Side, Signal, SignalKind, Tick,
 };
-use tesser_data::TradeFileReader;
 pub use tesser_core::{OrderType, TimeInForce};
+use tesser_data::TradeFileReader;
 pub use tesser_execution::native::NativeProvider;
 use tesser_execution::{
     AlgorithmStatus, AlgorithmSummary, FixedQuantitySizer, Orchestrator, OrchestratorConfig,
     OrchestratorParts, RiskGuard, RiskLimits, StateStore,
 };
 use tesser_paper::{PaperConfig, PaperExchange};
-use tesser_wasm::{PluginInitContext, PluginInstrument, PluginRiskContext, PluginSide, PluginSignal};
+use tesser_wasm::{
+    PluginInitContext, PluginInstrument, PluginRiskContext, PluginSide, PluginSignal,
+};
 
 /// The symbol of the real trades.
 pub const SYMBOL: &str = "BTCUSD";
@@ -268,7 +270,10 @@ impl Run {
             self.summary
         );
         assert_eq!(self.filled(), target, "filled quantity");
-        assert_eq!(self.summary.filled, target, "filled quantity the orchestrator saw");
+        assert_eq!(
+            self.summary.filled, target,
+            "filled quantity the orchestrator saw"
+        );
         let rules = instrument();
         for sent in &self.sent {
             assert!(
@@ -324,12 +329,11 @@ pub fn run_on_real_trades(
     let mut trades = trades.into_iter();
     let first = trades.next().expect("at least one trade");
     orchestrator.on_tick(&first).expect("first tick");
-    let mut signal = Signal::new(SYMBOL, SignalKind::EnterLong, 1.0).with_hint(
-        ExecutionHint::Plugin {
+    let mut signal =
+        Signal::new(SYMBOL, SignalKind::EnterLong, 1.0).with_hint(ExecutionHint::Plugin {
             name: plugin.to_owned(),
             params,
-        },
-    );
+        });
     signal.quantity = Some(quantity);
     let id = orchestrator
         .submit_signal(&signal)

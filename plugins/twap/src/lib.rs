@@ -20,13 +20,13 @@
 
 use rust_decimal::Decimal;
 use serde_json::json;
-#[cfg(feature = "export")]
-use tesser_wasm::export_plugin;
 use tesser_plugin_kit::params::{Params, object_schema};
 use tesser_plugin_kit::schedule::{Schedule, round_up_to_lot};
+#[cfg(feature = "export")]
+use tesser_wasm::export_plugin;
 use tesser_wasm::{
-    ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginMetadata,
-    PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
+    ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginMetadata, PluginOrderType,
+    PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
 };
 
 /// Number of slices when the params name none.

@@ -25,8 +25,8 @@ use tesser_plugin_kit::schedule::{Schedule, cumulative_due};
 #[cfg(feature = "export")]
 use tesser_wasm::export_plugin;
 use tesser_wasm::{
-    ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginMetadata,
-    PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
+    ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginMetadata, PluginOrderType,
+    PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
 };
 
 /// Most buckets a profile may have.
@@ -90,7 +90,11 @@ impl VwapParams {
                 profile.len()
             )));
         }
-        if let Some((i, weight)) = profile.iter().enumerate().find(|(_, w)| **w < Decimal::ZERO) {
+        if let Some((i, weight)) = profile
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w < Decimal::ZERO)
+        {
             return Err(PluginError::invalid_params(format!(
                 "profile weights must not be negative, got {weight} at profile[{i}]"
             )));

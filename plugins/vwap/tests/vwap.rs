@@ -38,13 +38,34 @@ fn placed(result: &tesser_wasm::PluginResult) -> Vec<(PluginOrderType, Decimal)>
 #[test]
 fn init_refuses_bad_params_with_clear_messages() {
     assert!(init_error(json!({"profile": [1, 2]})).contains("duration_ms is required"));
-    assert!(init_error(json!({"duration_ms": 60000, "profile": []})).contains("profile must have 1 to 1000 weights"));
-    assert!(init_error(json!({"duration_ms": 60000, "profile": [1, "-2"]})).contains("must not be negative, got -2 at profile[1]"));
-    assert!(init_error(json!({"duration_ms": 60000, "profile": [0, 0]})).contains("must not all be zero"));
-    assert!(init_error(json!({"duration_ms": 60000, "profile": [1, "x"]})).contains("profile[1] 'x' is not a decimal"));
-    assert!(init_error(json!({"duration_ms": 60000, "profile": "1,2"})).contains("profile must be an array"));
-    assert!(init_error(json!({"duration_ms": 2, "profile": [1, 1, 1]})).contains("must not exceed duration_ms"));
-    assert!(init_error(json!({"duration_ms": 60000, "weights": [1]})).contains("unknown param 'weights'"));
+    assert!(
+        init_error(json!({"duration_ms": 60000, "profile": []}))
+            .contains("profile must have 1 to 1000 weights")
+    );
+    assert!(
+        init_error(json!({"duration_ms": 60000, "profile": [1, "-2"]}))
+            .contains("must not be negative, got -2 at profile[1]")
+    );
+    assert!(
+        init_error(json!({"duration_ms": 60000, "profile": [0, 0]}))
+            .contains("must not all be zero")
+    );
+    assert!(
+        init_error(json!({"duration_ms": 60000, "profile": [1, "x"]}))
+            .contains("profile[1] 'x' is not a decimal")
+    );
+    assert!(
+        init_error(json!({"duration_ms": 60000, "profile": "1,2"}))
+            .contains("profile must be an array")
+    );
+    assert!(
+        init_error(json!({"duration_ms": 2, "profile": [1, 1, 1]}))
+            .contains("must not exceed duration_ms")
+    );
+    assert!(
+        init_error(json!({"duration_ms": 60000, "weights": [1]}))
+            .contains("unknown param 'weights'")
+    );
 }
 
 #[test]
@@ -70,10 +91,21 @@ fn releases_each_bucket_share_and_skips_empty_buckets() {
         ))
         .expect("init");
     assert!(placed(&start).is_empty(), "the first bucket has no weight");
-    let second = runtime.on_timer(PluginTimer { now_ms: FIRST_TRADE_MS + 10_000 }).expect("timer");
+    let second = runtime
+        .on_timer(PluginTimer {
+            now_ms: FIRST_TRADE_MS + 10_000,
+        })
+        .expect("timer");
     assert_eq!(placed(&second), [(PluginOrderType::Market, Decimal::ONE)]);
-    let third = runtime.on_timer(PluginTimer { now_ms: FIRST_TRADE_MS + 20_000 }).expect("timer");
-    assert_eq!(placed(&third), [(PluginOrderType::Market, Decimal::from(2))]);
+    let third = runtime
+        .on_timer(PluginTimer {
+            now_ms: FIRST_TRADE_MS + 20_000,
+        })
+        .expect("timer");
+    assert_eq!(
+        placed(&third),
+        [(PluginOrderType::Market, Decimal::from(2))]
+    );
 }
 
 #[test]
@@ -98,12 +130,17 @@ fn snapshot_restore_round_trips_the_whole_state() {
     let mut restored = PluginRuntime::<Vwap>::new();
     restored.restore(&snapshot).expect("restore");
     assert_eq!(restored.plugin(), original.plugin());
-    let timer = PluginTimer { now_ms: FIRST_TRADE_MS + 30_000 };
+    let timer = PluginTimer {
+        now_ms: FIRST_TRADE_MS + 30_000,
+    };
     assert_eq!(restored.on_timer(timer), original.on_timer(timer));
 
     let mut wrong = PluginRuntime::<Vwap>::new();
     assert_eq!(
-        wrong.restore("{\"name\": 3}").expect_err("not a snapshot").kind,
+        wrong
+            .restore("{\"name\": 3}")
+            .expect_err("not a snapshot")
+            .kind,
         PluginErrorKind::InvalidState
     );
 }
@@ -113,7 +150,10 @@ fn metadata_declares_a_strict_params_schema() {
     let schema = PluginRuntime::<Vwap>::metadata(PluginMetadata::default())
         .params_schema
         .expect("a schema");
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     assert_eq!(schema["required"], json!(["duration_ms"]));
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(schema["properties"]["profile"]["type"], "array");
@@ -134,7 +174,10 @@ fn real_trades_buy_10_btc_along_the_default_profile_over_40_minutes() {
     let due = cumulative_due(target, &default_profile(), dec("0.0001"));
     let cap = largest_bucket(&due, dec("0.0001"));
     for quantity in run.placed_quantities() {
-        assert!(quantity <= cap, "a child order of {quantity} exceeds the largest bucket {cap}");
+        assert!(
+            quantity <= cap,
+            "a child order of {quantity} exceeds the largest bucket {cap}"
+        );
     }
     // Never ahead of the profile: by the end of bucket i at most its
     // cumulative share has filled.
@@ -144,8 +187,16 @@ fn real_trades_buy_10_btc_along_the_default_profile_over_40_minutes() {
         let elapsed = fill.timestamp_ms - run.start_ms;
         if elapsed < duration_ms {
             let bucket = usize::try_from(elapsed * 10 / duration_ms).expect("bucket");
-            assert!(filled <= due[bucket], "{filled} filled in bucket {bucket}, due {}", due[bucket]);
+            assert!(
+                filled <= due[bucket],
+                "{filled} filled in bucket {bucket}, due {}",
+                due[bucket]
+            );
         }
     }
-    assert!(run.end_ms - run.start_ms <= duration_ms + 60_000, "ended at +{} ms", run.end_ms - run.start_ms);
+    assert!(
+        run.end_ms - run.start_ms <= duration_ms + 60_000,
+        "ended at +{} ms",
+        run.end_ms - run.start_ms
+    );
 }
