@@ -4,6 +4,7 @@
 use anyhow::{Context as _, ensure};
 use rust_decimal::Decimal;
 use tesser_core::{ExecutionHint, Instrument, Side, Signal, SignalKind, Tick};
+use tesser_execution::native::NativeProvider;
 use tesser_execution::wasm::{PluginLimits, WasmPluginEngine};
 use tesser_execution::{
     AlgorithmProvider, FixedQuantitySizer, Orchestrator, OrchestratorConfig, OrchestratorParts,
@@ -16,7 +17,6 @@ use crate::build::{CHASE, Plugins};
 use crate::floor::Floor;
 use crate::json::JsonChaseProvider;
 use crate::measure::{median, ns_per_call};
-use crate::native::NativeChaseProvider;
 
 /// Medians of the interleaved call figures, nanoseconds.
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +130,9 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<CallFigures> {
     let engine = WasmPluginEngine::with_limits(&plugins.chase_dir, limits.clone())?;
     let mut floor = Floor::new(engine.wasmtime_engine())?;
     let (mut wasm, print) = resting_chase(Box::new(engine))?;
-    let (mut native, _) = resting_chase(Box::new(NativeChaseProvider))?;
+    let (mut native, _) = resting_chase(Box::new(
+        NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE),
+    ))?;
     let (mut json, _) = resting_chase(Box::new(JsonChaseProvider::new(
         &plugins.json_chase,
         &limits,

@@ -22,7 +22,6 @@ mod floor;
 mod instantiate;
 mod json;
 mod measure;
-mod native;
 mod replay;
 mod scale;
 

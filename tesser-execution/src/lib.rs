@@ -6,11 +6,15 @@
 //! * [`Orchestrator`]: turns signals into algorithms, routes ticks, fills,
 //!   order updates and timers to them, and sends their child orders;
 //! * [`RiskGuard`]: checks every child action before the exchange;
-//! * [`StateStore`]: the crash-safe SQLite state that makes restarts resume.
+//! * [`StateStore`]: the crash-safe SQLite state that makes restarts resume;
+//! * `native` (feature `native`): execution plugins compiled into the host,
+//!   for tests, benchmarks and trusted built-in algorithms.
 #![deny(missing_docs)]
 
 mod algorithm;
 mod convert;
+#[cfg(feature = "native")]
+pub mod native;
 pub mod orchestrator;
 pub mod risk;
 mod sizer;
