@@ -341,8 +341,6 @@ fn comparison_on_real_trades_matches_an_independent_computation() {
             ["limit"],
             "{name}: both work limit orders"
         );
-        // Every child order filled at most once per fill; at least one fill each.
-        assert!(fills.len() as u64 >= total.min(1));
     }
     // Two different algorithms: different executions.
     assert_ne!(runs[0]["fills"], runs[1]["fills"]);
