@@ -3,6 +3,7 @@
 mod config;
 mod durable;
 mod live;
+mod plugin;
 mod summary;
 
 use std::path::PathBuf;
@@ -29,6 +30,13 @@ enum Command {
     Data {
         #[command(subcommand)]
         command: DataCommand,
+    },
+    /// The plugin lab: scaffold, build, inspect, list and replay execution
+    /// plugins (`tesser plugin new my-algo`, `tesser plugin build my-algo`,
+    /// `tesser plugin replay my_algo --data trades.csv --side buy --qty 2`).
+    Plugin {
+        #[command(subcommand)]
+        command: plugin::PluginCommand,
     },
 }
 
@@ -117,6 +125,7 @@ fn main() -> ExitCode {
         Command::Data {
             command: DataCommand::Generate(args),
         } => generate(args),
+        Command::Plugin { command } => plugin::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{chase_wasm, workspace_root};
+use common::{chase_wasm, error_line, stderr, workspace_root};
 
 struct Session {
     dir: tempfile::TempDir,
@@ -85,23 +85,6 @@ fn working_and_partly_filled(state: &Path) -> bool {
 fn real_trades() -> Option<PathBuf> {
     let path = workspace_root().join("../shared/data/kraken-btcusd-2019-07-01T00.csv");
     path.is_file().then_some(path)
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The one `error:` line of a failed run, checking the run failed cleanly.
-fn error_line(output: &Output) -> String {
-    let text = stderr(output);
-    assert!(
-        !output.status.success(),
-        "expected failure, got success: {text}"
-    );
-    assert!(!text.contains("panicked"), "no panic: {text}");
-    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(errors.len(), 1, "exactly one error line: {text}");
-    errors[0].to_owned()
 }
 
 fn assert_completed(summary: &Value, target: &str) {

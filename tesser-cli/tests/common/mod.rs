@@ -40,3 +40,35 @@ pub fn chase_wasm() -> &'static Path {
         target_dir.join("wasm32-wasip2/release/plugin_chase.wasm")
     })
 }
+
+/// The `tesser` binary, with no `TESSER_*` variables from the outside.
+#[allow(dead_code)] // not every test crate runs the binary this way
+pub fn tesser() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tesser"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("TESSER_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// A run's standard error as text.
+#[allow(dead_code)] // not every test crate checks error output
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The one `error:` line of a failed run, checking the run failed cleanly.
+#[allow(dead_code)] // not every test crate checks error output
+pub fn error_line(output: &std::process::Output) -> String {
+    let text = stderr(output);
+    assert!(
+        !output.status.success(),
+        "expected failure, got success: {text}"
+    );
+    assert!(!text.contains("panicked"), "no panic: {text}");
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line: {text}");
+    errors[0].to_owned()
+}

@@ -1,0 +1,147 @@
+//! `tesser plugin new`: scaffolds a plugin crate that builds and tests as is.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+
+const CARGO_TOML: &str = include_str!("template/Cargo.toml.tmpl");
+const LIB_RS: &str = include_str!("template/lib.rs.tmpl");
+const README: &str = include_str!("template/README.md.tmpl");
+
+/// `tesser plugin new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Crate name: letters, digits, `-` and `_`, starting with a letter
+    /// (the `.wasm` is named after it with `-` as `_`).
+    pub name: String,
+    /// Directory to create [default: ./NAME]; it must not exist or be empty.
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    /// The `tesser-wasm` SDK crate the plugin depends on [default: the
+    /// tesser-wasm of the workspace this binary was built from].
+    #[arg(long, value_name = "DIR")]
+    pub sdk_path: Option<PathBuf>,
+}
+
+/// Checks a crate name the way Cargo does (a conservative subset).
+fn check_name(name: &str) -> anyhow::Result<()> {
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.len() <= 64;
+    const RESERVED: [&str; 8] = [
+        "test",
+        "core",
+        "std",
+        "alloc",
+        "proc_macro",
+        "self",
+        "crate",
+        "super",
+    ];
+    if !valid || RESERVED.contains(&name) {
+        bail!(
+            "invalid crate name '{name}': use letters, digits, '-' and '_', starting with a letter (e.g. my-twap)"
+        );
+    }
+    Ok(())
+}
+
+fn default_sdk_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(
+        || PathBuf::from("tesser-wasm"),
+        |root| root.join("tesser-wasm"),
+    )
+}
+
+/// Scaffolds the crate.
+///
+/// # Errors
+/// Invalid name, an existing non-empty directory, no SDK, or a write failed.
+pub fn run(args: &NewArgs) -> anyhow::Result<()> {
+    check_name(&args.name)?;
+    let dir = args
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&args.name));
+    if dir.exists() {
+        let non_empty = !dir.is_dir()
+            || std::fs::read_dir(&dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .next()
+                .is_some();
+        if non_empty {
+            bail!(
+                "{} already exists and is not empty: choose another --path or remove it",
+                dir.display()
+            );
+        }
+    }
+    let sdk = args.sdk_path.clone().unwrap_or_else(default_sdk_path);
+    let sdk = sdk.canonicalize().map_err(|_| {
+        anyhow::anyhow!(
+            "tesser-wasm SDK not found at {}: pass --sdk-path to the tesser-wasm crate",
+            sdk.display()
+        )
+    })?;
+    if !sdk.join("Cargo.toml").is_file() {
+        bail!(
+            "{} is not the tesser-wasm crate (no Cargo.toml): pass --sdk-path to the tesser-wasm crate",
+            sdk.display()
+        );
+    }
+    let sdk_text = sdk.display().to_string().replace('\\', "/");
+    let lib_name = args.name.replace('-', "_");
+    let fill = |template: &str| {
+        template
+            .replace("{{name}}", &args.name)
+            .replace("{{lib_name}}", &lib_name)
+            .replace("{{sdk_path}}", &sdk_text)
+    };
+    std::fs::create_dir_all(dir.join("src"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let write = |relative: &str, text: String| {
+        let path = dir.join(relative);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    write("Cargo.toml", fill(CARGO_TOML))?;
+    write("src/lib.rs", fill(LIB_RS))?;
+    write("README.md", fill(README))?;
+    write(".gitignore", "/target\n".to_owned())?;
+    // The workspace's lock file pins the SDK's dependencies to versions known
+    // to work (and already in the local registry cache); Cargo drops the
+    // entries the plugin does not use.
+    if let Some(lock) = sdk.parent().map(|root| root.join("Cargo.lock"))
+        && lock.is_file()
+    {
+        std::fs::copy(&lock, dir.join("Cargo.lock"))
+            .with_context(|| format!("copying {}", lock.display()))?;
+    }
+    println!(
+        "created plugin crate '{}' in {} (lib {lib_name}, SDK {})",
+        args.name,
+        dir.display(),
+        sdk.display()
+    );
+    println!(
+        "next: cd {} && cargo test && tesser plugin build",
+        dir.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+
+    #[test]
+    fn crate_names() {
+        for good in ["my-twap", "a", "clip_2"] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "2fast", "has space", "dot.name", "test", "-x", "ü"] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+}

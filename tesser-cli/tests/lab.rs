@@ -1,0 +1,644 @@
+//! The plugin lab through the real `tesser` binary: `plugin new` → `plugin
+//! build` → `plugin replay` on the untouched scaffold, a comparison with the
+//! reference chase on real trades checked against an independent
+//! computation, the HTML report rendered by headless Chromium, `inspect` /
+//! `list`, and one clear error line for every bad input.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use common::{chase_wasm, error_line, stderr, tesser, workspace_root};
+
+/// The name of the scaffolded plugin crate (its `.wasm` is `lab_clip.wasm`).
+const SCAFFOLD: &str = "lab-clip";
+const SCAFFOLD_WASM: &str = "lab_clip";
+
+/// Target dir of the binary's nested cargo builds: one of their own, kept
+/// between runs, so they never wait on the outer `cargo test`.
+fn nested_target_dir() -> PathBuf {
+    workspace_root().join("target").join("lab-plugins")
+}
+
+/// The Kraken sample trades, read in place.
+fn kraken_trades() -> PathBuf {
+    let path = workspace_root().join("../shared/data/kraken-btcusd-2019-07-01T00.csv");
+    assert!(
+        path.is_file(),
+        "{} is missing: these tests read the shared sample trades in place (../shared/data next to the workspace)",
+        path.display()
+    );
+    path
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    tesser()
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", nested_target_dir())
+        .args(args)
+        .output()
+        .expect("run tesser")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "tesser failed: {}\n{}",
+        stderr(output),
+        stdout(output)
+    );
+    stdout(output)
+}
+
+/// A scratch directory with the scaffold created, built and installed into
+/// `plugins/` (once per test process) next to `plugin_chase.wasm`.
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        run_in(self.dir.path(), args)
+    }
+}
+
+fn lab() -> &'static Lab {
+    static LAB: OnceLock<Lab> = OnceLock::new();
+    LAB.get_or_init(|| {
+        let lab = Lab {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        ok(&lab.run(&["plugin", "new", SCAFFOLD, "--path", SCAFFOLD]));
+        // No hand edits: build exactly what `new` wrote.
+        let built = ok(&lab.run(&["plugin", "build", SCAFFOLD, "--out", "plugins"]));
+        assert!(built.contains("installed"), "{built}");
+        assert!(lab.path("plugins/lab_clip.wasm").is_file());
+        std::fs::copy(chase_wasm(), lab.path("plugins/plugin_chase.wasm")).expect("copy chase");
+        lab
+    })
+}
+
+fn dec(value: &Value) -> Decimal {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a decimal string, got {value}"));
+    Decimal::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn opt_dec(value: &Value) -> Option<Decimal> {
+    (!value.is_null()).then(|| dec(value))
+}
+
+#[test]
+fn a_fresh_scaffold_builds_tests_and_completes_a_replay() {
+    let lab = lab();
+    let crate_dir = lab.path(SCAFFOLD);
+    for file in ["Cargo.toml", "src/lib.rs", "README.md"] {
+        assert!(crate_dir.join(file).is_file(), "scaffold has {file}");
+    }
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("manifest");
+    assert!(manifest.contains("[workspace]") && manifest.contains("cdylib"));
+
+    // Its native unit tests pass as generated.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let test = std::process::Command::new(cargo)
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", nested_target_dir())
+        .args(["test", "--quiet"])
+        .output()
+        .expect("cargo test");
+    assert!(
+        test.status.success(),
+        "the scaffold's own tests: {}{}",
+        stdout(&test),
+        stderr(&test)
+    );
+
+    ok(&lab.run(&[
+        "data", "generate", "--out", "gen.csv", "--trades", "5000", "--seed", "7",
+    ]));
+    let table = ok(&lab.run(&[
+        "plugin",
+        "replay",
+        SCAFFOLD_WASM,
+        "--plugins-dir",
+        "plugins",
+        "--data",
+        "gen.csv",
+        "--side",
+        "buy",
+        "--qty",
+        "2",
+        "--json",
+        "gen.json",
+    ]));
+    assert!(
+        table.contains(SCAFFOLD_WASM) && table.contains("completed"),
+        "{table}"
+    );
+    let runs: Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.path("gen.json")).expect("json"))
+            .expect("parse");
+    let run = &runs[0];
+    assert_eq!(run["plugin"], SCAFFOLD_WASM);
+    assert_eq!(run["status"], "completed", "{run:#}");
+    assert_eq!(dec(&run["fill_ratio"]), Decimal::ONE);
+    assert!(
+        run["child_orders"]["limit"].as_u64().unwrap_or(0) >= 4,
+        "{run:#}"
+    );
+}
+
+/// One trade of the CSV.
+struct Trade {
+    time: i64,
+    price: Decimal,
+    size: Decimal,
+}
+
+/// Reads the CSV with nothing but the standard library.
+fn read_csv(path: &Path) -> Vec<Trade> {
+    std::fs::read_to_string(path)
+        .expect("read csv")
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let cols: Vec<&str> = line.split(',').collect();
+            Trade {
+                time: cols[0].parse().expect("time"),
+                price: Decimal::from_str(cols[2]).expect("price"),
+                size: Decimal::from_str(cols[3]).expect("size"),
+            }
+        })
+        .collect()
+}
+
+/// The comparison on Kraken trades, run once: (JSON figures, report path).
+fn kraken_comparison() -> &'static (Value, PathBuf) {
+    static RUN: OnceLock<(Value, PathBuf)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let lab = lab();
+        let data = kraken_trades();
+        let table = ok(&lab.run(&[
+            "plugin",
+            "replay",
+            SCAFFOLD_WASM,
+            "--compare",
+            "plugin_chase",
+            "--plugins-dir",
+            "plugins",
+            "--data",
+            data.to_str().expect("utf-8 path"),
+            "--side",
+            "buy",
+            "--qty",
+            "10",
+            "--params",
+            r#"{"clip_size": "0.5"}"#,
+            "--json",
+            "kraken.json",
+            "--report",
+            "kraken.html",
+        ]));
+        assert!(
+            table.contains("plugin_chase") && table.contains(SCAFFOLD_WASM),
+            "{table}"
+        );
+        let json =
+            serde_json::from_str(&std::fs::read_to_string(lab.path("kraken.json")).expect("json"))
+                .expect("parse");
+        (json, lab.path("kraken.html"))
+    })
+}
+
+fn bps(price: Decimal, reference: Decimal) -> Decimal {
+    // Buy side: positive = paid above the reference.
+    (price - reference) / reference * Decimal::from(10_000)
+}
+
+fn assert_close(what: &str, got: Option<Decimal>, want: Decimal, tolerance: Decimal) {
+    let got = got.unwrap_or_else(|| panic!("{what}: missing"));
+    assert!(
+        (got - want).abs() <= tolerance,
+        "{what}: reported {got}, computed {want}"
+    );
+}
+
+#[test]
+fn comparison_on_real_trades_matches_an_independent_computation() {
+    let (runs, _) = kraken_comparison();
+    let trades = read_csv(&kraken_trades());
+    let runs = runs.as_array().expect("array");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["plugin"], SCAFFOLD_WASM);
+    assert_eq!(runs[1]["plugin"], "plugin_chase");
+    let first = &trades[0];
+    let target = Decimal::from(10);
+    let price_tolerance = Decimal::new(1, 8);
+    let bps_tolerance = Decimal::new(1, 4);
+    for run in runs {
+        let name = run["plugin"].as_str().expect("name");
+        let fills = run["fills"].as_array().expect("fills");
+        assert!(!fills.is_empty(), "{name} filled nothing: {run:#}");
+        assert_eq!(dec(&run["arrival_price"]), first.price, "{name}: arrival");
+
+        let mut notional = Decimal::ZERO;
+        let mut filled = Decimal::ZERO;
+        let mut last_fill = first.time;
+        for fill in fills {
+            assert_eq!(fill["side"], "buy");
+            let (price, quantity) = (dec(&fill["price"]), dec(&fill["quantity"]));
+            let time = fill["time"].as_i64().expect("time");
+            assert!(quantity > Decimal::ZERO && time >= first.time);
+            // A fill happens on a print of the data.
+            assert!(
+                trades.iter().any(|t| t.time == time),
+                "{name}: fill at {time} is on no trade"
+            );
+            notional += price * quantity;
+            filled += quantity;
+            last_fill = last_fill.max(time);
+        }
+        assert!(filled <= target, "{name}: overfilled {filled}");
+        let avg = notional / filled;
+        assert_close(
+            &format!("{name} avg_price"),
+            opt_dec(&run["avg_price"]),
+            avg,
+            price_tolerance,
+        );
+        assert_close(
+            &format!("{name} shortfall_bps"),
+            opt_dec(&run["shortfall_bps"]),
+            bps(avg, first.price),
+            bps_tolerance,
+        );
+        assert_close(
+            &format!("{name} fill_ratio"),
+            opt_dec(&run["fill_ratio"]),
+            filled / target,
+            Decimal::new(1, 8),
+        );
+
+        // The execution window: submission (the first trade) to completion,
+        // or to the last fill when the data ran out first.
+        let status = run["status"].as_str().expect("status");
+        let duration = run["duration_ms"].as_i64().expect("duration");
+        let window_end = if status == "working" {
+            last_fill
+        } else {
+            first.time + duration
+        };
+        if status == "completed" {
+            assert_eq!(filled, target, "{name}: completed means all filled");
+            assert_eq!(window_end, last_fill, "{name}: completes on its last fill");
+        }
+        assert!(duration >= 0 && first.time + duration <= trades.last().expect("trades").time);
+        let (mut market_notional, mut volume) = (Decimal::ZERO, Decimal::ZERO);
+        for trade in trades
+            .iter()
+            .filter(|t| t.time >= first.time && t.time <= window_end)
+        {
+            market_notional += trade.price * trade.size;
+            volume += trade.size;
+        }
+        let vwap = market_notional / volume;
+        assert_close(
+            &format!("{name} market_vwap"),
+            opt_dec(&run["market_vwap"]),
+            vwap,
+            price_tolerance,
+        );
+        assert_close(
+            &format!("{name} vwap_slippage_bps"),
+            opt_dec(&run["vwap_slippage_bps"]),
+            bps(avg, vwap),
+            bps_tolerance,
+        );
+
+        let children: BTreeMap<String, u64> =
+            serde_json::from_value(run["child_orders"].clone()).expect("child orders by kind");
+        let total: u64 = children.values().sum();
+        assert!(total >= 1, "{name}: child orders {children:?}");
+        assert_eq!(
+            children.keys().collect::<Vec<_>>(),
+            ["limit"],
+            "{name}: both work limit orders"
+        );
+    }
+    // Two different algorithms: different executions.
+    assert_ne!(runs[0]["fills"], runs[1]["fills"]);
+}
+
+fn chromium() -> PathBuf {
+    let path = PathBuf::from("/usr/bin/chromium");
+    assert!(
+        path.is_file(),
+        "/usr/bin/chromium is missing: install it with `DEBIAN_FRONTEND=noninteractive apt-get install -y chromium` (.ci/run does)"
+    );
+    path
+}
+
+/// The DOM of `file` after headless Chromium loaded and rendered it.
+fn rendered_dom(file: &Path) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let output = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!(
+            "file://{}",
+            file.canonicalize().expect("report").display()
+        ))
+        .output()
+        .expect("run chromium");
+    assert!(output.status.success(), "chromium: {}", stderr(&output));
+    stdout(&output)
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+#[test]
+fn the_html_report_renders_the_chart_and_the_figures_in_chromium() {
+    let (runs, report) = kraken_comparison();
+    let html = std::fs::read_to_string(report).expect("report");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "self-contained"
+    );
+    assert!(
+        !html.contains("<script src") && !html.contains("<link"),
+        "self-contained"
+    );
+
+    let dom = rendered_dom(report);
+    assert!(dom.contains(r#"<svg id="price-chart""#), "chart in the DOM");
+    let path_start = dom
+        .find(r#"<polyline id="price-path""#)
+        .expect("price path");
+    let points_attr = &dom[path_start..];
+    let points_attr = &points_attr[points_attr.find("points=\"").expect("points") + 8..];
+    let points = points_attr[..points_attr.find('"').expect("end")]
+        .split_whitespace()
+        .count();
+    assert!((2..=2000).contains(&points), "{points} points");
+
+    let total_fills: usize = runs
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| r["fills"].as_array().expect("fills").len())
+        .sum();
+    assert_eq!(count(&dom, r#"class="fill-marker""#), total_fills);
+    for run in runs.as_array().expect("runs") {
+        let name = run["plugin"].as_str().expect("name");
+        let fills = run["fills"].as_array().expect("fills").len();
+        assert_eq!(
+            count(
+                &dom,
+                &format!(r#"class="fill-marker" data-plugin="{name}""#)
+            ),
+            fills,
+            "{name}: one marker per fill"
+        );
+        assert!(dom.contains(&format!(r#"<li class="legend-item" data-plugin="{name}""#)));
+        let row_start = dom
+            .find(&format!(r#"<tr data-plugin="{name}""#))
+            .unwrap_or_else(|| panic!("{name}: figures row"));
+        let row = &dom[row_start..];
+        let row = &row[..row.find("</tr>").expect("row end")];
+        for key in [
+            "arrival_price",
+            "avg_price",
+            "shortfall_bps",
+            "market_vwap",
+            "vwap_slippage_bps",
+            "fill_ratio",
+            "duration_ms",
+            "status",
+        ] {
+            let want = match &run[key] {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            assert!(
+                row.contains(&format!(r#"<td data-figure="{key}">{want}</td>"#)),
+                "{name}: {key} = {want} in {row}"
+            );
+        }
+    }
+}
+
+#[test]
+fn inspect_and_list_show_metadata_and_schema() {
+    let lab = lab();
+    let text = ok(&lab.run(&[
+        "plugin",
+        "inspect",
+        SCAFFOLD_WASM,
+        "--plugins-dir",
+        "plugins",
+    ]));
+    for want in [
+        "name:         lab-clip",
+        "version:      0.1.0",
+        "abi version:  ",
+        "tesser:plugin/guest",
+        "on-tick",
+        "\"clip_size\"",
+        "\"offset_ticks\"",
+    ] {
+        assert!(text.contains(want), "inspect shows {want}: {text}");
+    }
+    let by_file = ok(&lab.run(&["plugin", "inspect", "plugins/plugin_chase.wasm", "--json"]));
+    let info: Value = serde_json::from_str(&by_file).expect("inspect json");
+    assert_eq!(info["name"], "plugin-chase");
+    assert!(
+        info["params_schema"]["properties"]["clip_size"].is_object(),
+        "{info:#}"
+    );
+    assert!(info["size_bytes"].as_u64().unwrap_or(0) > 1000);
+
+    // A broken file shows its error in its own row; the others still list.
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::copy(
+        lab.path("plugins/lab_clip.wasm"),
+        dir.path().join("lab_clip.wasm"),
+    )
+    .expect("copy");
+    std::fs::write(dir.path().join("broken.wasm"), b"not wasm at all").expect("write");
+    let listed = run_in(dir.path(), &["plugin", "list", "--plugins-dir", "."]);
+    let table = ok(&listed);
+    let broken = table
+        .lines()
+        .find(|l| l.starts_with("broken.wasm"))
+        .expect("broken row");
+    assert!(
+        broken.contains("ERROR") && broken.contains("not a WebAssembly"),
+        "{table}"
+    );
+    let good = table
+        .lines()
+        .find(|l| l.starts_with("lab_clip.wasm"))
+        .expect("good row");
+    assert!(
+        good.contains("lab-clip") && good.contains("0.1.0"),
+        "{table}"
+    );
+    let json: Value = serde_json::from_str(&ok(&run_in(
+        dir.path(),
+        &["plugin", "list", "--plugins-dir", ".", "--json"],
+    )))
+    .expect("list json");
+    assert_eq!(json.as_array().expect("array").len(), 2);
+}
+
+#[test]
+fn bad_input_fails_with_one_clear_line() {
+    let lab = lab();
+    let data = kraken_trades();
+    let data = data.to_str().expect("utf-8");
+    let replay = |extra: &[&str]| {
+        let mut args = vec!["plugin", "replay"];
+        args.extend_from_slice(extra);
+        error_line(&lab.run(&args))
+    };
+    let base = ["--plugins-dir", "plugins", "--side", "buy"];
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            [&["nope", "--data", data, "--qty", "1"][..], &base].concat(),
+            &["plugin 'nope' not found", "plugins", "tesser plugin build"],
+        ),
+        (
+            [
+                &[
+                    SCAFFOLD_WASM,
+                    "--compare",
+                    "ghost",
+                    "--data",
+                    data,
+                    "--qty",
+                    "1",
+                ][..],
+                &base,
+            ]
+            .concat(),
+            &["plugin 'ghost' not found"],
+        ),
+        (
+            [
+                &[SCAFFOLD_WASM, "--data", "missing.csv", "--qty", "1"][..],
+                &base,
+            ]
+            .concat(),
+            &["data file missing.csv not found", "tesser data generate"],
+        ),
+        (
+            [
+                &[
+                    SCAFFOLD_WASM,
+                    "--data",
+                    data,
+                    "--qty",
+                    "1",
+                    "--params",
+                    "{clip",
+                ][..],
+                &base,
+            ]
+            .concat(),
+            &["--params is not valid JSON", "clip_size"],
+        ),
+        (
+            [&[SCAFFOLD_WASM, "--data", data, "--qty", "0"][..], &base].concat(),
+            &["--qty must be positive, got 0"],
+        ),
+        (
+            [&[SCAFFOLD_WASM, "--data", data, "--qty", "-2"][..], &base].concat(),
+            &["--qty must be positive, got -2"],
+        ),
+    ];
+    for (args, wants) in cases {
+        let line = replay(&args);
+        for want in wants {
+            assert!(line.contains(want), "{args:?}: '{want}' in {line}");
+        }
+    }
+
+    // A plugin refusing its params is a failed execution, not a crash: the
+    // table shows it with the plugin's reason.
+    let mut args = vec![
+        "plugin",
+        "replay",
+        SCAFFOLD_WASM,
+        "--data",
+        data,
+        "--qty",
+        "1",
+    ];
+    args.extend_from_slice(&["--params", r#"{"clip_size": "-1"}"#]);
+    args.extend_from_slice(&base);
+    let refused = ok(&lab.run(&args));
+    assert!(
+        refused.contains("failed") && refused.contains("clip_size"),
+        "{refused}"
+    );
+
+    // `new` refuses a non-empty directory and an invalid name.
+    let line = error_line(&lab.run(&["plugin", "new", "again", "--path", SCAFFOLD]));
+    assert!(line.contains("already exists and is not empty"), "{line}");
+    let line = error_line(&lab.run(&["plugin", "new", "9lives"]));
+    assert!(line.contains("invalid crate name '9lives'"), "{line}");
+    assert!(!lab.path("9lives").exists());
+
+    // `build` outside a crate, and without the wasm target.
+    let line = error_line(&lab.run(&["plugin", "build", "plugins"]));
+    assert!(line.contains("no Cargo.toml"), "{line}");
+    let fake = tempfile::tempdir().expect("dir");
+    let rustup = fake.path().join("rustup");
+    std::fs::write(&rustup, "#!/bin/sh\necho x86_64-unknown-linux-gnu\n").expect("fake rustup");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&rustup, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        fake.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = tesser()
+        .current_dir(lab.dir.path())
+        .env("PATH", path)
+        .args(["plugin", "build", SCAFFOLD, "--out", "plugins-x"])
+        .output()
+        .expect("run");
+    let line = error_line(&output);
+    assert!(line.contains("rustup target add wasm32-wasip2"), "{line}");
+}
