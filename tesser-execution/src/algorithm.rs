@@ -9,7 +9,8 @@
 use rust_decimal::Decimal;
 use tesser_wasm::{
     PluginChildOrderAction, PluginError, PluginFill, PluginInitContext, PluginOrderRequest,
-    PluginOrderType, PluginOrderUpdate, PluginRestoreContext, PluginResult, PluginTick, PluginTimer,
+    PluginOrderType, PluginOrderUpdate, PluginRestoreContext, PluginResult, PluginTick,
+    PluginTimer,
 };
 
 use crate::wasm::{

@@ -36,8 +36,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use tesser_wasm::{
-    ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginOrderUpdate, PluginResult,
-    PluginRestoreContext, PluginRuntime, PluginTick, PluginTimer,
+    ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginOrderUpdate,
+    PluginRestoreContext, PluginResult, PluginRuntime, PluginTick, PluginTimer,
 };
 
 use crate::wasm::{EngineError, PluginCallError, PluginCallErrorKind, PluginCallback};

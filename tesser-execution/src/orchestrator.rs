@@ -28,9 +28,9 @@ use tesser_core::{
     OrderRequest, OrderStatus, OrderUpdate, Portfolio, Side, Signal, Symbol, Tick,
 };
 use tesser_wasm::{
-    PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext, PluginRestoreContext,
-    PluginInstrument, PluginLogLevel, PluginOrderRequest, PluginOrderUpdateRequest, PluginResult,
-    PluginRiskContext, PluginSignal, PluginTick, PluginTimer,
+    PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext,
+    PluginInstrument, PluginLogLevel, PluginOrderRequest, PluginOrderUpdateRequest,
+    PluginRestoreContext, PluginResult, PluginRiskContext, PluginSignal, PluginTick, PluginTimer,
 };
 
 use crate::convert::{

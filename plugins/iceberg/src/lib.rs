@@ -39,6 +39,9 @@ pub const MAX_REPEG_MS: i64 = 24 * 60 * 60 * 1_000;
 /// The names of the params, for the unknown-param check.
 const PARAMS: &[&str] = &["display_quantity", "limit_price", "repeg_after_ms"];
 
+/// Re-peg interval of a pegged clip when the params name none: 30 s.
+pub const DEFAULT_REPEG_MS: i64 = 30_000;
+
 /// The checked params.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IcebergParams {
@@ -57,14 +60,14 @@ impl IcebergParams {
     /// [`PluginError::invalid_params`] naming the param at fault.
     pub fn parse(ctx: &PluginInitContext) -> Result<Self, PluginError> {
         let params = Params::new(&ctx.params, PARAMS)?;
-        let display = params
-            .positive_decimal("display_quantity")?
-            .ok_or_else(|| {
-                PluginError::invalid_params(
-                    "display_quantity is required: the quantity shown at a time, e.g. \"0.5\"",
-                )
-            })?;
         let rules = &ctx.risk.instrument;
+        let display = match params.positive_decimal("display_quantity")? {
+            Some(display) => display,
+            // A tenth of the target, but never below the smallest order.
+            None => (ctx.signal.target_quantity / Decimal::TEN)
+                .max(rules.min_quantity)
+                .max(rules.lot_size),
+        };
         let display_quantity = rules.round_quantity_down(display);
         if display_quantity <= Decimal::ZERO || display_quantity < rules.min_quantity {
             return Err(PluginError::invalid_params(format!(
@@ -94,6 +97,11 @@ impl IcebergParams {
                 "repeg_after_ms only applies without limit_price (a fixed price is never re-pegged)",
             ));
         }
+        // A pegged clip follows the market by default.
+        let repeg_after_ms = match limit_price {
+            Some(_) => None,
+            None => Some(repeg_after_ms.unwrap_or(DEFAULT_REPEG_MS)),
+        };
         let price = limit_price.unwrap_or(ctx.risk.last_price);
         if price > Decimal::ZERO && display_quantity * price < rules.min_notional {
             return Err(PluginError::invalid_params(format!(
@@ -212,19 +220,20 @@ impl ExecutionPlugin for Iceberg {
             params_schema: Some(object_schema(
                 json!({
                     "display_quantity": positive_decimal_schema(
-                        "Quantity shown at a time: one limit order of at most this much (rounded down to the lot), replenished after each fill of it."
+                        "Quantity shown at a time: one limit order of at most this much (rounded down to the lot), replenished after each fill of it. Default: a tenth of the target."
                     ),
                     "limit_price": positive_decimal_schema(
                         "Fixed limit price of every clip (rounded to the tick, passively). Default: pegged to the last trade price when each clip is placed."
                     ),
                     "repeg_after_ms": {
-                        "description": "Without limit_price only: move a clip that has rested this many milliseconds to the last trade price (default: never, clips are re-pegged only when they fill).",
+                        "description": "Without limit_price only: move a clip that has rested this many milliseconds to the last trade price (default 30000: 30 s).",
                         "type": "integer",
                         "minimum": 1,
-                        "maximum": MAX_REPEG_MS
+                        "maximum": MAX_REPEG_MS,
+                        "default": DEFAULT_REPEG_MS
                     }
                 }),
-                &["display_quantity"],
+                &[],
             )),
             ..crate_defaults
         }

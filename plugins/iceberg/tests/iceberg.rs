@@ -66,7 +66,6 @@ fn tick(price: &str, at: i64) -> PluginTick {
 
 #[test]
 fn init_refuses_bad_params_with_clear_messages() {
-    assert!(init_error(json!({})).contains("display_quantity is required"));
     assert!(
         init_error(json!({"display_quantity": "0"})).contains("display_quantity must be positive")
     );
@@ -283,7 +282,7 @@ fn metadata_declares_a_strict_params_schema() {
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
-    assert_eq!(schema["required"], json!(["display_quantity"]));
+    assert_eq!(schema["required"], json!([]));
     assert_eq!(schema["additionalProperties"], false);
 }
 

@@ -368,17 +368,17 @@ mod tests {
     fn passive_prices_round_away_from_the_market() {
         let mut book = book();
         assert_eq!(
-            book.passive_price(Decimal::new(100_05, 2)),
-            Decimal::new(100_0, 1)
+            book.passive_price(Decimal::new(10_005, 2)),
+            Decimal::new(1_000, 1)
         );
         book.side = PluginSide::Sell;
         assert_eq!(
-            book.passive_price(Decimal::new(100_05, 2)),
-            Decimal::new(100_1, 1)
+            book.passive_price(Decimal::new(10_005, 2)),
+            Decimal::new(1_001, 1)
         );
         assert_eq!(
-            book.passive_price(Decimal::new(100_1, 1)),
-            Decimal::new(100_1, 1)
+            book.passive_price(Decimal::new(1_001, 1)),
+            Decimal::new(1_001, 1)
         );
     }
 }

@@ -40,6 +40,9 @@ const MAX_ORDERS_PER_STEP: usize = 100;
 /// The names of the params, for the unknown-param check.
 const PARAMS: &[&str] = &["participation", "min_clip", "max_clip", "max_duration_ms"];
 
+/// Participation when the params name none: 10 % of the market volume.
+pub const DEFAULT_PARTICIPATION: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
+
 /// The checked params.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PovParams {
@@ -61,11 +64,9 @@ impl PovParams {
     /// [`PluginError::invalid_params`] naming the param at fault.
     pub fn parse(value: &serde_json::Value) -> Result<Self, PluginError> {
         let params = Params::new(value, PARAMS)?;
-        let participation = params.positive_decimal("participation")?.ok_or_else(|| {
-            PluginError::invalid_params(
-                "participation is required: the share of market volume to trade, e.g. \"0.1\" for 10%",
-            )
-        })?;
+        let participation = params
+            .positive_decimal("participation")?
+            .unwrap_or(DEFAULT_PARTICIPATION);
         if participation > Decimal::ONE {
             return Err(PluginError::invalid_params(format!(
                 "participation must be at most 1 (100% of the market volume), got {participation}"
@@ -220,7 +221,7 @@ impl Pov {
 impl ExecutionPlugin for Pov {
     fn metadata(crate_defaults: PluginMetadata) -> PluginMetadata {
         let mut participation = positive_decimal_schema(
-            "Share of the market volume printed since the start to trade, in (0, 1]: \"0.1\" trades 10% of the volume.",
+            "Share of the market volume printed since the start to trade, in (0, 1]: \"0.1\" trades 10% of the volume (the default).",
         );
         participation["maximum"] = json!(1);
         PluginMetadata {
@@ -240,7 +241,7 @@ impl ExecutionPlugin for Pov {
                         "maximum": MAX_DURATION_MS
                     }
                 }),
-                &["participation"],
+                &[],
             )),
             ..crate_defaults
         }

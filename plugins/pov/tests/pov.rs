@@ -58,7 +58,8 @@ fn fill(id: &str, quantity: &str) -> PluginFill {
 
 #[test]
 fn init_refuses_bad_params_with_clear_messages() {
-    assert!(init_error(json!({})).contains("participation is required"));
+    let defaults = pov::PovParams::parse(&json!({})).expect("no params: the defaults");
+    assert_eq!(defaults.participation, pov::DEFAULT_PARTICIPATION);
     assert!(init_error(json!({"participation": "0"})).contains("participation must be positive"));
     assert!(init_error(json!({"participation": 1.5})).contains("participation must be at most 1"));
     assert!(
@@ -238,7 +239,7 @@ fn metadata_declares_a_strict_params_schema() {
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
-    assert_eq!(schema["required"], json!(["participation"]));
+    assert_eq!(schema["required"], json!([]));
     assert_eq!(schema["additionalProperties"], false);
     assert!(schema["properties"]["participation"]["description"].is_string());
 }

@@ -41,6 +41,9 @@ pub const MAX_DURATION_MS: i64 = 7 * 24 * 60 * 60 * 1_000;
 /// The names of the params, for the unknown-param check.
 const PARAMS: &[&str] = &["duration_ms", "slices", "order_type"];
 
+/// Schedule length when the params name none: 30 minutes.
+pub const DEFAULT_DURATION_MS: i64 = 1_800_000;
+
 /// The TWAP algorithm; its whole state is the scheduled slicer, which is
 /// also its snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,11 +72,7 @@ impl TwapParams {
         let params = Params::new(value, PARAMS)?;
         let duration_ms = params
             .integer_in("duration_ms", 1, MAX_DURATION_MS)?
-            .ok_or_else(|| {
-                PluginError::invalid_params(
-                    "duration_ms is required: the length of the schedule in milliseconds",
-                )
-            })?;
+            .unwrap_or(DEFAULT_DURATION_MS);
         let slices = params
             .integer_in("slices", 1, MAX_SLICES)?
             .unwrap_or(DEFAULT_SLICES);
@@ -122,10 +121,11 @@ impl ExecutionPlugin for Twap {
             params_schema: Some(object_schema(
                 json!({
                     "duration_ms": {
-                        "description": "Length of the schedule in milliseconds of the host's clock; the rest is sent at market once it is over.",
+                        "description": "Length of the schedule in milliseconds of the host's clock (default 1800000: 30 minutes); the rest is sent at market once it is over.",
                         "type": "integer",
                         "minimum": 1,
-                        "maximum": MAX_DURATION_MS
+                        "maximum": MAX_DURATION_MS,
+                        "default": DEFAULT_DURATION_MS
                     },
                     "slices": {
                         "description": "Number of equal child orders, one at the start of each equal part of the duration (default 10; at most duration_ms).",
@@ -140,7 +140,7 @@ impl ExecutionPlugin for Twap {
                         "default": "limit"
                     }
                 }),
-                &["duration_ms"],
+                &[],
             )),
             ..crate_defaults
         }

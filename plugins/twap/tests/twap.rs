@@ -38,7 +38,8 @@ fn places(result: &tesser_wasm::PluginResult) -> Vec<(PluginOrderType, Decimal, 
 
 #[test]
 fn init_refuses_bad_params_with_clear_messages() {
-    assert!(init_error(json!({})).contains("duration_ms is required"));
+    let defaults = twap::TwapParams::parse(&json!({})).expect("no params: the defaults");
+    assert_eq!(defaults.duration_ms, twap::DEFAULT_DURATION_MS);
     assert!(init_error(json!({"duration_ms": 0})).contains("duration_ms must be between 1"));
     assert!(init_error(json!({"duration_ms": "60000"})).contains("duration_ms must be an integer"));
     assert!(
@@ -267,7 +268,11 @@ fn metadata_declares_a_strict_params_schema() {
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
-    assert_eq!(schema["required"], json!(["duration_ms"]));
+    assert_eq!(schema["required"], json!([]));
+    assert_eq!(
+        schema["properties"]["duration_ms"]["default"],
+        json!(twap::DEFAULT_DURATION_MS)
+    );
     assert_eq!(schema["additionalProperties"], false);
     for name in ["duration_ms", "slices", "order_type"] {
         assert!(

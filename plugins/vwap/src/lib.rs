@@ -48,6 +48,9 @@ pub fn default_profile() -> Vec<Decimal> {
 /// The names of the params, for the unknown-param check.
 const PARAMS: &[&str] = &["duration_ms", "profile", "order_type"];
 
+/// Schedule length when the params name none: 30 minutes.
+pub const DEFAULT_DURATION_MS: i64 = 1_800_000;
+
 /// The VWAP algorithm; its whole state is the scheduled slicer, which is
 /// also its snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,11 +79,7 @@ impl VwapParams {
         let params = Params::new(value, PARAMS)?;
         let duration_ms = params
             .integer_in("duration_ms", 1, MAX_DURATION_MS)?
-            .ok_or_else(|| {
-                PluginError::invalid_params(
-                    "duration_ms is required: the length of the schedule in milliseconds",
-                )
-            })?;
+            .unwrap_or(DEFAULT_DURATION_MS);
         let profile = params
             .decimal_array("profile")?
             .unwrap_or_else(default_profile);
@@ -141,10 +140,11 @@ impl ExecutionPlugin for Vwap {
             params_schema: Some(object_schema(
                 json!({
                     "duration_ms": {
-                        "description": "Length of the schedule in milliseconds of the host's clock, cut into equal buckets, one per profile weight; the rest is sent at market once it is over.",
+                        "description": "Length of the schedule in milliseconds of the host's clock (default 1800000: 30 minutes), cut into equal buckets, one per profile weight; the rest is sent at market once it is over.",
                         "type": "integer",
                         "minimum": 1,
-                        "maximum": MAX_DURATION_MS
+                        "maximum": MAX_DURATION_MS,
+                        "default": DEFAULT_DURATION_MS
                     },
                     "profile": {
                         "description": "Relative volume of each bucket (non-negative decimals, strings or numbers, not all zero); bucket i gets weight_i / sum of weights of the target. Default: a 10-bucket U shape [14, 10, 8, 7, 6, 6, 7, 8, 10, 14].",
@@ -164,7 +164,7 @@ impl ExecutionPlugin for Vwap {
                         "default": "limit"
                     }
                 }),
-                &["duration_ms"],
+                &[],
             )),
             ..crate_defaults
         }

@@ -37,7 +37,9 @@ fn placed(result: &tesser_wasm::PluginResult) -> Vec<(PluginOrderType, Decimal)>
 
 #[test]
 fn init_refuses_bad_params_with_clear_messages() {
-    assert!(init_error(json!({"profile": [1, 2]})).contains("duration_ms is required"));
+    let defaults =
+        vwap::VwapParams::parse(&json!({"profile": [1, 2]})).expect("the default duration");
+    assert_eq!(defaults.duration_ms, vwap::DEFAULT_DURATION_MS);
     assert!(
         init_error(json!({"duration_ms": 60000, "profile": []}))
             .contains("profile must have 1 to 1000 weights")
@@ -154,7 +156,7 @@ fn metadata_declares_a_strict_params_schema() {
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
-    assert_eq!(schema["required"], json!(["duration_ms"]));
+    assert_eq!(schema["required"], json!([]));
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(schema["properties"]["profile"]["type"], "array");
 }

@@ -52,7 +52,16 @@ fn check_target_installed() -> anyhow::Result<()> {
 /// Runs cargo and returns the `.wasm` it produced for the crate at `manifest`.
 fn cargo_build(dir: &Path, manifest: &Path) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    // Cargo runs in the crate's directory, where a relative CARGO_TARGET_DIR
+    // would land inside the crate: resolve it against ours, as the user meant.
+    if let Some(target_dir) = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from)
+        && target_dir.is_relative()
+    {
+        let cwd = std::env::current_dir().context("the current directory")?;
+        command.env("CARGO_TARGET_DIR", cwd.join(target_dir));
+    }
+    let mut child = command
         .current_dir(dir)
         .args([
             "build",

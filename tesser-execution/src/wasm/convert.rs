@@ -6,8 +6,8 @@ use tesser_wasm::{
     AbiVersion, DecimalParts, PluginAlgorithmState, PluginCancelRequest, PluginChildOrderAction,
     PluginError, PluginErrorKind, PluginFill, PluginInitContext, PluginLog, PluginLogLevel,
     PluginMetadata, PluginOrderRequest, PluginOrderStatus, PluginOrderType, PluginOrderUpdate,
-    PluginOrderUpdateRequest, PluginRestoreContext, PluginResult, PluginSide, PluginSignalKind, PluginTick,
-    PluginTimeInForce,
+    PluginOrderUpdateRequest, PluginRestoreContext, PluginResult, PluginSide, PluginSignalKind,
+    PluginTick, PluginTimeInForce,
 };
 
 use super::bindings::wit;

@@ -166,7 +166,6 @@ impl fmt::Debug for PluginInstance {
 
 type CallResult<R> = wasmtime::Result<Result<R, wit::PluginError>>;
 
-
 impl PluginInstance {
     pub(crate) fn new(
         plugin: Arc<LoadedPlugin>,

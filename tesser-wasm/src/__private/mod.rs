@@ -109,8 +109,8 @@ impl<S: PluginSlot> Guest for Exports<S> {
 
     fn on_tick(tick: wit::Tick) -> wit::EventOutcome {
         S::with_state(|state| {
-            let result = convert::tick_in(tick, &state.symbol)
-                .and_then(|tick| state.runtime.on_tick(tick));
+            let result =
+                convert::tick_in(tick, &state.symbol).and_then(|tick| state.runtime.on_tick(tick));
             state.answer(result)
         })
     }

@@ -13,12 +13,12 @@ wit_bindgen::generate!({
 });
 
 use exports::tesser::plugin::guest::Guest;
+use std::cell::RefCell;
 use tesser::plugin::types::{
     AlgorithmState, ChildOrderAction, Decimal as WitDecimal, ErrorKind, EventOutcome, Fill,
     InitContext, OrderRequest, OrderType, OrderUpdate, PluginError, PluginMetadata, PluginResult,
     RestoreContext, Tick, Timer, Version,
 };
-use std::cell::RefCell;
 
 /// What `snapshot` returns.
 const NOT_JSON: &str = "{not json";
