@@ -121,6 +121,41 @@ fn child_orders(orchestrator: &Orchestrator<PaperExchange>) -> usize {
         .sum()
 }
 
+/// Runs one of F, W, N or J alone, over and over for `seconds`, and returns
+/// its nanoseconds per call: a steady loop for `perf record`.
+///
+/// # Errors
+/// Setting up failed, or a call failed.
+pub fn spin(plugins: &Plugins, figure: char, seconds: f64) -> anyhow::Result<f64> {
+    let limits = PluginLimits::default();
+    let engine = WasmPluginEngine::with_limits(&plugins.chase_dir, limits.clone())?;
+    let mut floor = Floor::new(engine.wasmtime_engine())?;
+    let mut call: Box<dyn FnMut() -> anyhow::Result<()>> = match figure {
+        'F' => Box::new(move || floor.call()),
+        'W' | 'N' | 'J' => {
+            let provider: Box<dyn AlgorithmProvider> = match figure {
+                'W' => Box::new(engine),
+                'N' => Box::new(NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE)),
+                _ => Box::new(JsonChaseProvider::new(&plugins.json_chase, &limits)?),
+            };
+            let (mut orchestrator, print) = resting_chase(provider)?;
+            Box::new(move || Ok(orchestrator.on_tick(&print)?))
+        }
+        other => anyhow::bail!("--spin {other}: not a call figure (F, W, N, J, I)"),
+    };
+    let start = std::time::Instant::now();
+    let (mut calls, mut elapsed) = (0_u64, 0.0);
+    while elapsed < seconds {
+        for _ in 0..1000 {
+            call()?;
+        }
+        calls += 1000;
+        elapsed = start.elapsed().as_secs_f64();
+    }
+    #[allow(clippy::cast_precision_loss)] // reason: a count of calls, far below 2^52.
+    Ok(elapsed * 1e9 / calls as f64)
+}
+
 /// Runs F, W, N and J interleaved.
 ///
 /// # Errors

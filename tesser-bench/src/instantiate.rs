@@ -31,3 +31,29 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<f64> {
     }
     Ok(median(&mut samples))
 }
+
+/// Instantiates and drops the chase over and over for `seconds`: a steady
+/// loop for `perf record`. Returns microseconds per instantiation and per
+/// drop.
+///
+/// # Errors
+/// Loading or instantiating failed.
+pub fn spin(plugins: &Plugins, seconds: f64) -> anyhow::Result<(f64, f64)> {
+    let engine = WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
+    let plugin = engine.load(CHASE)?;
+    let mut alive = Vec::with_capacity(100);
+    let (mut instances, mut created, mut dropped) = (0_u32, 0.0, 0.0);
+    while created + dropped < seconds {
+        let start = Instant::now();
+        for _ in 0..100 {
+            alive.push(plugin.instantiate()?);
+        }
+        created += start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        alive.clear();
+        dropped += start.elapsed().as_secs_f64();
+        instances += 100;
+    }
+    let per = |total: f64| total * 1e6 / f64::from(instances);
+    Ok((per(created), per(dropped)))
+}

@@ -75,12 +75,15 @@ impl Plan {
 }
 
 const USAGE: &str = "usage: cargo run --release -p tesser-bench [-- --quick] [--only GROUPS]
+       cargo run --release -p tesser-bench -- --spin FIGURE [SECONDS]
 
 Measures the plugin hot path side by side and prints a table of medians and
 ratios, then one key=value line per figure. --quick runs each figure briefly
 (under a minute once built) with 1,000,000 replayed trades instead of
 10,000,000. --only takes a comma-separated list of groups, for profiling one
-part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C).";
+part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C).
+--spin runs one figure alone (F, W, N, J or I) in a loop for SECONDS
+(default 10) and prints its time per call: a steady load for perf record.";
 
 /// The groups of figures, in the order they run.
 const GROUPS: [&str; 5] = ["calls", "instantiate", "scale", "replay", "cold"];
@@ -88,7 +91,8 @@ const GROUPS: [&str; 5] = ["calls", "instantiate", "scale", "replay", "cold"];
 fn main() -> anyhow::Result<()> {
     let mut plan = Plan::FULL;
     let mut only: Vec<String> = GROUPS.iter().map(|g| (*g).to_owned()).collect();
-    let mut args = std::env::args().skip(1);
+    let mut spin: Option<(char, f64)> = None;
+    let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => plan = Plan::QUICK,
@@ -101,6 +105,24 @@ fn main() -> anyhow::Result<()> {
                         GROUPS.join(", ")
                     );
                 }
+            }
+            "--spin" => {
+                let figure = args.next().unwrap_or_default().to_ascii_uppercase();
+                let Some(figure @ ('F' | 'W' | 'N' | 'J' | 'I')) = figure.chars().next() else {
+                    anyhow::bail!("--spin takes one of F, W, N, J, I, got '{figure}'\n{USAGE}");
+                };
+                let seconds = match args.next_if(|a| !a.starts_with("--")) {
+                    Some(text) => {
+                        text.parse::<f64>()
+                            .ok()
+                            .filter(|s| *s > 0.0)
+                            .with_context(|| {
+                                format!("--spin {figure} {text}: SECONDS must be a positive number")
+                            })?
+                    }
+                    None => 10.0,
+                };
+                spin = Some((figure, seconds));
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -116,6 +138,17 @@ fn main() -> anyhow::Result<()> {
     eprintln!("building the benchmark plugins (wasm32-wasip2, release)…");
     let plugins = build::plugins().context("building the benchmark plugins")?;
 
+    if let Some((figure, seconds)) = spin {
+        eprintln!("{figure}: spinning for {seconds} s…");
+        if figure == 'I' {
+            let (create_us, drop_us) = instantiate::spin(&plugins, seconds)?;
+            println!("I: {create_us:.2} us per instantiation, {drop_us:.2} us per drop");
+        } else {
+            let ns = dispatch::spin(&plugins, figure, seconds)?;
+            println!("{figure}: {ns:.1} ns per call");
+        }
+        return Ok(());
+    }
     let wants = |group: &str| only.iter().any(|g| g == group);
     let mut report = measure::Report::default();
     if wants("calls") {

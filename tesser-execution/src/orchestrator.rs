@@ -271,6 +271,9 @@ pub struct Orchestrator<E: ExchangeClient> {
     algorithms: Vec<Algorithm>,
     by_id: HashMap<String, usize>,
     by_symbol: HashMap<Symbol, Vec<usize>>,
+    /// Indices of the working algorithms, ascending: the clock visits only
+    /// these, however many algorithms have ended before.
+    working: Vec<usize>,
     by_child: HashMap<ClientOrderId, usize>,
     /// Algorithm index by the id of the signal that started it, so a signal
     /// submitted again (a restart re-reading its data) is not executed twice.
@@ -344,6 +347,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             algorithms: Vec::new(),
             by_id: HashMap::default(),
             by_symbol: HashMap::default(),
+            working: Vec::new(),
             by_child: HashMap::default(),
             by_signal: HashMap::default(),
             next_algorithm_seq,
@@ -412,10 +416,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// Number of algorithms still working.
     #[must_use]
     pub fn working_algorithms(&self) -> usize {
-        self.algorithms
-            .iter()
-            .filter(|a| a.row.status == AlgorithmStatus::Working)
-            .count()
+        self.working.len()
     }
 
     /// The last snapshot an algorithm's plugin returned.
@@ -587,13 +588,17 @@ impl<E: ExchangeClient> Orchestrator<E> {
     pub fn advance_clock(&mut self, now_ms: i64) -> Result<(), OrchestratorError> {
         self.now_ms = self.now_ms.max(now_ms);
         let now = self.now_ms;
-        for idx in 0..self.algorithms.len() {
+        let mut i = 0;
+        // The list shrinks when an algorithm ends during its heartbeat.
+        while let Some(&idx) = self.working.get(i) {
             let algo = &mut self.algorithms[idx];
-            if algo.row.status != AlgorithmStatus::Working || algo.next_timer_ms > now {
-                continue;
+            if algo.next_timer_ms <= now {
+                algo.next_timer_ms = now + self.config.timer_interval_ms.max(1);
+                self.deliver(idx, Call::Timer(now))?;
             }
-            algo.next_timer_ms = now + self.config.timer_interval_ms.max(1);
-            self.deliver(idx, Call::Timer(now))?;
+            if self.algorithms[idx].row.status == AlgorithmStatus::Working {
+                i += 1;
+            }
         }
         Ok(())
     }
@@ -639,6 +644,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 .entry(row.symbol.clone())
                 .or_default()
                 .push(idx);
+            self.working.push(idx);
         }
         let next_timer_ms = row.updated_ms.max(self.now_ms) + self.config.timer_interval_ms.max(1);
         let last_snapshot_ms = row.updated_ms;
@@ -1401,6 +1407,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         if let Some(list) = self.by_symbol.get_mut(&algo.row.symbol) {
             list.retain(|&i| i != idx);
         }
+        self.working.retain(|&i| i != idx);
         match status {
             AlgorithmStatus::Failed => tracing::error!(
                 alert = true,

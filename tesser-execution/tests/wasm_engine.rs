@@ -320,6 +320,38 @@ fn instances_beyond_max_instances_are_refused_naming_the_limit() {
         .expect("a freed slot is reused");
 }
 
+/// The pool resets a memory slot between instances by scanning its resident
+/// pages (`PAGEMAP_SCAN`) and zeroing those it keeps resident: whatever one
+/// instance wrote, the next instance in the same slot must find zeroes.
+#[test]
+fn a_reused_memory_slot_holds_nothing_of_the_previous_instance() {
+    let dir = plugins_dir(&[(WasmTarget::P2, "scripted", "scripted")]);
+    let limits = PluginLimits {
+        // One slot: every instance reuses the previous one's memory.
+        max_instances: 1,
+        ..PluginLimits::default()
+    };
+    let engine = WasmPluginEngine::with_limits(dir.path(), limits).expect("engine");
+    for mark in 1..=5_u64 {
+        let mut instance = engine.instantiate("scripted").expect("instance");
+        let ctx = PluginInitContext {
+            params: serde_json::json!({ "steps": [
+                { "on": "init", "mark": mark },
+                { "on": "timer", "mark": 0 },
+            ] }),
+            ..PluginInitContext::default()
+        };
+        let logs = |result: &PluginResult| -> Vec<String> {
+            result.logs.iter().map(|l| l.message.clone()).collect()
+        };
+        let result = instance.init(&ctx).expect("init");
+        assert_eq!(logs(&result), ["mark found 0"], "instance {mark}");
+        // Within one instance the mark is found: the probe can see one.
+        let result = instance.on_timer(PluginTimer { now_ms: 1 }).expect("timer");
+        assert_eq!(logs(&result), [format!("mark found {mark}")]);
+    }
+}
+
 #[test]
 fn names_that_escape_the_directory_are_refused() {
     let dir = tempfile::tempdir().expect("dir");

@@ -13,7 +13,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{self, wit};
 use super::convert;
-use super::engine::LoadedPlugin;
+use super::engine::{LiveInstance, LoadedPlugin};
 use super::output::{BoundedOutput, GuestOutputLine, GuestStream};
 
 /// A plugin callback, for error messages and logs.
@@ -153,6 +153,9 @@ pub struct PluginInstance {
     bindings: bindings::ExecutionPlugin,
     trapped: Option<String>,
     output: Vec<GuestOutputLine>,
+    /// Declared after `store`, so dropped after it: the count of live
+    /// instances goes down only once the pool slot is free.
+    _live: LiveInstance,
 }
 
 impl fmt::Debug for PluginInstance {
@@ -171,6 +174,7 @@ impl PluginInstance {
         plugin: Arc<LoadedPlugin>,
         store: Store<HostState>,
         bindings: bindings::ExecutionPlugin,
+        live: LiveInstance,
     ) -> Self {
         Self {
             plugin,
@@ -178,6 +182,7 @@ impl PluginInstance {
             bindings,
             trapped: None,
             output: Vec::new(),
+            _live: live,
         }
     }
 

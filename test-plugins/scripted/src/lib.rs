@@ -13,6 +13,8 @@
 //! the last order the host acknowledged. The snapshot records every fill and
 //! order update received, so tests can see what the plugin was told.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::{Deserialize, Serialize};
 use tesser_wasm::{
     ExecutionPlugin, PluginChildOrderAction, PluginError, PluginFill, PluginInitContext,
@@ -48,7 +50,16 @@ struct Step {
     env: Option<String>,
     /// Sleep this long (`std::thread::sleep`) before the rest of the step.
     sleep_ms: Option<u64>,
+    /// Log `mark found <n>`, the largest value an earlier `mark` left in
+    /// the pages of [`MARKED`], then write this value to every one of them.
+    mark: Option<u64>,
 }
+
+/// Zero-initialised linear memory (`.bss`) spanning 64 host pages of 4 KiB,
+/// that `mark` writes and reads: a fresh instance must find it all zero,
+/// whatever the instance that used its memory slot before left there.
+static MARKED: [AtomicU64; MARKED_WORDS] = [const { AtomicU64::new(0) }; MARKED_WORDS];
+const MARKED_WORDS: usize = 64 * 512;
 
 /// Recursion without end whose frames live on the wasm stack (no locals in
 /// linear memory), so it runs into the host's wasm stack limit; the rotate
@@ -116,6 +127,17 @@ impl Scripted {
                     hoard.push(vec![1_u8; 1 << 20]);
                 }
                 std::hint::black_box(&hoard);
+            }
+            if let Some(value) = step.mark {
+                let found = MARKED
+                    .iter()
+                    .map(|word| word.load(Ordering::Relaxed))
+                    .max()
+                    .unwrap_or_default();
+                for word in MARKED.iter().step_by(512) {
+                    word.store(value, Ordering::Relaxed);
+                }
+                result = result.with_log(PluginLogLevel::Info, format!("mark found {found}"));
             }
             if step.recurse {
                 std::hint::black_box(recurse(count));
