@@ -40,8 +40,7 @@ pub const DEFAULT_CLIP_SIZE: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
 /// Refusals in a row tolerated when the params name no limit.
 pub const DEFAULT_MAX_REJECTIONS: i64 = 10;
 
-/// How long the chase waits after a refused clip before placing again, ms.
-pub const REJECTION_BACKOFF_MS: i64 = 1_000;
+pub use tesser_plugin_kit::orders::REJECTION_BACKOFF_MS;
 
 /// Basis points in one.
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
@@ -402,14 +401,11 @@ impl ExecutionPlugin for Chase {
     }
 
     fn snapshot(&self) -> Result<serde_json::Value, PluginError> {
-        serde_json::to_value(self)
-            .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+        tesser_plugin_kit::snapshot_of(self)
     }
 
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
-        *self = serde_json::from_value(snapshot).map_err(|error| {
-            PluginError::invalid_state(format!("not a chase snapshot: {error}"))
-        })?;
+        *self = tesser_plugin_kit::restore_from(snapshot, "chase")?;
         Ok(())
     }
 }

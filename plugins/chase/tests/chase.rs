@@ -6,7 +6,7 @@ use chase::Chase;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, TimeInForce, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, TimeInForce, dec, init_context, run_on_real_trades,
 };
 use tesser_wasm::{
     PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderRequest,
@@ -14,17 +14,8 @@ use tesser_wasm::{
     PluginTimeInForce, PluginTimer,
 };
 
-fn dec(text: &str) -> Decimal {
-    text.parse().expect("a decimal")
-}
-
 fn init_error(params: serde_json::Value) -> String {
-    let mut runtime = PluginRuntime::<Chase>::new();
-    let error = runtime
-        .init(init_context(params, Decimal::TEN))
-        .expect_err("params must be refused");
-    assert_eq!(error.kind, PluginErrorKind::InvalidParams, "{error}");
-    error.message
+    tesser_plugin_testkit::init_error::<Chase>(params)
 }
 
 fn placed(result: &PluginResult) -> Vec<PluginOrderRequest> {

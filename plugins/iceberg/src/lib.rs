@@ -21,17 +21,16 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tesser_plugin_kit::orders::{ChildOrders, UpdateOutcome};
+use tesser_plugin_kit::orders::ChildOrders;
 use tesser_plugin_kit::params::{Params, object_schema, positive_decimal_schema};
 #[cfg(feature = "export")]
 use tesser_wasm::export_plugin;
 use tesser_wasm::{
     ExecutionPlugin, PluginError, PluginFill, PluginInitContext, PluginLogLevel, PluginMetadata,
-    PluginOrderStatus, PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
+    PluginOrderType, PluginOrderUpdate, PluginResult, PluginTick, PluginTimer,
 };
 
-/// How long the algorithm waits after a refused clip before placing again, ms.
-pub const REJECTION_BACKOFF_MS: i64 = 1_000;
+pub use tesser_plugin_kit::orders::REJECTION_BACKOFF_MS;
 
 /// Longest `repeg_after_ms` accepted: one day.
 pub const MAX_REPEG_MS: i64 = 24 * 60 * 60 * 1_000;
@@ -284,31 +283,11 @@ impl ExecutionPlugin for Iceberg {
 
     fn on_order_update(&mut self, update: PluginOrderUpdate) -> Result<PluginResult, PluginError> {
         self.now_ms = self.now_ms.max(update.timestamp_ms);
-        Ok(match self.orders.on_update(&update) {
-            UpdateOutcome::Closed {
-                status: PluginOrderStatus::Rejected,
-                reason,
-            } => {
-                self.hold_until_ms = self.now_ms + REJECTION_BACKOFF_MS;
-                PluginResult::new().with_log(
-                    PluginLogLevel::Warn,
-                    format!(
-                        "clip {} refused: {}; retrying in {REJECTION_BACKOFF_MS} ms",
-                        update.client_order_id,
-                        reason.unwrap_or_default()
-                    ),
-                )
-            }
+        Ok(self
+            .orders
+            .on_update_with_backoff(&update, self.now_ms, &mut self.hold_until_ms)
             // Filled (or ended by the venue): show the next clip.
-            UpdateOutcome::Closed { .. } => self.step(PluginResult::new()),
-            UpdateOutcome::Open {
-                reason: Some(reason),
-            } => PluginResult::new().with_log(
-                PluginLogLevel::Warn,
-                format!("clip {}: {reason}", update.client_order_id),
-            ),
-            UpdateOutcome::Open { reason: None } | UpdateOutcome::Unknown => PluginResult::new(),
-        })
+            .unwrap_or_else(|| self.step(PluginResult::new())))
     }
 
     fn on_timer_at(&mut self, timer: PluginTimer) -> Result<PluginResult, PluginError> {
@@ -317,14 +296,11 @@ impl ExecutionPlugin for Iceberg {
     }
 
     fn snapshot(&self) -> Result<serde_json::Value, PluginError> {
-        serde_json::to_value(self)
-            .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+        tesser_plugin_kit::snapshot_of(self)
     }
 
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
-        *self = serde_json::from_value(snapshot).map_err(|error| {
-            PluginError::invalid_state(format!("not an iceberg snapshot: {error}"))
-        })?;
+        *self = tesser_plugin_kit::restore_from(snapshot, "iceberg")?;
         Ok(())
     }
 }

@@ -5,24 +5,15 @@ use iceberg::Iceberg;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, OrderType, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, OrderType, dec, init_context, run_on_real_trades,
 };
 use tesser_wasm::{
     PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderStatus,
     PluginOrderUpdate, PluginResult, PluginRuntime, PluginTick, PluginTimer,
 };
 
-fn dec(text: &str) -> Decimal {
-    text.parse().expect("a decimal")
-}
-
 fn init_error(params: serde_json::Value) -> String {
-    let mut runtime = PluginRuntime::<Iceberg>::new();
-    let error = runtime
-        .init(init_context(params, Decimal::TEN))
-        .expect_err("params must be refused");
-    assert_eq!(error.kind, PluginErrorKind::InvalidParams, "{error}");
-    error.message
+    tesser_plugin_testkit::init_error::<Iceberg>(params)
 }
 
 fn placed(result: &PluginResult) -> Vec<(Decimal, Option<Decimal>)> {

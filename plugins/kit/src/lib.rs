@@ -21,7 +21,31 @@ pub mod params;
 pub mod schedule;
 
 use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tesser_wasm::{PluginError, PluginInitContext};
+
+/// A plugin's snapshot: its whole state as JSON.
+///
+/// # Errors
+/// [`PluginError::internal`] when the state cannot be serialized.
+pub fn snapshot_of<T: Serialize>(state: &T) -> Result<serde_json::Value, PluginError> {
+    serde_json::to_value(state)
+        .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+}
+
+/// A plugin's state rebuilt from a [`snapshot_of`] it took; `name` names the
+/// plugin in the error.
+///
+/// # Errors
+/// [`PluginError::invalid_state`] when the JSON is not such a snapshot.
+pub fn restore_from<T: DeserializeOwned>(
+    snapshot: serde_json::Value,
+    name: &str,
+) -> Result<T, PluginError> {
+    serde_json::from_value(snapshot)
+        .map_err(|error| PluginError::invalid_state(format!("not a {name} snapshot: {error}")))
+}
 
 /// Checks what every plugin needs from the signal: a positive target.
 ///

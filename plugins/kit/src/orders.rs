@@ -11,10 +11,14 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tesser_wasm::{
-    PluginCancelRequest, PluginChildOrderAction, PluginFill, PluginInstrument, PluginOrderRequest,
-    PluginOrderStatus, PluginOrderType, PluginOrderUpdate, PluginOrderUpdateRequest, PluginSide,
-    PluginTimeInForce,
+    PluginCancelRequest, PluginChildOrderAction, PluginFill, PluginInstrument, PluginLogLevel,
+    PluginOrderRequest, PluginOrderStatus, PluginOrderType, PluginOrderUpdate,
+    PluginOrderUpdateRequest, PluginResult, PluginSide, PluginTimeInForce,
 };
+
+/// How long an algorithm waits after a refused child order before placing
+/// again, ms.
+pub const REJECTION_BACKOFF_MS: i64 = 1_000;
 
 /// A child order the plugin placed and that has not closed yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,6 +292,49 @@ impl ChildOrders {
         UpdateOutcome::Closed {
             status: update.status,
             reason: update.reason.clone(),
+        }
+    }
+
+    /// Records an order update for an algorithm that places orders on its
+    /// own schedule, and answers it:
+    ///
+    /// * a refused order holds new orders back until `now_ms +`
+    ///   [`REJECTION_BACKOFF_MS`] (written to `hold_until_ms`), with a warning;
+    /// * an order still open with a reason (a refused amend or cancel) is
+    ///   logged as a warning;
+    /// * `None` when an order closed otherwise (filled, cancelled, expired):
+    ///   the algorithm should place what it wants now.
+    pub fn on_update_with_backoff(
+        &mut self,
+        update: &PluginOrderUpdate,
+        now_ms: i64,
+        hold_until_ms: &mut i64,
+    ) -> Option<PluginResult> {
+        match self.on_update(update) {
+            UpdateOutcome::Closed {
+                status: PluginOrderStatus::Rejected,
+                reason,
+            } => {
+                *hold_until_ms = now_ms + REJECTION_BACKOFF_MS;
+                Some(PluginResult::new().with_log(
+                    PluginLogLevel::Warn,
+                    format!(
+                        "{} refused: {}; retrying in {REJECTION_BACKOFF_MS} ms",
+                        update.client_order_id,
+                        reason.unwrap_or_default()
+                    ),
+                ))
+            }
+            UpdateOutcome::Closed { .. } => None,
+            UpdateOutcome::Open {
+                reason: Some(reason),
+            } => Some(PluginResult::new().with_log(
+                PluginLogLevel::Warn,
+                format!("{}: {reason}", update.client_order_id),
+            )),
+            UpdateOutcome::Open { reason: None } | UpdateOutcome::Unknown => {
+                Some(PluginResult::new())
+            }
         }
     }
 }

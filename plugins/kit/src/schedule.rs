@@ -6,14 +6,12 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tesser_wasm::{
-    PluginError, PluginFill, PluginInitContext, PluginLogLevel, PluginOrderStatus, PluginOrderType,
-    PluginOrderUpdate, PluginResult, PluginTick,
+    PluginError, PluginFill, PluginInitContext, PluginLogLevel, PluginOrderType, PluginOrderUpdate,
+    PluginResult, PluginTick,
 };
 
-use crate::orders::{ChildOrders, UpdateOutcome};
-
-/// How long the slicer waits after a refused order before placing again, ms.
-pub const REJECTION_BACKOFF_MS: i64 = 1_000;
+use crate::orders::ChildOrders;
+pub use crate::orders::REJECTION_BACKOFF_MS;
 
 /// Most orders one callback places (a guard against a runaway loop).
 const MAX_ORDERS_PER_STEP: usize = 100;
@@ -188,30 +186,9 @@ impl Schedule {
     /// a refused one holds new orders back for [`REJECTION_BACKOFF_MS`].
     pub fn on_order_update(&mut self, update: &PluginOrderUpdate) -> PluginResult {
         self.now_ms = self.now_ms.max(update.timestamp_ms);
-        match self.orders.on_update(update) {
-            UpdateOutcome::Closed {
-                status: PluginOrderStatus::Rejected,
-                reason,
-            } => {
-                self.hold_until_ms = self.now_ms + REJECTION_BACKOFF_MS;
-                PluginResult::new().with_log(
-                    PluginLogLevel::Warn,
-                    format!(
-                        "{} refused: {}; retrying in {REJECTION_BACKOFF_MS} ms",
-                        update.client_order_id,
-                        reason.unwrap_or_default()
-                    ),
-                )
-            }
-            UpdateOutcome::Closed { .. } => self.step(PluginResult::new()),
-            UpdateOutcome::Open {
-                reason: Some(reason),
-            } => PluginResult::new().with_log(
-                PluginLogLevel::Warn,
-                format!("{}: {reason}", update.client_order_id),
-            ),
-            UpdateOutcome::Open { reason: None } | UpdateOutcome::Unknown => PluginResult::new(),
-        }
+        self.orders
+            .on_update_with_backoff(update, self.now_ms, &mut self.hold_until_ms)
+            .unwrap_or_else(|| self.step(PluginResult::new()))
     }
 
     /// The state as JSON.
@@ -219,8 +196,7 @@ impl Schedule {
     /// # Errors
     /// It cannot be serialized (it always can).
     pub fn snapshot(&self) -> Result<serde_json::Value, PluginError> {
-        serde_json::to_value(self)
-            .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+        crate::snapshot_of(self)
     }
 
     /// A slicer rebuilt from a [`snapshot`](Self::snapshot).
@@ -228,9 +204,7 @@ impl Schedule {
     /// # Errors
     /// [`PluginError::invalid_state`] when the JSON is not one.
     pub fn restore(snapshot: serde_json::Value, name: &str) -> Result<Self, PluginError> {
-        let state: Self = serde_json::from_value(snapshot).map_err(|error| {
-            PluginError::invalid_state(format!("not a {name} snapshot: {error}"))
-        })?;
+        let state: Self = crate::restore_from(snapshot, name)?;
         if state.name != name {
             return Err(PluginError::invalid_state(format!(
                 "not a {name} snapshot: it is a '{}' snapshot",

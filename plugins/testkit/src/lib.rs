@@ -9,7 +9,9 @@
 //!   happened ([`Run`]: every child order placed or amended, every fill,
 //!   the market volume seen);
 //! * [`init_context`]: a realistic `init` context for unit tests through
-//!   [`tesser_wasm::PluginRuntime`];
+//!   [`tesser_wasm::PluginRuntime`], and [`init_error`]: the message a
+//!   plugin refuses bad params with;
+//! * [`dec`]: a decimal from its text;
 //! * [`instrument`]: the instrument both use (tick 0.1, lot 0.0001,
 //!   min quantity 0.0001, min notional 10 USD).
 //!
@@ -34,7 +36,8 @@ use tesser_execution::{
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 use tesser_wasm::{
-    PluginInitContext, PluginInstrument, PluginRiskContext, PluginSide, PluginSignal,
+    ExecutionPlugin, PluginErrorKind, PluginInitContext, PluginInstrument, PluginRiskContext,
+    PluginRuntime, PluginSide, PluginSignal,
 };
 
 /// The symbol of the real trades.
@@ -99,6 +102,29 @@ pub fn init_context(params: serde_json::Value, target: Decimal) -> PluginInitCon
         params,
         now_ms: FIRST_TRADE_MS,
     }
+}
+
+/// A decimal from its text.
+///
+/// # Panics
+/// When `text` is not a decimal.
+#[must_use]
+pub fn dec(text: &str) -> Decimal {
+    text.parse().expect("a decimal")
+}
+
+/// The message plugin `P` refuses `params` with at `init` (target 10).
+///
+/// # Panics
+/// When `init` succeeds, or fails with another kind than `invalid_params`.
+#[must_use]
+pub fn init_error<P: ExecutionPlugin + Default>(params: serde_json::Value) -> String {
+    let mut runtime = PluginRuntime::<P>::new();
+    let error = runtime
+        .init(init_context(params, Decimal::TEN))
+        .expect_err("params must be refused");
+    assert_eq!(error.kind, PluginErrorKind::InvalidParams, "{error}");
+    error.message
 }
 
 /// Where the real trades are: `$TESSER_DATA_DIR/<file>`, by default the

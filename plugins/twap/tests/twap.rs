@@ -3,24 +3,17 @@
 
 use rust_decimal::Decimal;
 use serde_json::json;
-use tesser_plugin_testkit::{FIRST_TRADE_MS, NativeProvider, init_context, run_on_real_trades};
+use tesser_plugin_testkit::{
+    FIRST_TRADE_MS, NativeProvider, dec, init_context, run_on_real_trades,
+};
 use tesser_wasm::{
     PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderStatus,
     PluginOrderType, PluginOrderUpdate, PluginRuntime, PluginTick, PluginTimer,
 };
 use twap::{Twap, schedule_due, slice_quantity};
 
-fn dec(text: &str) -> Decimal {
-    text.parse().expect("a decimal")
-}
-
 fn init_error(params: serde_json::Value) -> String {
-    let mut runtime = PluginRuntime::<Twap>::new();
-    let error = runtime
-        .init(init_context(params, Decimal::TEN))
-        .expect_err("params must be refused");
-    assert_eq!(error.kind, PluginErrorKind::InvalidParams, "{error}");
-    error.message
+    tesser_plugin_testkit::init_error::<Twap>(params)
 }
 
 fn places(result: &tesser_wasm::PluginResult) -> Vec<(PluginOrderType, Decimal, Option<Decimal>)> {

@@ -4,24 +4,17 @@
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_kit::schedule::cumulative_due;
-use tesser_plugin_testkit::{FIRST_TRADE_MS, NativeProvider, init_context, run_on_real_trades};
+use tesser_plugin_testkit::{
+    FIRST_TRADE_MS, NativeProvider, dec, init_context, run_on_real_trades,
+};
 use tesser_wasm::{
     PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderType,
     PluginRuntime, PluginTimer,
 };
 use vwap::{Vwap, default_profile, largest_bucket};
 
-fn dec(text: &str) -> Decimal {
-    text.parse().expect("a decimal")
-}
-
 fn init_error(params: serde_json::Value) -> String {
-    let mut runtime = PluginRuntime::<Vwap>::new();
-    let error = runtime
-        .init(init_context(params, Decimal::TEN))
-        .expect_err("params must be refused");
-    assert_eq!(error.kind, PluginErrorKind::InvalidParams, "{error}");
-    error.message
+    tesser_plugin_testkit::init_error::<Vwap>(params)
 }
 
 fn placed(result: &tesser_wasm::PluginResult) -> Vec<(PluginOrderType, Decimal)> {
