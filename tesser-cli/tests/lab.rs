@@ -251,6 +251,57 @@ fn kraken_comparison() -> &'static (Value, PathBuf) {
     })
 }
 
+#[test]
+fn params_for_one_plugin_leave_the_others_on_theirs() {
+    let lab = lab();
+    let (defaults, _) = kraken_comparison();
+    let data = kraken_trades();
+    ok(&lab.run(&[
+        "plugin",
+        "replay",
+        "twap",
+        "--compare",
+        "vwap",
+        "--params-for",
+        r#"twap={"duration_ms": 600000}"#,
+        "--plugins-dir",
+        "plugins",
+        "--data",
+        data.to_str().expect("utf-8 path"),
+        "--side",
+        "buy",
+        "--qty",
+        "10",
+        "--json",
+        "params_for.json",
+    ]));
+    let runs: Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.path("params_for.json")).expect("json"))
+            .expect("parse");
+    let run_of = |runs: &Value, name: &str| -> Value {
+        runs.as_array()
+            .expect("array")
+            .iter()
+            .find(|r| r["plugin"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {runs:#}"))
+    };
+    // TWAP over 10 minutes instead of its default 30 finishes about then
+    // (its buckets, then the rest at market on the next trades)…
+    let twap = run_of(&runs, "twap");
+    let default_twap = run_of(defaults, "twap");
+    assert_eq!(twap["status"], "completed", "{twap:#}");
+    let duration = twap["duration_ms"].as_i64().expect("duration");
+    assert!(duration < 660_000, "twap took {duration} ms on 10 minutes");
+    assert!(
+        duration < default_twap["duration_ms"].as_i64().expect("duration"),
+        "{twap:#}"
+    );
+    // …while VWAP, given no params of its own, runs exactly as on its defaults.
+    let vwap = run_of(&runs, "vwap");
+    assert_eq!(vwap, run_of(defaults, "vwap"));
+}
+
 fn bps(price: Decimal, reference: Decimal) -> Decimal {
     // Buy side: positive = paid above the reference.
     (price - reference) / reference * Decimal::from(10_000)
@@ -611,6 +662,48 @@ fn bad_input_fails_with_one_clear_line() {
         (
             [&[SCAFFOLD_WASM, "--data", data, "--qty", "0"][..], &base].concat(),
             &["--qty must be positive, got 0"],
+        ),
+        (
+            [
+                &[
+                    "twap",
+                    "--compare",
+                    "vwap",
+                    "--params-for",
+                    "ghost={}",
+                    "--data",
+                    data,
+                    "--qty",
+                    "1",
+                ][..],
+                &base,
+            ]
+            .concat(),
+            &["--params-for ghost: no plugin 'ghost' in this replay (it runs twap, vwap)"],
+        ),
+        (
+            [
+                &["twap", "--params-for", "twap", "--data", data, "--qty", "1"][..],
+                &base,
+            ]
+            .concat(),
+            &["--params-for takes NAME=JSON, got 'twap'"],
+        ),
+        (
+            [
+                &[
+                    "twap",
+                    "--params-for",
+                    "twap={oops",
+                    "--data",
+                    data,
+                    "--qty",
+                    "1",
+                ][..],
+                &base,
+            ]
+            .concat(),
+            &["--params-for twap is not valid JSON"],
         ),
         (
             [&[SCAFFOLD_WASM, "--data", data, "--qty", "-2"][..], &base].concat(),

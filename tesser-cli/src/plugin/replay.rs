@@ -51,6 +51,11 @@ pub struct ReplayArgs {
     /// Params passed to every plugin's `init`, as JSON [default: {}].
     #[arg(long, value_name = "JSON")]
     pub params: Option<String>,
+    /// Params for one plugin only, in place of `--params`: NAME as given to
+    /// NAME or `--compare`, e.g. `--params-for twap='{"duration_ms": 600000}'`
+    /// (repeatable, once per plugin).
+    #[arg(long = "params-for", value_name = "NAME=JSON")]
+    pub params_for: Vec<String>,
     /// More plugins to run the same order through, each on its own exchange.
     #[arg(long, value_name = "NAME2", num_args = 1..)]
     pub compare: Vec<String>,
@@ -427,6 +432,40 @@ fn table(runs: &[PluginRun]) -> String {
     out
 }
 
+/// The `--params-for NAME=JSON` options, by plugin name.
+///
+/// # Errors
+/// An option without `=`, naming no plugin of the replay, given twice for
+/// one plugin, or whose JSON does not parse.
+fn params_per_plugin<'a>(
+    options: &'a [String],
+    specs: &[&str],
+) -> anyhow::Result<BTreeMap<&'a str, serde_json::Value>> {
+    let mut params = BTreeMap::new();
+    for option in options {
+        let Some((name, json)) = option.split_once('=') else {
+            bail!(
+                "--params-for takes NAME=JSON, got '{option}': e.g. --params-for twap='{{\"duration_ms\": 600000}}'"
+            );
+        };
+        if !specs.contains(&name) {
+            bail!(
+                "--params-for {name}: no plugin '{name}' in this replay (it runs {}): name one given as NAME or to --compare",
+                specs.join(", ")
+            );
+        }
+        let value = serde_json::from_str(json).map_err(|error| {
+            anyhow::anyhow!(
+                "--params-for {name} is not valid JSON ({error}): pass an object like {name}='{{\"clip_size\": \"0.5\"}}'"
+            )
+        })?;
+        if params.insert(name, value).is_some() {
+            bail!("--params-for {name} is given twice: give each plugin's params once");
+        }
+    }
+    Ok(params)
+}
+
 /// Runs the replay.
 ///
 /// # Errors
@@ -447,10 +486,15 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         })?,
         None => serde_json::json!({}),
     };
+    let specs: Vec<&str> = std::iter::once(&args.plugin)
+        .chain(&args.compare)
+        .map(String::as_str)
+        .collect();
+    let params_for = params_per_plugin(&args.params_for, &specs)?;
     let config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
     let dir = config.live.plugins_dir.clone();
     let mut plugins = Vec::new();
-    for spec in std::iter::once(&args.plugin).chain(&args.compare) {
+    for spec in &specs {
         plugins.push(super::resolve_plugin(spec, &dir)?);
     }
     let trades = read_trades(&args.data)?;
@@ -460,14 +504,14 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     };
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let mut runs = Vec::new();
-    for path in &plugins {
+    for (spec, path) in specs.iter().zip(&plugins) {
         runs.push(replay_one(
             &config,
             path,
             &trades,
             side,
             args.qty,
-            &params,
+            params_for.get(spec).unwrap_or(&params),
             show_progress,
         )?);
     }
