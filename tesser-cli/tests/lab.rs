@@ -208,35 +208,33 @@ fn read_csv(path: &Path) -> Vec<Trade> {
         .collect()
 }
 
+/// `tesser plugin replay PLUGINS… OPTIONS… --json JSON` of a buy of 10 on
+/// the Kraken trades, from the lab's plugins: (the printed table, the JSON).
+fn kraken_replay(plugins: &[&str], options: &[&str], json: &str) -> (String, Value) {
+    let lab = lab();
+    let data = kraken_trades();
+    let mut args = vec!["plugin", "replay"];
+    args.extend_from_slice(plugins);
+    args.extend_from_slice(options);
+    let data = data.to_str().expect("utf-8 path");
+    args.extend_from_slice(&["--plugins-dir", "plugins", "--data", data]);
+    args.extend_from_slice(&["--side", "buy", "--qty", "10", "--json", json]);
+    let table = ok(&lab.run(&args));
+    let runs = serde_json::from_str(&std::fs::read_to_string(lab.path(json)).expect("json"))
+        .expect("parse");
+    (table, runs)
+}
+
 /// The comparison on Kraken trades, run once: (JSON figures, report path).
 fn kraken_comparison() -> &'static (Value, PathBuf) {
     static RUN: OnceLock<(Value, PathBuf)> = OnceLock::new();
     RUN.get_or_init(|| {
-        let lab = lab();
-        let data = kraken_trades();
         // The issue's command, as a user types it: each plugin on its defaults.
-        let table = ok(&lab.run(&[
-            "plugin",
-            "replay",
-            "twap",
-            "--compare",
-            "vwap",
-            "pov",
-            "iceberg",
-            "chase",
-            "--plugins-dir",
-            "plugins",
-            "--data",
-            data.to_str().expect("utf-8 path"),
-            "--side",
-            "buy",
-            "--qty",
-            "10",
-            "--json",
+        let (table, runs) = kraken_replay(
+            &["twap", "--compare", "vwap", "pov", "iceberg", "chase"],
+            &["--report", "kraken.html"],
             "kraken.json",
-            "--report",
-            "kraken.html",
-        ]));
+        );
         for name in REFERENCE_PLUGINS {
             assert!(
                 table.contains(name),
@@ -244,40 +242,18 @@ fn kraken_comparison() -> &'static (Value, PathBuf) {
             );
         }
         eprintln!("{table}");
-        let json =
-            serde_json::from_str(&std::fs::read_to_string(lab.path("kraken.json")).expect("json"))
-                .expect("parse");
-        (json, lab.path("kraken.html"))
+        (runs, lab().path("kraken.html"))
     })
 }
 
 #[test]
 fn params_for_one_plugin_leave_the_others_on_theirs() {
-    let lab = lab();
     let (defaults, _) = kraken_comparison();
-    let data = kraken_trades();
-    ok(&lab.run(&[
-        "plugin",
-        "replay",
-        "twap",
-        "--compare",
-        "vwap",
-        "--params-for",
-        r#"twap={"duration_ms": 600000}"#,
-        "--plugins-dir",
-        "plugins",
-        "--data",
-        data.to_str().expect("utf-8 path"),
-        "--side",
-        "buy",
-        "--qty",
-        "10",
-        "--json",
+    let (_, runs) = kraken_replay(
+        &["twap", "--compare", "vwap"],
+        &["--params-for", r#"twap={"duration_ms": 600000}"#],
         "params_for.json",
-    ]));
-    let runs: Value =
-        serde_json::from_str(&std::fs::read_to_string(lab.path("params_for.json")).expect("json"))
-            .expect("parse");
+    );
     let run_of = |runs: &Value, name: &str| -> Value {
         runs.as_array()
             .expect("array")
