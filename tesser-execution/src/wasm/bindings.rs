@@ -5,5 +5,4 @@ wasmtime::component::bindgen!({
     world: "execution-plugin",
 });
 
-pub(crate) use exports::tesser::plugin::guest::Guest;
 pub(crate) use tesser::plugin::types as wit;

@@ -12,7 +12,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use rand::SeedableRng;
@@ -23,8 +23,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::clocks::{HostMonotonicClock, HostWallClock};
 
-use super::bindings::{ExecutionPlugin, ExecutionPluginPre};
+use super::bindings::ExecutionPluginPre;
 use super::cache::{CacheError, CompiledCache};
+use super::exports::ExportIndices;
 use super::instance::{HostState, MemoryLimiter, PluginInstance};
 use super::limits::PluginLimits;
 use super::output::BoundedOutput;
@@ -234,6 +235,10 @@ pub struct LoadedPlugin {
     size_bytes: usize,
     from_cache: bool,
     pre: ExecutionPluginPre<HostState>,
+    exports: ExportIndices,
+    /// Whether the exports have the types the calls use: checked on the
+    /// first instance (see [`super::exports`]), holds for every instance.
+    export_types: OnceLock<Result<(), String>>,
     engine: Engine,
     shared: Arc<Shared>,
 }
@@ -372,14 +377,27 @@ impl LoadedPlugin {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(self.shared.deadline_ticks);
-        let bindings: ExecutionPlugin =
-            self.pre
-                .instantiate(&mut store)
-                .map_err(|error| EngineError::Instantiate {
-                    name: self.name.clone(),
-                    reason: format!("{error:#}"),
-                })?;
-        Ok(PluginInstance::new(Arc::clone(self), store, bindings, live))
+        let instance_error = |reason: String| EngineError::Instantiate {
+            name: self.name.clone(),
+            reason,
+        };
+        let instance = self
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(|error| instance_error(format!("{error:#}")))?;
+        let exports = self
+            .exports
+            .load(&mut store, &instance)
+            .map_err(instance_error)?;
+        self.export_types
+            .get_or_init(|| exports.check_types(&store))
+            .clone()
+            .map_err(|reason| EngineError::MissingExports {
+                path: self.path.clone(),
+                reason,
+            })?;
+        Ok(PluginInstance::new(Arc::clone(self), store, exports, live))
     }
 }
 
@@ -650,7 +668,13 @@ impl WasmPluginEngine {
         })?;
         let (component_bytes, source) = to_component(path, &bytes)?;
         let (component, from_cache) = self.component(path, &component_bytes)?;
-        let plugin_abi = self.check_abi(path, &component)?;
+        let (plugin_abi, interface) = self.check_abi(path, &component)?;
+        let exports = ExportIndices::new(&component, &interface).map_err(|reason| {
+            EngineError::MissingExports {
+                path: path.to_owned(),
+                reason,
+            }
+        })?;
         let instance_pre =
             self.linker
                 .instantiate_pre(&component)
@@ -674,6 +698,8 @@ impl WasmPluginEngine {
             size_bytes: bytes.len(),
             from_cache,
             pre,
+            exports,
+            export_types: OnceLock::new(),
             engine: self.engine.clone(),
             shared: Arc::clone(&self.shared),
         };
@@ -741,7 +767,11 @@ impl WasmPluginEngine {
     /// Finds the versioned guest interface among the component's exports and
     /// checks its major version before anything is type-checked, so a plugin
     /// built for another ABI gets an error naming both versions.
-    fn check_abi(&self, path: &Path, component: &Component) -> Result<AbiVersion, EngineError> {
+    fn check_abi(
+        &self,
+        path: &Path,
+        component: &Component,
+    ) -> Result<(AbiVersion, String), EngineError> {
         let exports: Vec<String> = component
             .component_type()
             .exports(&self.engine)
@@ -770,7 +800,7 @@ impl WasmPluginEngine {
                 host_abi: ABI_VERSION,
             });
         }
-        Ok(plugin_abi)
+        Ok((plugin_abi, format!("{GUEST_INTERFACE}{version}")))
     }
 }
 

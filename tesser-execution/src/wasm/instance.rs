@@ -11,9 +11,10 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{self, wit};
+use super::bindings::wit;
 use super::convert;
 use super::engine::{LiveInstance, LoadedPlugin};
+use super::exports::GuestExports;
 use super::output::{BoundedOutput, GuestOutputLine, GuestStream};
 
 /// A plugin callback, for error messages and logs.
@@ -150,7 +151,7 @@ impl ResourceLimiter for MemoryLimiter {
 pub struct PluginInstance {
     plugin: Arc<LoadedPlugin>,
     store: Store<HostState>,
-    bindings: bindings::ExecutionPlugin,
+    exports: GuestExports,
     trapped: Option<String>,
     output: Vec<GuestOutputLine>,
     /// Declared after `store`, so dropped after it: the count of live
@@ -173,13 +174,13 @@ impl PluginInstance {
     pub(crate) fn new(
         plugin: Arc<LoadedPlugin>,
         store: Store<HostState>,
-        bindings: bindings::ExecutionPlugin,
+        exports: GuestExports,
         live: LiveInstance,
     ) -> Self {
         Self {
             plugin,
             store,
-            bindings,
+            exports,
             trapped: None,
             output: Vec::new(),
             _live: live,
@@ -335,7 +336,7 @@ impl PluginInstance {
     fn event(
         &mut self,
         callback: PluginCallback,
-        f: impl FnOnce(&bindings::Guest, &mut Store<HostState>) -> wasmtime::Result<wit::EventOutcome>,
+        f: impl FnOnce(&GuestExports, &mut Store<HostState>) -> wasmtime::Result<wit::EventOutcome>,
     ) -> Result<PluginResult, PluginCallError> {
         let outcome = self.call(callback, |guest, store| f(guest, store).map(Ok))?;
         if outcome == wit::EventOutcome::Idle {
@@ -356,14 +357,14 @@ impl PluginInstance {
     fn call<R>(
         &mut self,
         callback: PluginCallback,
-        f: impl FnOnce(&bindings::Guest, &mut Store<HostState>) -> CallResult<R>,
+        f: impl FnOnce(&GuestExports, &mut Store<HostState>) -> CallResult<R>,
     ) -> Result<R, PluginCallError> {
         if let Some(reason) = &self.trapped {
             return Err(self.error(callback, PluginCallErrorKind::Unusable(reason.clone())));
         }
         self.store
             .set_epoch_deadline(self.plugin.shared().deadline_ticks);
-        let outcome = f(self.bindings.tesser_plugin_guest(), &mut self.store);
+        let outcome = f(&self.exports, &mut self.store);
         self.collect_output();
         match outcome {
             Ok(Ok(value)) => Ok(value),

@@ -5,6 +5,7 @@ mod bindings;
 mod cache;
 mod convert;
 pub mod engine;
+mod exports;
 mod instance;
 mod limits;
 mod output;
