@@ -16,7 +16,8 @@ use tesser_core::{ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick}
 use tesser_execution::{AlgorithmStatus, AlgorithmSummary, StateStore};
 
 use common::runtime::{
-    default_limits, merge, orchestrator, paper, runtime_plugins, synthetic_ticks,
+    default_limits, merge, orchestrator, paper, paper_orchestrator, runtime_plugins,
+    synthetic_ticks,
 };
 
 fn ticks() -> Vec<Tick> {
@@ -51,12 +52,7 @@ fn run(hostile_params: Option<Value>) -> (Vec<Fill>, Option<AlgorithmSummary>, D
     let ticks = ticks();
     let mut exchange = paper();
     let started = Instant::now();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     for tick in &ticks[..4] {
         orch.on_tick(tick).expect("tick");
     }
@@ -355,12 +351,7 @@ fn a_snapshot_that_is_not_json() {
     let ticks = ticks();
     let mut exchange = paper();
     let started = Instant::now();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     for tick in &ticks[..4] {
         orch.on_tick(tick).expect("tick");
     }

@@ -14,8 +14,8 @@ use tesser_core::{ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick}
 use tesser_execution::{AlgorithmStatus, Orchestrator, RiskLimits, StateStore};
 
 use common::runtime::{
-    Crash, Recording, default_limits, filled, merge, orchestrator, paper, real_trades,
-    real_trades_path, runtime_plugins, synthetic_ticks,
+    Crash, Recording, default_limits, filled, merge, orchestrator, paper, paper_orchestrator,
+    real_trades, real_trades_path, runtime_plugins, synthetic_ticks,
 };
 
 fn chase(symbol: &str, kind: SignalKind, quantity: Decimal, clip: &str) -> Signal {
@@ -57,12 +57,7 @@ fn chase_executes_five_btc_on_the_real_trades() {
     };
     let plugins = runtime_plugins();
     let mut exchange = paper();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     orch.on_tick(&ticks[0]).expect("first tick");
     // Exactly the seed's signal, with the quantity the issue asks for.
     let signal = Signal::new("BTCUSD", SignalKind::EnterLong, 0.8)
@@ -116,12 +111,7 @@ fn replays_are_deterministic() {
             synthetic_ticks("ETHUSD", dec!(2000), dec!(0.01), 3_000, 8),
         ]);
         let mut exchange = paper();
-        let mut orch = orchestrator(
-            plugins.path(),
-            StateStore::open_in_memory().expect("store"),
-            &mut exchange,
-            default_limits(),
-        );
+        let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
         feed(&mut orch, &ticks[..10]);
         orch.submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(3), "0.2"))
             .expect("submit");
@@ -147,12 +137,7 @@ fn algorithms_side_by_side_do_not_touch_each_others_orders() {
         synthetic_ticks("ETHUSD", dec!(2000), dec!(0.01), 4_000, 2),
     ]);
     let mut exchange = paper();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     feed(&mut orch, &ticks[..10]);
     let a = orch
         .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(2), "0.3"))
@@ -194,12 +179,7 @@ fn a_signal_whose_params_break_the_schema_fails_before_any_order_and_alone() {
     let plugins = runtime_plugins();
     let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 200, 3);
     let mut exchange = paper();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     feed(&mut orch, &ticks[..5]);
     let good = orch
         .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(1), "0.25"))
@@ -235,12 +215,7 @@ fn cancelling_an_algorithm_leaves_no_open_order() {
     let plugins = runtime_plugins();
     let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 200, 3);
     let mut exchange = paper();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     feed(&mut orch, &ticks[..5]);
     // Two resting orders far below the market: they will not fill.
     let steps = json!([{ "on": "init", "actions": [
@@ -267,12 +242,7 @@ fn a_flatten_signal_cancels_working_algorithms_on_its_symbol() {
     let plugins = runtime_plugins();
     let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 400, 4);
     let mut exchange = paper();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     feed(&mut orch, &ticks[..5]);
     let id = orch
         .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(50), "0.5"))
@@ -481,12 +451,7 @@ fn every_accepted_place_is_acknowledged_with_its_client_order_id() {
     let plugins = runtime_plugins();
     let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 10, 6);
     let mut exchange = paper();
-    let mut orch = orchestrator(
-        plugins.path(),
-        StateStore::open_in_memory().expect("store"),
-        &mut exchange,
-        default_limits(),
-    );
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
     orch.on_tick(&ticks[0]).expect("tick");
     let steps = json!([
         { "on": "init", "actions": [place("0.1", "29000"), place("0.2", "29000"), place("9", "29000")] },
@@ -524,12 +489,7 @@ fn a_plugin_that_traps_mid_run_fails_alone() {
     let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 3_000, 9);
     let run = |with_hostile: bool| {
         let mut exchange = paper();
-        let mut orch = orchestrator(
-            plugins.path(),
-            StateStore::open_in_memory().expect("store"),
-            &mut exchange,
-            default_limits(),
-        );
+        let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
         feed(&mut orch, &ticks[..5]);
         let healthy = orch
             .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(2), "0.25"))

@@ -6,12 +6,12 @@ use chase::Chase;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, TimeInForce, dec, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, TimeInForce, assert_snapshot_refused, dec, init_context,
+    restored, run_on_real_trades,
 };
 use tesser_wasm::{
-    PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderRequest,
-    PluginOrderStatus, PluginOrderUpdate, PluginResult, PluginRuntime, PluginTick,
-    PluginTimeInForce, PluginTimer,
+    PluginChildOrderAction, PluginFill, PluginMetadata, PluginOrderRequest, PluginOrderStatus,
+    PluginOrderUpdate, PluginResult, PluginRuntime, PluginTick, PluginTimeInForce, PluginTimer,
 };
 
 fn init_error(params: serde_json::Value) -> String {
@@ -317,18 +317,10 @@ fn snapshot_restore_round_trips_the_whole_state() {
     assert_eq!(value["params"]["post_only"], true);
     assert_eq!(value["orders"]["filled"], "0.2");
 
-    let mut restored = PluginRuntime::<Chase>::new();
-    restored.restore(&snapshot).expect("restore");
-    assert_eq!(restored.plugin(), original.plugin());
+    let mut restored = restored(&original, &snapshot);
     let next = tick("10770.0", FIRST_TRADE_MS + 10);
     assert_eq!(restored.on_tick(next.clone()), original.on_tick(next));
-    assert_eq!(
-        PluginRuntime::<Chase>::new()
-            .restore("{}")
-            .expect_err("not a snapshot")
-            .kind,
-        PluginErrorKind::InvalidState
-    );
+    assert_snapshot_refused::<Chase>("{}");
 }
 
 #[test]

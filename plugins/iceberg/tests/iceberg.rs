@@ -5,11 +5,12 @@ use iceberg::Iceberg;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, OrderType, dec, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, OrderType, assert_snapshot_refused, dec, init_context,
+    restored, run_on_real_trades,
 };
 use tesser_wasm::{
-    PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderStatus,
-    PluginOrderUpdate, PluginResult, PluginRuntime, PluginTick, PluginTimer,
+    PluginChildOrderAction, PluginFill, PluginMetadata, PluginOrderStatus, PluginOrderUpdate,
+    PluginResult, PluginRuntime, PluginTick, PluginTimer,
 };
 
 fn init_error(params: serde_json::Value) -> String {
@@ -250,18 +251,10 @@ fn snapshot_restore_round_trips_the_whole_state() {
     assert_eq!(value["params"]["display_quantity"], "0.5");
     assert_eq!(value["orders"]["open"]["algo-1-c1"]["filled"], "0.2");
 
-    let mut restored = PluginRuntime::<Iceberg>::new();
-    restored.restore(&snapshot).expect("restore");
-    assert_eq!(restored.plugin(), original.plugin());
+    let mut restored = restored(&original, &snapshot);
     let next = tick("10770.0", FIRST_TRADE_MS + 6_000);
     assert_eq!(restored.on_tick(next.clone()), original.on_tick(next));
-    assert_eq!(
-        PluginRuntime::<Iceberg>::new()
-            .restore("1")
-            .expect_err("not a snapshot")
-            .kind,
-        PluginErrorKind::InvalidState
-    );
+    assert_snapshot_refused::<Iceberg>("1");
 }
 
 #[test]

@@ -5,11 +5,12 @@ use pov::Pov;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, dec, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, assert_snapshot_refused, dec, init_context, restored,
+    run_on_real_trades,
 };
 use tesser_wasm::{
-    PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderStatus,
-    PluginOrderType, PluginOrderUpdate, PluginResult, PluginRuntime, PluginTick, PluginTimer,
+    PluginChildOrderAction, PluginFill, PluginMetadata, PluginOrderStatus, PluginOrderType,
+    PluginOrderUpdate, PluginResult, PluginRuntime, PluginTick, PluginTimer,
 };
 
 fn init_error(params: serde_json::Value) -> String {
@@ -209,18 +210,10 @@ fn snapshot_restore_round_trips_the_whole_state() {
     assert_eq!(value["market_volume"], "3");
     assert_eq!(value["params"]["participation"], "0.2");
 
-    let mut restored = PluginRuntime::<Pov>::new();
-    restored.restore(&snapshot).expect("restore");
-    assert_eq!(restored.plugin(), original.plugin());
+    let mut restored = restored(&original, &snapshot);
     let next = tick("7", FIRST_TRADE_MS + 2);
     assert_eq!(restored.on_tick(next.clone()), original.on_tick(next));
-    assert_eq!(
-        PluginRuntime::<Pov>::new()
-            .restore("[]")
-            .expect_err("not a snapshot")
-            .kind,
-        PluginErrorKind::InvalidState
-    );
+    assert_snapshot_refused::<Pov>("[]");
 }
 
 #[test]

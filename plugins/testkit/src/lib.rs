@@ -127,6 +127,33 @@ pub fn init_error<P: ExecutionPlugin + Default>(params: serde_json::Value) -> St
     error.message
 }
 
+/// A fresh runtime restored from `snapshot`, checked to hold exactly the
+/// state of `original`, the runtime that took it.
+///
+/// # Panics
+/// When the restore fails or the states differ.
+#[must_use]
+pub fn restored<P>(original: &PluginRuntime<P>, snapshot: &str) -> PluginRuntime<P>
+where
+    P: ExecutionPlugin + Default + PartialEq + std::fmt::Debug,
+{
+    let mut restored = PluginRuntime::<P>::new();
+    restored.restore(snapshot).expect("restore");
+    assert_eq!(restored.plugin(), original.plugin());
+    restored
+}
+
+/// Asserts that a fresh runtime of `P` refuses `snapshot` as invalid state.
+///
+/// # Panics
+/// When the snapshot is accepted or refused for another reason.
+pub fn assert_snapshot_refused<P: ExecutionPlugin + Default>(snapshot: &str) {
+    let error = PluginRuntime::<P>::new()
+        .restore(snapshot)
+        .expect_err("not a snapshot");
+    assert_eq!(error.kind, PluginErrorKind::InvalidState, "{error}");
+}
+
 /// Where the real trades are: `$TESSER_DATA_DIR/<file>`, by default the
 /// `shared/data` directory beside the workspace.
 #[must_use]

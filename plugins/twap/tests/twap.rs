@@ -4,11 +4,12 @@
 use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, dec, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, assert_snapshot_refused, dec, init_context, restored,
+    run_on_real_trades,
 };
 use tesser_wasm::{
-    PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderStatus,
-    PluginOrderType, PluginOrderUpdate, PluginRuntime, PluginTick, PluginTimer,
+    PluginChildOrderAction, PluginFill, PluginMetadata, PluginOrderStatus, PluginOrderType,
+    PluginOrderUpdate, PluginRuntime, PluginTick, PluginTimer,
 };
 use twap::{Twap, schedule_due, slice_quantity};
 
@@ -233,20 +234,14 @@ fn snapshot_restore_round_trips_the_whole_state() {
     assert_eq!(value["name"], "twap");
     assert_eq!(value["orders"]["filled"], "0.4");
 
-    let mut restored = PluginRuntime::<Twap>::new();
-    restored.restore(&snapshot).expect("restore");
-    assert_eq!(restored.plugin(), original.plugin());
+    let mut restored = restored(&original, &snapshot);
     assert_eq!(restored.snapshot().expect("snapshot"), snapshot);
     let timer = PluginTimer {
         now_ms: FIRST_TRADE_MS + 10_000,
     };
     assert_eq!(restored.on_timer(timer), original.on_timer(timer));
 
-    let mut wrong = PluginRuntime::<Twap>::new();
-    let error = wrong
-        .restore(r#"{"name": "vwap"}"#)
-        .expect_err("not a twap snapshot");
-    assert_eq!(error.kind, PluginErrorKind::InvalidState);
+    assert_snapshot_refused::<Twap>(r#"{"name": "vwap"}"#);
 }
 
 #[test]

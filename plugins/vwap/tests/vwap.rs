@@ -5,11 +5,11 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use tesser_plugin_kit::schedule::cumulative_due;
 use tesser_plugin_testkit::{
-    FIRST_TRADE_MS, NativeProvider, dec, init_context, run_on_real_trades,
+    FIRST_TRADE_MS, NativeProvider, assert_snapshot_refused, dec, init_context, restored,
+    run_on_real_trades,
 };
 use tesser_wasm::{
-    PluginChildOrderAction, PluginErrorKind, PluginFill, PluginMetadata, PluginOrderType,
-    PluginRuntime, PluginTimer,
+    PluginChildOrderAction, PluginFill, PluginMetadata, PluginOrderType, PluginRuntime, PluginTimer,
 };
 use vwap::{Vwap, default_profile, largest_bucket};
 
@@ -122,22 +122,13 @@ fn snapshot_restore_round_trips_the_whole_state() {
     assert_eq!(value["name"], "vwap");
     assert_eq!(value["due"].as_array().map(Vec::len), Some(10));
 
-    let mut restored = PluginRuntime::<Vwap>::new();
-    restored.restore(&snapshot).expect("restore");
-    assert_eq!(restored.plugin(), original.plugin());
+    let mut restored = restored(&original, &snapshot);
     let timer = PluginTimer {
         now_ms: FIRST_TRADE_MS + 30_000,
     };
     assert_eq!(restored.on_timer(timer), original.on_timer(timer));
 
-    let mut wrong = PluginRuntime::<Vwap>::new();
-    assert_eq!(
-        wrong
-            .restore("{\"name\": 3}")
-            .expect_err("not a snapshot")
-            .kind,
-        PluginErrorKind::InvalidState
-    );
+    assert_snapshot_refused::<Vwap>("{\"name\": 3}");
 }
 
 #[test]

@@ -71,6 +71,17 @@ pub fn orchestrator<E: ExchangeClient>(
     .expect("orchestrator")
 }
 
+/// [`orchestrator`] with an in-memory store and [`default_limits`]: the
+/// setup most runtime tests share.
+pub fn paper_orchestrator<E: ExchangeClient>(plugins: &Path, exchange: E) -> Orchestrator<E> {
+    orchestrator(
+        plugins,
+        StateStore::open_in_memory().expect("store"),
+        exchange,
+        default_limits(),
+    )
+}
+
 /// The default plugin limits, but a CPU deadline that a debug build on a
 /// loaded two-core machine never hits by accident (the deadline is measured
 /// in wall-clock time); the infinite-loop tests still hit it.
