@@ -22,9 +22,8 @@ use serde::{Deserialize, Serialize};
 use tesser_core::{ExchangeClient, ExecutionHint, Instrument, Signal, SignalKind, Symbol, Tick};
 use tesser_execution::wasm::{EngineError, PluginCallError, PluginCallErrorKind, PluginCallback};
 use tesser_execution::{
-    AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, FixedQuantitySizer, ImmediateAlgorithm,
-    Orchestrator, OrchestratorConfig, OrchestratorError, OrchestratorParts, RiskGuard, RiskLimits,
-    StateStore,
+    AlgorithmProvider, ExecutionAlgorithm, FixedQuantitySizer, ImmediateAlgorithm, Orchestrator,
+    OrchestratorConfig, OrchestratorError, OrchestratorParts, RiskGuard, RiskLimits, StateStore,
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 use tesser_wasm::{
@@ -1038,9 +1037,8 @@ pub fn check_invariants(orchestrator: &Orchestrator<PaperExchange>) {
             .iter()
             .find(|a| a.id == owner)
             .expect("owner exists");
-        assert_eq!(
-            algorithm.status,
-            AlgorithmStatus::Working,
+        assert!(
+            !algorithm.status.is_terminal(),
             "open order {id} belongs to {owner}, which is {} ({:?})",
             algorithm.status,
             algorithm.reason
@@ -1079,7 +1077,7 @@ pub fn check_invariants(orchestrator: &Orchestrator<PaperExchange>) {
         orchestrator.working_algorithms(),
         algorithms
             .iter()
-            .filter(|a| a.status == AlgorithmStatus::Working)
+            .filter(|a| !a.status.is_terminal())
             .count()
     );
 }

@@ -54,6 +54,15 @@ pub struct LiveConfig {
     pub default_quantity: Decimal,
 }
 
+/// `[execution]`: how the runtime works an algorithm's orders.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionConfig {
+    /// Data time (ms) the runtime keeps booking the open orders of a plugin
+    /// that completed before cancelling them; 0 cancels at once.
+    pub completion_grace_ms: i64,
+}
+
 /// `[risk]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +173,8 @@ pub struct InstrumentSection {
 pub struct Config {
     /// `[live]`.
     pub live: LiveConfig,
+    /// `[execution]`.
+    pub execution: ExecutionConfig,
     /// `[risk]`.
     #[serde(default)]
     pub risk: RiskConfig,
@@ -182,6 +193,7 @@ pub struct Config {
 #[allow(dead_code)] // reason: only deserialized, to validate a layer's keys and types
 struct Layer {
     live: Option<LiveLayer>,
+    execution: Option<ExecutionLayer>,
     risk: Option<RiskConfig>,
     plugins: Option<PluginsLayer>,
     paper: Option<PaperLayer>,
@@ -198,6 +210,28 @@ struct LiveLayer {
     speed: Option<String>,
     on_bad_line: Option<String>,
     default_quantity: Option<Decimal>,
+}
+
+/// Signed, so that a negative value gets the range error rather than a type
+/// error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExecutionLayer {
+    completion_grace_ms: Option<i64>,
+}
+
+impl ExecutionLayer {
+    fn check(&self, source_name: &str) -> Result<(), ConfigError> {
+        match self.completion_grace_ms {
+            Some(value) if value < 0 => Err(invalid(
+                source_name,
+                format!(
+                    "execution.completion_grace_ms: must be a non-negative integer (milliseconds of data time; 0 cancels open orders as soon as the plugin completes), got {value}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Signed, so that a negative value gets the range error rather than a type
@@ -293,6 +327,9 @@ fn check_layer(table: &toml::Table, source_name: &str) -> Result<(), ConfigError
         .map_err(|e| invalid(source_name, one_line(&e.to_string())))?;
     if let Some(plugins) = &layer.plugins {
         plugins.check(source_name)?;
+    }
+    if let Some(execution) = &layer.execution {
+        execution.check(source_name)?;
     }
     Ok(())
 }
@@ -498,10 +535,12 @@ impl Config {
         }
     }
 
-    /// Sets the per-result caps of `config` from `[plugins]`: actions, log
-    /// lines and log bytes per callback, snapshot size and risk refusals per
-    /// algorithm. Every other field of `config` is left as it is.
-    pub fn apply_result_caps(&self, config: &mut OrchestratorConfig) {
+    /// Sets the completion grace of `config` from `[execution]` and its
+    /// per-result caps from `[plugins]`: actions, log lines and log bytes per
+    /// callback, snapshot size and risk refusals per algorithm. Every other
+    /// field of `config` is left as it is.
+    pub fn apply_orchestrator_settings(&self, config: &mut OrchestratorConfig) {
+        config.completion_grace_ms = self.execution.completion_grace_ms;
         let plugins = &self.plugins;
         config.max_actions_per_result = to_usize(plugins.max_actions_per_result);
         config.max_log_lines = to_usize(plugins.max_log_lines);
@@ -616,8 +655,31 @@ mod tests {
             max_risk_rejections: 1,
             ..OrchestratorConfig::default()
         };
-        config.apply_result_caps(&mut orchestrator);
+        config.apply_orchestrator_settings(&mut orchestrator);
         assert_eq!(orchestrator, OrchestratorConfig::default());
+    }
+
+    #[test]
+    fn completion_grace_loads_and_refuses_what_is_not_a_non_negative_integer() {
+        let config = load(None, Vec::new()).expect("config");
+        assert_eq!(config.execution.completion_grace_ms, 60_000);
+        let file = write("[execution]\ncompletion_grace_ms = 0\n");
+        let config = load(Some(file.path()), Vec::new()).expect("zero is allowed");
+        let mut orchestrator = OrchestratorConfig::default();
+        config.apply_orchestrator_settings(&mut orchestrator);
+        assert_eq!(orchestrator.completion_grace_ms, 0);
+        for bad in ["-1", "\"soon\"", "1.5"] {
+            let file = write(&format!("[execution]\ncompletion_grace_ms = {bad}\n"));
+            let error = load(Some(file.path()), Vec::new())
+                .expect_err(bad)
+                .to_string();
+            let path = file.path().display().to_string();
+            assert!(
+                error.contains("completion_grace_ms") && error.contains(&path),
+                "{bad}: {error}"
+            );
+            assert_eq!(error.lines().count(), 1, "{error}");
+        }
     }
 
     #[test]
@@ -643,7 +705,7 @@ mod tests {
         assert_eq!(limits.callback_deadline, Duration::from_millis(200));
         assert_eq!(limits.max_wasm_stack_bytes, 512 << 10, "defaults stay");
         let mut orchestrator = OrchestratorConfig::default();
-        config.apply_result_caps(&mut orchestrator);
+        config.apply_orchestrator_settings(&mut orchestrator);
         assert_eq!(orchestrator.max_log_lines, 10, "from the file");
         assert_eq!(orchestrator.max_risk_rejections, 7, "from the env");
         assert_eq!(orchestrator.max_snapshot_bytes, 1 << 20, "defaults stay");

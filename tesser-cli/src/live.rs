@@ -223,7 +223,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         quote_asset: config.paper.quote_asset.clone(),
         ..OrchestratorConfig::default()
     };
-    config.apply_result_caps(&mut orchestrator_config);
+    config.apply_orchestrator_settings(&mut orchestrator_config);
     let mut orch = Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
         exchange,

@@ -21,13 +21,16 @@ pub struct SummaryRow {
     pub target: Decimal,
     /// Filled quantity.
     pub filled: Decimal,
+    /// Target less filled: still to do while live, never filled once ended.
+    pub unfilled: Decimal,
     /// Average fill price.
     pub avg_price: Option<Decimal>,
     /// Child orders sent.
     pub child_orders: usize,
-    /// `working`, `completed`, `cancelled` or `failed`.
+    /// `working`, `finishing`, `completed` (the whole target filled),
+    /// `partial`, `cancelled` or `failed`.
     pub status: String,
-    /// Why it failed or was cancelled.
+    /// Why it ended short of its target, or why it is finishing.
     pub reason: Option<String>,
 }
 
@@ -59,6 +62,7 @@ impl SummaryRow {
             side: summary.side.to_string(),
             target: summary.target.normalize(),
             filled: summary.filled.normalize(),
+            unfilled: summary.unfilled.normalize(),
             avg_price: summary.avg_price.map(|p| p.round_dp(8).normalize()),
             child_orders: summary.child_orders,
             status: summary.status.to_string(),
@@ -78,12 +82,13 @@ impl RunSummary {
             "side",
             "target",
             "filled",
+            "unfilled",
             "avg price",
             "children",
             "status",
             "reason",
         ];
-        let rows: Vec<[String; 10]> = self
+        let rows: Vec<[String; 11]> = self
             .algorithms
             .iter()
             .map(|r| {
@@ -94,6 +99,7 @@ impl RunSummary {
                     r.side.clone(),
                     r.target.to_string(),
                     r.filled.to_string(),
+                    r.unfilled.to_string(),
                     r.avg_price
                         .map_or_else(|| "-".to_owned(), |p| p.to_string()),
                     r.child_orders.to_string(),

@@ -95,6 +95,7 @@ fn assert_completed(summary: &Value, target: &str) {
     assert_eq!(algo["status"], "completed", "{summary}");
     assert_eq!(algo["target"], target);
     assert_eq!(algo["filled"], target, "filled exactly once: {summary}");
+    assert_eq!(algo["unfilled"], "0", "{summary}");
     for key in [
         "id",
         "symbol",

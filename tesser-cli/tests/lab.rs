@@ -14,9 +14,10 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 use serde_json::Value;
 
-use common::{chase_wasm, error_line, stderr, tesser, workspace_root};
+use common::{chase_wasm, error_line, quick_start_wasm, stderr, tesser, workspace_root};
 
 /// The name of the scaffolded plugin crate (its `.wasm` is `lab_clip.wasm`).
 const SCAFFOLD: &str = "lab-clip";
@@ -93,6 +94,8 @@ fn lab() -> &'static Lab {
         assert!(built.contains("installed"), "{built}");
         assert!(lab.path("plugins/lab_clip.wasm").is_file());
         std::fs::copy(chase_wasm(), lab.path("plugins/plugin_chase.wasm")).expect("copy chase");
+        std::fs::copy(quick_start_wasm(), lab.path("plugins/chase_execution.wasm"))
+            .expect("copy the quick start");
         for name in REFERENCE_PLUGINS {
             let crate_dir = workspace_root().join("plugins").join(name);
             let out = lab.path("plugins");
@@ -244,6 +247,101 @@ fn kraken_comparison() -> &'static (Value, PathBuf) {
         eprintln!("{table}");
         (runs, lab().path("kraken.html"))
     })
+}
+
+/// `plugin replay chase_execution` (the SDK's quick start, which counts a
+/// slice done when it sends it and completes with its last slices still
+/// resting) for 3 BTC on the Kraken hour, with `extra` options.
+fn quick_start_replay(extra: &[&str], json: &str) -> (String, Value) {
+    let lab = lab();
+    let data = kraken_trades();
+    let mut args = vec!["plugin", "replay", "chase_execution"];
+    args.extend_from_slice(&["--plugins-dir", "plugins", "--data"]);
+    args.push(data.to_str().expect("utf-8 path"));
+    args.extend_from_slice(&["--side", "buy", "--qty", "3", "--json", json]);
+    args.extend_from_slice(extra);
+    let table = ok(&lab.run(&args));
+    let runs: Value = serde_json::from_str(&std::fs::read_to_string(lab.path(json)).expect("json"))
+        .expect("parse");
+    (table, runs.get(0).cloned().expect("one run"))
+}
+
+/// The run's status, filled and unfilled quantities agree with its fills.
+fn assert_says_how_far_it_got(run: &Value) -> Decimal {
+    let filled: Decimal = run["fills"]
+        .as_array()
+        .expect("fills")
+        .iter()
+        .map(|f| dec(&f["quantity"]))
+        .sum();
+    assert_eq!(dec(&run["filled"]), filled, "{run:#}");
+    assert_eq!(dec(&run["unfilled"]), dec!(3) - filled, "{run:#}");
+    let reason = run["reason"].as_str().unwrap_or_default();
+    if filled == dec!(3) {
+        assert_eq!(run["status"], "completed", "{run:#}");
+    } else {
+        assert_eq!(
+            run["status"], "partial",
+            "completed means filled == target: {run:#}"
+        );
+        assert!(
+            reason.contains("plugin completed with")
+                && reason.contains(&format!("{} unfilled", (dec!(3) - filled).normalize())),
+            "the reason says why and how much: {reason}"
+        );
+    }
+    filled
+}
+
+#[test]
+fn the_quick_start_says_how_far_it_got_and_its_resting_orders_fill_in_the_grace() {
+    let (table, graced) = quick_start_replay(&[], "quick_start.json");
+    eprintln!("{table}");
+    let graced_filled = assert_says_how_far_it_got(&graced);
+    assert!(table.contains("UNFILLED"), "{table}");
+
+    let lab = lab();
+    std::fs::write(
+        lab.path("no_grace.toml"),
+        "[execution]\ncompletion_grace_ms = 0\n",
+    )
+    .expect("config");
+    let (_, at_once) = quick_start_replay(&["--config", "no_grace.toml"], "quick_start_0.json");
+    let at_once_filled = assert_says_how_far_it_got(&at_once);
+    assert_eq!(
+        at_once["status"], "partial",
+        "today's behaviour, reported: {at_once:#}"
+    );
+
+    // The plugin completed at the same moment in both runs; with the grace,
+    // the resting slices that the market traded through afterwards filled
+    // and were booked.
+    let completed_at = at_once["submitted_ms"].as_i64().expect("ms")
+        + at_once["duration_ms"].as_i64().expect("ms");
+    let late: Vec<&Value> = graced["fills"]
+        .as_array()
+        .expect("fills")
+        .iter()
+        .filter(|f| f["time"].as_i64().expect("time") > completed_at)
+        .collect();
+    assert!(
+        !late.is_empty() && graced_filled > at_once_filled,
+        "fills during the grace: {late:?}; filled {graced_filled} against {at_once_filled} without it"
+    );
+    // The grace is bounded: nothing fills later than 60 s of data after
+    // the completion (the algorithm ends at the first print past that).
+    let last_fill = graced["fills"]
+        .as_array()
+        .expect("fills")
+        .iter()
+        .filter_map(|f| f["time"].as_i64())
+        .max()
+        .expect("fills");
+    assert!(
+        last_fill <= completed_at + 60_000,
+        "a fill at {last_fill}, after the grace that ended at {}",
+        completed_at + 60_000
+    );
 }
 
 #[test]
@@ -502,6 +600,7 @@ fn the_html_report_renders_the_chart_and_the_figures_in_chromium() {
             "fill_ratio",
             "duration_ms",
             "status",
+            "unfilled",
         ] {
             let want = match &run[key] {
                 Value::String(text) => text.clone(),

@@ -36,6 +36,17 @@ pub enum ExchangeError {
     /// The venue could not be reached or failed; the request may be retried.
     #[error("exchange unavailable: {0}")]
     Unavailable(String),
+    /// The request may or may not have reached the venue (a timeout, a
+    /// server error, a reply that cannot be read). The order is neither
+    /// accepted nor rejected: the venue's own report (an
+    /// [`ExchangeEvent`], or a query by client order id) settles it.
+    #[error("outcome of the request for order {client_order_id} is unknown: {detail}")]
+    OutcomeUnknown {
+        /// The order concerned.
+        client_order_id: ClientOrderId,
+        /// What happened.
+        detail: String,
+    },
 }
 
 /// A trading venue: a real exchange, or a simulated one for paper trading.
@@ -50,7 +61,9 @@ pub trait ExchangeClient {
     ///
     /// # Errors
     /// [`ExchangeError::DuplicateClientOrderId`] when the id was used before,
-    /// [`ExchangeError::Rejected`] when the venue refuses the order.
+    /// [`ExchangeError::Rejected`] when the venue refuses the order,
+    /// [`ExchangeError::OutcomeUnknown`] when it may or may not have
+    /// reached the venue (an event settles it later).
     fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError>;
 
     /// Changes a working order's price or total quantity.

@@ -248,13 +248,26 @@ impl ExecutionAlgorithm for ImmediateAlgorithm {
 }
 
 /// Life-cycle state of an algorithm.
+///
+/// `working` and `finishing` are live; the others are final. `completed`
+/// means the whole target filled; an algorithm that ended with less is
+/// `partial`, `cancelled` or `failed`, and its reason says how much was left
+/// unfilled and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlgorithmStatus {
     /// Working: it receives events and may send child orders.
     Working,
-    /// It reported `completed`.
+    /// The plugin completed while child orders were still open: it gets no
+    /// more events, and the runtime books those orders' fills until each
+    /// ends or the completion grace (`completion_grace_ms`) runs out.
+    Finishing,
+    /// The whole target filled.
     Completed,
+    /// It ended with less than the target filled: the plugin completed
+    /// short, or the grace ran out with orders open. The reason says how
+    /// much is unfilled and why.
+    Partial,
     /// Cancelled by the operator or by a later `Flatten` signal.
     Cancelled,
     /// It failed (trap, error, refused output); see the reason.
@@ -267,7 +280,9 @@ impl AlgorithmStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Working => "working",
+            Self::Finishing => "finishing",
             Self::Completed => "completed",
+            Self::Partial => "partial",
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
         }
@@ -278,17 +293,19 @@ impl AlgorithmStatus {
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "working" => Self::Working,
+            "finishing" => Self::Finishing,
             "completed" => Self::Completed,
+            "partial" => Self::Partial,
             "cancelled" => Self::Cancelled,
             "failed" => Self::Failed,
             _ => return None,
         })
     }
 
-    /// Whether the algorithm has ended.
+    /// Whether the algorithm has ended: nothing of it is open any more.
     #[must_use]
     pub const fn is_terminal(self) -> bool {
-        !matches!(self, Self::Working)
+        !matches!(self, Self::Working | Self::Finishing)
     }
 }
 

@@ -17,8 +17,9 @@ use tesser_core::{AmendRequest, ClientOrderId, Fill, OrderRequest, OrderStatus, 
 
 use crate::AlgorithmStatus;
 
-/// Version of the database layout; a database with another version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version of the database layout. A version-1 file (before the completion
+/// grace) is upgraded in place; any other version is refused.
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS algorithms (
     snapshot       TEXT,
     next_child_seq INTEGER NOT NULL,
     created_ms     INTEGER NOT NULL,
-    updated_ms     INTEGER NOT NULL
+    updated_ms     INTEGER NOT NULL,
+    finish_by_ms   INTEGER
 );
 CREATE TABLE IF NOT EXISTS child_orders (
     client_order_id  TEXT PRIMARY KEY,
@@ -167,6 +169,9 @@ pub struct AlgorithmRow {
     pub created_ms: i64,
     /// Last change (data clock).
     pub updated_ms: i64,
+    /// While it is `finishing`: the data time at which the completion grace
+    /// runs out and its open child orders are cancelled.
+    pub finish_by_ms: Option<i64>,
 }
 
 /// A stored child order.
@@ -265,6 +270,17 @@ impl StateStore {
                     )
                     .map_err(|e| store.sql(e))?;
             }
+            Some(text) if text == "1" => {
+                // Version 1 lacks the finishing deadline; every algorithm in
+                // it is working or ended, so none needs one.
+                store
+                    .conn
+                    .execute_batch(
+                        "ALTER TABLE algorithms ADD COLUMN finish_by_ms INTEGER;
+                         UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+                    )
+                    .map_err(|e| store.sql(e))?;
+            }
             Some(text) => {
                 let found = text.parse::<i64>().unwrap_or(-1);
                 if found != SCHEMA_VERSION {
@@ -348,7 +364,7 @@ impl StateStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, seq, plugin, symbol, side, target, status, reason, signal, init_context, snapshot, next_child_seq, created_ms, updated_ms FROM algorithms ORDER BY seq",
+                "SELECT id, seq, plugin, symbol, side, target, status, reason, signal, init_context, snapshot, next_child_seq, created_ms, updated_ms, finish_by_ms FROM algorithms ORDER BY seq",
             )
             .map_err(|e| self.sql(e))?;
         let rows = stmt
@@ -368,6 +384,7 @@ impl StateStore {
                     row.get::<_, i64>(11)?,
                     row.get::<_, i64>(12)?,
                     row.get::<_, i64>(13)?,
+                    row.get::<_, Option<i64>>(14)?,
                 ))
             })
             .map_err(|e| self.sql(e))?;
@@ -388,6 +405,7 @@ impl StateStore {
                 next_child_seq,
                 created_ms,
                 updated_ms,
+                finish_by_ms,
             ) = row.map_err(|e| self.sql(e))?;
             let side = match side.as_str() {
                 "buy" => Side::Buy,
@@ -413,6 +431,7 @@ impl StateStore {
                 next_child_seq: u64::try_from(next_child_seq).unwrap_or(0),
                 created_ms,
                 updated_ms,
+                finish_by_ms,
             });
         }
         Ok(out)
@@ -535,8 +554,8 @@ impl StoreTx<'_> {
     pub fn insert_algorithm(&self, row: &AlgorithmRow) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO algorithms (id, seq, plugin, symbol, side, target, status, reason, signal, init_context, snapshot, next_child_seq, created_ms, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO algorithms (id, seq, plugin, symbol, side, target, status, reason, signal, init_context, snapshot, next_child_seq, created_ms, updated_ms, finish_by_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -554,6 +573,7 @@ impl StoreTx<'_> {
                     i64::try_from(row.next_child_seq).unwrap_or(i64::MAX),
                     row.created_ms,
                     row.updated_ms,
+                    row.finish_by_ms,
                 ])
             })
             .map(drop)
@@ -581,6 +601,19 @@ impl StoreTx<'_> {
             .and_then(|mut stmt| {
                 stmt.execute(params![id, snapshot, i64::try_from(next_child_seq).unwrap_or(i64::MAX), status.as_str(), reason, updated_ms])
             })
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records when a `finishing` algorithm's completion grace runs out, or
+    /// clears it (`None`) once the algorithm has ended.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn set_finish_by(&self, id: &str, finish_by_ms: Option<i64>) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE algorithms SET finish_by_ms = ?2 WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute(params![id, finish_by_ms]))
             .map(drop)
             .map_err(|e| self.sql(e))
     }
@@ -666,4 +699,49 @@ impl StoreTx<'_> {
 #[must_use]
 pub fn child_order_id(algorithm_id: &str, seq: u64) -> ClientOrderId {
     ClientOrderId::new(format!("{algorithm_id}-{seq:04}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layout of version 1, before the completion grace.
+    const SCHEMA_V1_ALGORITHMS: &str = "
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+        CREATE TABLE algorithms (
+            id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, plugin TEXT NOT NULL,
+            symbol TEXT NOT NULL, side TEXT NOT NULL, target TEXT NOT NULL,
+            status TEXT NOT NULL, reason TEXT, signal TEXT NOT NULL,
+            init_context TEXT NOT NULL, snapshot TEXT, next_child_seq INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL
+        );
+        INSERT INTO algorithms VALUES
+            ('algo-1', 1, 'plugin_chase', 'BTCUSD', 'buy', '5', 'working', NULL, '{}', '{}',
+             'null', 3, 10, 20);
+    ";
+
+    #[test]
+    fn a_version_1_file_is_upgraded_in_place_and_keeps_its_algorithms() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("v1.sqlite");
+        Connection::open(&path)
+            .and_then(|conn| conn.execute_batch(SCHEMA_V1_ALGORITHMS))
+            .expect("a version-1 file");
+        let mut store = StateStore::open(&path).expect("upgraded");
+        assert_eq!(
+            store.meta("schema_version").expect("meta").as_deref(),
+            Some("2")
+        );
+        let rows = store.algorithms().expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, AlgorithmStatus::Working);
+        assert_eq!(rows[0].finish_by_ms, None);
+        let tx = store.begin().expect("tx");
+        tx.set_finish_by("algo-1", Some(99)).expect("set");
+        tx.commit().expect("commit");
+        drop(store);
+        let store = StateStore::open(&path).expect("reopened");
+        assert_eq!(store.algorithms().expect("rows")[0].finish_by_ms, Some(99));
+    }
 }

@@ -397,7 +397,7 @@ pub fn run_on_real_trades(
     for tick in trades {
         if orchestrator
             .algorithm(&id)
-            .is_none_or(|summary| summary.status != AlgorithmStatus::Working)
+            .is_none_or(|summary| summary.status.is_terminal())
         {
             break;
         }

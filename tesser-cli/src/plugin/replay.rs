@@ -88,6 +88,9 @@ pub struct PluginRun {
     pub target: Decimal,
     /// Quantity filled.
     pub filled: Decimal,
+    /// Target less filled: never filled (once it ended) or still to do (when
+    /// the data ended first).
+    pub unfilled: Decimal,
     /// Last trade price when the order was submitted.
     pub arrival_price: Decimal,
     /// Average fill price.
@@ -112,9 +115,10 @@ pub struct PluginRun {
     pub window_end_ms: i64,
     /// Trades in the execution window.
     pub window_trades: usize,
-    /// `completed`, `failed`, `cancelled`, or `working` when the data ended first.
+    /// `completed` (the whole target filled), `partial`, `failed`,
+    /// `cancelled`, or `working` / `finishing` when the data ended first.
     pub status: String,
-    /// Why it failed or was cancelled.
+    /// Why it ended short of its target (or why it is finishing).
     pub reason: Option<String>,
     /// Every fill.
     pub fills: Vec<FillPoint>,
@@ -242,7 +246,7 @@ fn replay_one(
         quote_asset: config.paper.quote_asset.clone(),
         ..OrchestratorConfig::default()
     };
-    config.apply_result_caps(&mut orchestrator_config);
+    config.apply_orchestrator_settings(&mut orchestrator_config);
     let mut orch = Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
         exchange: PaperExchange::new(config.paper_config()),
@@ -281,8 +285,9 @@ fn replay_one(
     let mut progress = Progress::new(show_progress, &name, trades.len());
     let mut end_index = 0;
     let mut status = status_of(&orch);
+    // A finishing algorithm still has orders open: its fills count.
     for (index, tick) in trades.iter().enumerate().skip(1) {
-        if status != AlgorithmStatus::Working {
+        if status.is_terminal() {
             break;
         }
         orch.on_tick(tick)?;
@@ -318,7 +323,7 @@ fn replay_one(
 
     let submitted_ms = first.timestamp_ms;
     let end_ms = trades[end_index].timestamp_ms;
-    let window_end_ms = if status == AlgorithmStatus::Working {
+    let window_end_ms = if !status.is_terminal() {
         fills.iter().map(|f| f.time).max().unwrap_or(submitted_ms)
     } else {
         end_ms
@@ -342,6 +347,7 @@ fn replay_one(
         plugin: name,
         side: side_name(side),
         target: qty.normalize(),
+        unfilled: (qty - filled).max(Decimal::ZERO).normalize(),
         filled,
         arrival_price,
         avg_price,
@@ -367,6 +373,7 @@ fn table(runs: &[PluginRun]) -> String {
         "PLUGIN",
         "STATUS",
         "FILLED",
+        "UNFILLED",
         "ARRIVAL",
         "AVG PRICE",
         "SHORTFALL bps",
@@ -392,6 +399,7 @@ fn table(runs: &[PluginRun]) -> String {
                 run.plugin.clone(),
                 run.status.clone(),
                 format!("{}/{}", run.filled, run.target),
+                run.unfilled.to_string(),
                 run.arrival_price.to_string(),
                 dash(run.avg_price),
                 dash(run.shortfall_bps),

@@ -168,7 +168,7 @@ fn cell(key: &str, value: &str) -> String {
 fn figures_table(runs: &[PluginRun]) -> String {
     let opt = |v: Option<Decimal>| v.map_or_else(|| "-".to_owned(), |d| d.to_string());
     let mut html = String::from(
-        r#"<table id="figures"><thead><tr><th>plugin</th><th>status</th><th>arrival price</th><th>avg price</th><th>shortfall (bps)</th><th>market VWAP</th><th>vs VWAP (bps)</th><th>fill ratio</th><th>child orders</th><th>duration (ms)</th><th>fills</th></tr></thead><tbody>"#,
+        r#"<table id="figures"><thead><tr><th>plugin</th><th>status</th><th>filled</th><th>unfilled</th><th>arrival price</th><th>avg price</th><th>shortfall (bps)</th><th>market VWAP</th><th>vs VWAP (bps)</th><th>fill ratio</th><th>child orders</th><th>duration (ms)</th><th>fills</th><th>reason</th></tr></thead><tbody>"#,
     );
     for (i, run) in runs.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
@@ -185,6 +185,8 @@ fn figures_table(runs: &[PluginRun]) -> String {
             escape(&run.plugin)
         );
         html += &cell("status", &run.status);
+        html += &cell("filled", &format!("{}/{}", run.filled, run.target));
+        html += &cell("unfilled", &run.unfilled.to_string());
         html += &cell("arrival_price", &run.arrival_price.to_string());
         html += &cell("avg_price", &opt(run.avg_price));
         html += &cell("shortfall_bps", &opt(run.shortfall_bps));
@@ -197,6 +199,7 @@ fn figures_table(runs: &[PluginRun]) -> String {
         );
         html += &cell("duration_ms", &run.duration_ms.to_string());
         html += &cell("fills", &run.fills.len().to_string());
+        html += &cell("reason", run.reason.as_deref().unwrap_or(""));
         html.push_str("</tr>");
     }
     html.push_str("</tbody></table>");
@@ -239,7 +242,7 @@ h1 {{ font-size: 20px; }}
 table {{ border-collapse: collapse; margin-top: 16px; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; font-variant-numeric: tabular-nums; }}
 th {{ background: #f0f0f0; }}
-td[data-figure="plugin"], td[data-figure="status"] {{ text-align: left; }}
+td[data-figure="plugin"], td[data-figure="status"], td[data-figure="reason"] {{ text-align: left; }}
 .swatch {{ display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 5px; }}
 #legend {{ list-style: none; padding: 0; display: flex; gap: 24px; }}
 .axis {{ font-size: 11px; fill: #666; }}

@@ -15,30 +15,45 @@ pub fn workspace_root() -> PathBuf {
 /// own (so the nested build never waits on the outer `cargo test`).
 pub fn chase_wasm() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let target_dir = workspace_root().join("target").join("test-plugins");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .current_dir(workspace_root())
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "--target",
-                "wasm32-wasip2",
-                "-p",
-                "plugin-chase",
-                "--target-dir",
-            ])
-            .arg(&target_dir)
-            .status()
-            .expect("run cargo");
-        assert!(
-            status.success(),
-            "building plugin-chase failed (rustup target add wasm32-wasip2)"
-        );
-        target_dir.join("wasm32-wasip2/release/plugin_chase.wasm")
-    })
+    BUILT.get_or_init(|| built_wasm("plugin-chase"))
+}
+
+/// `test-plugins/chase-execution`, the SDK quick start kept verbatim (it
+/// keeps no state: its snapshot is `null`), built once.
+#[allow(dead_code)] // not every test crate runs the quick start
+pub fn quick_start_wasm() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| built_wasm("chase-execution"))
+}
+
+/// Builds one plugin package of the workspace for `wasm32-wasip2` in
+/// `target/test-plugins` and returns its `.wasm`.
+fn built_wasm(package: &str) -> PathBuf {
+    let target_dir = workspace_root().join("target").join("test-plugins");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            package,
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .status()
+        .expect("run cargo");
+    assert!(
+        status.success(),
+        "building {package} failed (rustup target add wasm32-wasip2)"
+    );
+    target_dir.join(format!(
+        "wasm32-wasip2/release/{}.wasm",
+        package.replace('-', "_")
+    ))
 }
 
 /// The `tesser` binary, with no `TESSER_*` variables from the outside.

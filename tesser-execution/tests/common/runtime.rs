@@ -26,6 +26,7 @@ pub fn runtime_plugins() -> tempfile::TempDir {
         (WasmTarget::P2, "plugin-chase", "plugin_chase"),
         (WasmTarget::P2, "scripted", "scripted"),
         (WasmTarget::P2, "raw-snapshot", "raw_snapshot"),
+        (WasmTarget::P2, "chase-execution", "chase_execution"),
     ])
 }
 
@@ -59,6 +60,23 @@ pub fn orchestrator<E: ExchangeClient>(
     exchange: E,
     limits: RiskLimits,
 ) -> Orchestrator<E> {
+    orchestrator_with(
+        plugins,
+        store,
+        exchange,
+        limits,
+        OrchestratorConfig::default(),
+    )
+}
+
+/// [`orchestrator`] with settings of its own.
+pub fn orchestrator_with<E: ExchangeClient>(
+    plugins: &Path,
+    store: StateStore,
+    exchange: E,
+    limits: RiskLimits,
+    config: OrchestratorConfig,
+) -> Orchestrator<E> {
     let engine = WasmPluginEngine::with_limits(plugins, test_limits()).expect("engine");
     Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
@@ -66,7 +84,7 @@ pub fn orchestrator<E: ExchangeClient>(
         store,
         risk: RiskGuard::new(limits, [btc(), eth()]),
         sizer: Box::new(FixedQuantitySizer::new(dec!(1))),
-        config: OrchestratorConfig::default(),
+        config,
     })
     .expect("orchestrator")
 }

@@ -1,0 +1,746 @@
+//! The orchestrator: turns signals into algorithms, routes market data and
+//! exchange events to them, checks and sends their child orders, and keeps
+//! the crash-safe state.
+//!
+//! Everything runs on the caller's thread, driven by the data clock (tick
+//! timestamps), so a replay of the same data gives the same child orders and
+//! fills every time.
+//!
+//! Life cycle of an algorithm (see [`AlgorithmStatus`]):
+//! * it is `working` from `init` until its plugin returns `completed()`, or
+//!   its target has filled with no child order open (it then completes
+//!   whether the plugin said so or not);
+//! * when the plugin completes, the actions of that same result are checked
+//!   and sent like any other; if child orders are still open, the algorithm
+//!   is `finishing`: the plugin gets no more events, the runtime books those
+//!   orders' fills until each ends, and cancels what is still open when
+//!   [`OrchestratorConfig::completion_grace_ms`] of data time have passed;
+//! * it ends `completed` when the whole target filled, `partial` when it
+//!   ended with less (the reason says how much and why), or `cancelled` /
+//!   `failed`;
+//! * after a restart, a plugin whose snapshot is `null` (it keeps no state)
+//!   is started again from what is left: its open child orders are settled
+//!   (cancelled, final fills booked) and `init` is called with the remaining
+//!   quantity.
+//!
+//! Event protocol towards a plugin:
+//! * every accepted `Place` is acknowledged with an `Accepted` order update
+//!   carrying its client order id, in the order the actions were returned;
+//! * a refused `Place` comes back as `Rejected` with the reason;
+//! * a refused `Amend` or `Cancel` comes back as an update with the order's
+//!   current status and the reason; a successful amend is silent, a
+//!   successful cancel is reported as `Cancelled`;
+//! * fills come as `on_fill`, followed by the order's new status
+//!   (`PartiallyFilled`, `Filled`), and expiries as `Expired`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+// FxHash: the per-tick lookups (symbol → algorithms, symbol → tick) hash
+// short keys the runtime itself chose; SipHash's DoS resistance buys nothing.
+use rustc_hash::FxHashMap as HashMap;
+
+use rust_decimal::Decimal;
+use tesser_core::{
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, ExecutionHint, Fill,
+    OrderRequest, OrderStatus, OrderUpdate, Portfolio, Side, Signal, Symbol, Tick,
+};
+use tesser_wasm::{
+    PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext,
+    PluginInstrument, PluginLogLevel, PluginOrderRequest, PluginOrderUpdateRequest,
+    PluginRestoreContext, PluginResult, PluginRiskContext, PluginSignal, PluginTick, PluginTimer,
+};
+
+use crate::convert::{
+    fill_to_plugin, kind_to_plugin, order_type_from_plugin, side_from_plugin, side_to_plugin,
+    tif_from_plugin, update_to_plugin,
+};
+use crate::risk::{ActionRate, AlgorithmExposure, ProposedAmend, ProposedOrder, RiskGuard};
+use crate::store::{
+    AlgorithmRow, ChildOrderRow, ChildState, StateStore, StoreError, child_order_id,
+};
+use crate::wasm::{EngineError, GuestStream, PluginCallError};
+use crate::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlgorithm, Sizer};
+
+mod admission;
+mod dispatch;
+mod lifecycle;
+mod recovery;
+mod results;
+mod routing;
+
+/// Settings of the orchestrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrchestratorConfig {
+    /// Interval of timer heartbeats, in milliseconds of the data clock.
+    pub timer_interval_ms: i64,
+    /// Longest time a plugin's state may go unsnapshotted while it only sees
+    /// ticks and timers (callbacks with actions, fills or order updates are
+    /// always snapshotted).
+    pub snapshot_interval_ms: i64,
+    /// Most callbacks one event may cascade into for one algorithm (an
+    /// acknowledgement triggering a new order triggering an acknowledgement…)
+    /// before the algorithm is failed as runaway.
+    pub max_callback_cascade: u32,
+    /// Most child actions one callback may return.
+    pub max_actions_per_result: usize,
+    /// Most log lines one callback may return.
+    pub max_log_lines: usize,
+    /// Most bytes of log text one callback may return.
+    pub max_log_bytes: usize,
+    /// Largest snapshot a plugin may return, in bytes.
+    pub max_snapshot_bytes: usize,
+    /// Child actions of one algorithm the risk guard may refuse before the
+    /// algorithm is failed as misbehaving.
+    pub max_risk_rejections: u32,
+    /// Cash the portfolio starts with, in its quote asset.
+    pub initial_cash: Decimal,
+    /// The portfolio's quote asset.
+    pub quote_asset: String,
+    /// How long, in milliseconds of the data clock, an algorithm whose plugin
+    /// completed with child orders open keeps booking their fills before the
+    /// rest is cancelled; 0 cancels them at once.
+    pub completion_grace_ms: i64,
+}
+
+impl Default for OrchestratorConfig {
+    fn default() -> Self {
+        Self {
+            timer_interval_ms: 1_000,
+            snapshot_interval_ms: 5_000,
+            max_callback_cascade: 256,
+            max_actions_per_result: 1_000,
+            max_log_lines: 100,
+            max_log_bytes: 64 << 10,
+            max_snapshot_bytes: 1 << 20,
+            max_risk_rejections: 100,
+            initial_cash: Decimal::from(1_000_000),
+            quote_asset: "USD".to_owned(),
+            completion_grace_ms: 60_000,
+        }
+    }
+}
+
+/// Why the orchestrator could not do what was asked. Plugin failures are not
+/// errors here: they fail the plugin's algorithm and the orchestrator goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum OrchestratorError {
+    /// The state store failed; the runtime cannot go on safely.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The signal names a plugin that cannot be loaded.
+    #[error("signal {signal}: {source}")]
+    Plugin {
+        /// The signal's id.
+        signal: String,
+        /// Why the plugin could not be loaded.
+        #[source]
+        source: EngineError,
+    },
+    /// The exchange could not be asked about an order during recovery.
+    #[error("reconciling order {client_order_id} with the exchange: {source}")]
+    Reconcile {
+        /// The order.
+        client_order_id: ClientOrderId,
+        /// The exchange's error.
+        #[source]
+        source: ExchangeError,
+    },
+    /// No algorithm has this id.
+    #[error("no algorithm '{0}'")]
+    UnknownAlgorithm(String),
+    /// A stored value could not be used.
+    #[error("stored algorithm {id}: {detail}")]
+    CorruptState {
+        /// The algorithm.
+        id: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// One algorithm as reported to the operator.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlgorithmSummary {
+    /// Algorithm id.
+    pub id: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Symbol.
+    pub symbol: Symbol,
+    /// Side.
+    pub side: Side,
+    /// Target quantity.
+    pub target: Decimal,
+    /// Filled quantity.
+    pub filled: Decimal,
+    /// Target less filled: what is still to do while it is live, what was
+    /// never filled once it ended.
+    pub unfilled: Decimal,
+    /// Average fill price, once anything filled.
+    pub avg_price: Option<Decimal>,
+    /// Number of child orders it sent (or tried to send).
+    pub child_orders: usize,
+    /// Child orders still open at the exchange.
+    pub open_orders: usize,
+    /// Status.
+    pub status: AlgorithmStatus,
+    /// Why it ended short of its target (or why it is finishing): the plugin
+    /// completed short, the grace ran out with orders open, it was cancelled,
+    /// or it failed.
+    pub reason: Option<String>,
+    /// Data time at which it ended (or last changed, while live).
+    pub updated_ms: i64,
+}
+
+/// A child order as the orchestrator tracks it.
+#[derive(Debug, Clone)]
+struct Child {
+    row: ChildOrderRow,
+    /// Quantity the exchange has filled (may run ahead of what the plugin
+    /// has been told).
+    exchange_filled: Decimal,
+    /// Whether the exchange may still fill it.
+    open: bool,
+}
+
+impl Child {
+    /// The quantity the risk guard counts for this order: the larger of the
+    /// quantity the exchange has and a pending amend's, so that actions
+    /// checked before the amend is acknowledged cannot overfill together.
+    fn counted_quantity(&self) -> Decimal {
+        self.row
+            .pending_amend
+            .as_ref()
+            .and_then(|amend| amend.new_quantity)
+            .map_or(self.row.request.quantity, |pending| {
+                pending.max(self.row.request.quantity)
+            })
+    }
+
+    /// What is still open at the exchange.
+    fn working(&self) -> Decimal {
+        self.open_beyond_filled(self.row.request.quantity)
+    }
+
+    /// What the risk guard counts as working: [`Self::working`] with any
+    /// pending amend's raise included.
+    fn counted_working(&self) -> Decimal {
+        self.open_beyond_filled(self.counted_quantity())
+    }
+
+    fn open_beyond_filled(&self, quantity: Decimal) -> Decimal {
+        if self.open {
+            (quantity - self.exchange_filled).max(Decimal::ZERO)
+        } else {
+            Decimal::ZERO
+        }
+    }
+}
+
+/// What the plugin was last told of a child order's status (a pending one
+/// counts as accepted).
+fn current_status(child: &Child) -> OrderStatus {
+    match child.row.state {
+        ChildState::Known(status) => status,
+        ChildState::PendingNew => OrderStatus::Accepted,
+    }
+}
+
+/// One algorithm at run time.
+struct Algorithm {
+    row: AlgorithmRow,
+    instance: Option<Box<dyn ExecutionAlgorithm>>,
+    children: BTreeMap<ClientOrderId, Child>,
+    open_children: BTreeSet<ClientOrderId>,
+    filled: Decimal,
+    notional: Decimal,
+    rate: ActionRate,
+    next_timer_ms: i64,
+    last_snapshot_ms: i64,
+    unsnapshotted: bool,
+    risk_rejections: u32,
+    /// Revived after a restart without state to restore: its plugin hears
+    /// nothing until its orders are settled and `init` runs again.
+    restarting: bool,
+}
+
+impl Algorithm {
+    fn exposure(&self) -> (Decimal, Decimal) {
+        let working = self
+            .open_children
+            .iter()
+            .filter_map(|id| self.children.get(id))
+            .map(Child::counted_working)
+            .sum();
+        (self.filled, working)
+    }
+
+    fn summary(&self) -> AlgorithmSummary {
+        AlgorithmSummary {
+            id: self.row.id.clone(),
+            plugin: self.row.plugin.clone(),
+            symbol: self.row.symbol.clone(),
+            side: self.row.side,
+            target: self.row.target,
+            filled: self.filled,
+            unfilled: (self.row.target - self.filled).max(Decimal::ZERO),
+            avg_price: (!self.filled.is_zero()).then(|| self.notional / self.filled),
+            child_orders: self.children.len(),
+            open_orders: self.open_children.len(),
+            status: self.row.status,
+            reason: self.row.reason.clone(),
+            updated_ms: self.row.updated_ms,
+        }
+    }
+}
+
+/// A callback to make.
+#[derive(Debug, Clone)]
+enum Call {
+    Init(Box<PluginInitContext>),
+    Tick,
+    Fill(Fill),
+    Update(OrderUpdate),
+    Timer(i64),
+}
+
+/// A child action that passed the risk guard and goes to the exchange once
+/// committed.
+enum Outgoing {
+    Place(OrderRequest),
+    Amend(AmendRequest),
+    Cancel(ClientOrderId),
+}
+
+/// Runs execution algorithms against one exchange.
+pub struct Orchestrator<E: ExchangeClient> {
+    provider: Box<dyn AlgorithmProvider>,
+    exchange: E,
+    store: StateStore,
+    risk: RiskGuard,
+    sizer: Box<dyn Sizer>,
+    config: OrchestratorConfig,
+    portfolio: Portfolio,
+    algorithms: Vec<Algorithm>,
+    by_id: HashMap<String, usize>,
+    /// Working algorithms by symbol: who sees the ticks.
+    by_symbol: HashMap<Symbol, Vec<usize>>,
+    /// Indices of the algorithms not yet ended (working or finishing),
+    /// ascending: the clock visits only these, however many algorithms have
+    /// ended before.
+    working: Vec<usize>,
+    by_child: HashMap<ClientOrderId, usize>,
+    /// Algorithm index by the id of the signal that started it, so a signal
+    /// submitted again (a restart re-reading its data) is not executed twice.
+    by_signal: HashMap<String, usize>,
+    next_algorithm_seq: u64,
+    now_ms: i64,
+    events: Vec<ExchangeEvent>,
+    ticks: HashMap<Symbol, PluginTick>,
+    queue: VecDeque<Call>,
+}
+
+impl<E: ExchangeClient> std::fmt::Debug for Orchestrator<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Orchestrator")
+            .field("exchange", &self.exchange.name())
+            .field("store", &self.store)
+            .field("algorithms", &self.algorithms.len())
+            .field("now_ms", &self.now_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an [`Orchestrator`] is built from.
+pub struct OrchestratorParts<E> {
+    /// Creates algorithms by plugin name (usually the
+    /// [`WasmPluginEngine`](crate::wasm::WasmPluginEngine)).
+    pub provider: Box<dyn AlgorithmProvider>,
+    /// The venue.
+    pub exchange: E,
+    /// The state store; an existing one is recovered from.
+    pub store: StateStore,
+    /// The risk guard.
+    pub risk: RiskGuard,
+    /// Decides target quantities.
+    pub sizer: Box<dyn Sizer>,
+    /// Settings.
+    pub config: OrchestratorConfig,
+}
+
+impl<E: ExchangeClient> Orchestrator<E> {
+    /// Builds the orchestrator and recovers whatever the store holds: the
+    /// portfolio is rebuilt from the fill journal, every working algorithm is
+    /// re-instantiated from its plugin name and restored from its last
+    /// snapshot, and every child order is reconciled with the exchange by
+    /// client order id (fills the plugin missed are delivered, orders that
+    /// never reached the exchange are sent, cancels of ended algorithms are
+    /// completed).
+    ///
+    /// # Errors
+    /// The store failed or holds corrupt data, or the exchange could not be
+    /// asked about an order.
+    pub fn open(parts: OrchestratorParts<E>) -> Result<Self, OrchestratorError> {
+        let OrchestratorParts {
+            provider,
+            exchange,
+            store,
+            risk,
+            sizer,
+            config,
+        } = parts;
+        let portfolio = Portfolio::new(&config.quote_asset, config.initial_cash);
+        let next_algorithm_seq = store.next_algorithm_seq()?;
+        let mut this = Self {
+            provider,
+            exchange,
+            store,
+            risk,
+            sizer,
+            config,
+            portfolio,
+            algorithms: Vec::new(),
+            by_id: HashMap::default(),
+            by_symbol: HashMap::default(),
+            working: Vec::new(),
+            by_child: HashMap::default(),
+            by_signal: HashMap::default(),
+            next_algorithm_seq,
+            now_ms: 0,
+            events: Vec::new(),
+            ticks: HashMap::default(),
+            queue: VecDeque::new(),
+        };
+        this.recover()?;
+        Ok(this)
+    }
+
+    /// The exchange.
+    #[must_use]
+    pub const fn exchange(&self) -> &E {
+        &self.exchange
+    }
+
+    /// The exchange, mutably (e.g. to save a simulated venue's state).
+    pub const fn exchange_mut(&mut self) -> &mut E {
+        &mut self.exchange
+    }
+
+    /// The state store.
+    #[must_use]
+    pub const fn store(&self) -> &StateStore {
+        &self.store
+    }
+
+    /// The state store, mutably (e.g. to save extra state next to it).
+    pub const fn store_mut(&mut self) -> &mut StateStore {
+        &mut self.store
+    }
+
+    /// Positions and cash.
+    #[must_use]
+    pub const fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+
+    /// The data clock: the latest tick or clock time seen.
+    #[must_use]
+    pub const fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    /// Takes the orchestrator apart, returning the exchange and the store.
+    pub fn into_parts(self) -> (E, StateStore) {
+        (self.exchange, self.store)
+    }
+
+    /// Every algorithm, in creation order.
+    #[must_use]
+    pub fn algorithms(&self) -> Vec<AlgorithmSummary> {
+        self.algorithms.iter().map(Algorithm::summary).collect()
+    }
+
+    /// One algorithm.
+    #[must_use]
+    pub fn algorithm(&self, id: &str) -> Option<AlgorithmSummary> {
+        self.by_id
+            .get(id)
+            .map(|&idx| self.algorithms[idx].summary())
+    }
+
+    /// Number of algorithms not yet ended: `working`, or `finishing` with
+    /// child orders open.
+    #[must_use]
+    pub fn working_algorithms(&self) -> usize {
+        self.working.len()
+    }
+
+    /// The last snapshot an algorithm's plugin returned.
+    #[must_use]
+    pub fn last_snapshot(&self, id: &str) -> Option<&str> {
+        self.by_id
+            .get(id)
+            .and_then(|&idx| self.algorithms[idx].row.snapshot.as_deref())
+    }
+
+    /// Starts executing a signal and returns the new algorithm's id, or
+    /// `None` when the signal needs no trade (e.g. exiting a flat position).
+    ///
+    /// A `Flatten` signal first cancels every working algorithm on its
+    /// symbol. The target quantity comes from the [`Sizer`]; the algorithm
+    /// is the signal's plugin, or a single market order without a hint.
+    /// A plugin that fails in `init` leaves a `Failed` algorithm, not an
+    /// error. Submitting is idempotent: a signal whose id already started an
+    /// algorithm (before a restart, say) returns that algorithm's id and
+    /// starts nothing.
+    ///
+    /// # Errors
+    /// The plugin cannot be loaded (nothing is stored), or the store failed.
+    pub fn submit_signal(&mut self, signal: &Signal) -> Result<Option<String>, OrchestratorError> {
+        if let Some(&idx) = self.by_signal.get(&signal.id.to_string()) {
+            let id = self.algorithms[idx].row.id.clone();
+            tracing::info!(signal = %signal.id, algorithm = %id, "signal already executing or executed; not started again");
+            return Ok(Some(id));
+        }
+        if signal.kind == tesser_core::SignalKind::Flatten {
+            // Finishing algorithms too: their open orders would still trade.
+            let working: Vec<usize> = self
+                .working
+                .iter()
+                .copied()
+                .filter(|&idx| self.algorithms[idx].row.symbol == signal.symbol)
+                .collect();
+            for idx in working {
+                self.end_algorithm(
+                    idx,
+                    AlgorithmStatus::Cancelled,
+                    Some(format!("cancelled by flatten signal {}", signal.id)),
+                )?;
+            }
+        }
+        let position = self.portfolio.position(&signal.symbol);
+        let target = self.sizer.target_quantity(signal, position);
+        let Some(side) = signal
+            .kind
+            .side(position)
+            .filter(|_| target > Decimal::ZERO)
+        else {
+            tracing::info!(signal = %signal.id, symbol = %signal.symbol, kind = ?signal.kind, %position, "signal needs no trade");
+            return Ok(None);
+        };
+        let (plugin, params) = match &signal.execution_hint {
+            Some(ExecutionHint::Plugin { name, params }) => (name.clone(), params.clone()),
+            Some(ExecutionHint::Immediate) | None => {
+                (ImmediateAlgorithm::NAME.to_owned(), serde_json::Value::Null)
+            }
+        };
+        let instance =
+            self.provider
+                .create(&plugin)
+                .map_err(|source| OrchestratorError::Plugin {
+                    signal: signal.id.to_string(),
+                    source,
+                })?;
+        let seq = self.next_algorithm_seq;
+        self.next_algorithm_seq += 1;
+        let id = format!("algo-{seq}");
+        let ctx = PluginInitContext {
+            algorithm_id: id.clone(),
+            signal: PluginSignal {
+                id: signal.id.to_string(),
+                symbol: signal.symbol.to_string(),
+                side: side_to_plugin(side),
+                kind: kind_to_plugin(signal.kind),
+                target_quantity: target,
+                confidence: signal.confidence,
+                note: signal.note.clone(),
+                group_id: signal.group_id.clone(),
+                stop_loss: signal.stop_loss,
+                take_profit: signal.take_profit,
+            },
+            risk: self.risk_context(&signal.symbol),
+            params,
+            now_ms: self.now_ms,
+        };
+        let row = AlgorithmRow {
+            id: id.clone(),
+            seq,
+            plugin,
+            symbol: signal.symbol.clone(),
+            side,
+            target,
+            status: AlgorithmStatus::Working,
+            reason: None,
+            signal_json: serde_json::to_string(signal).unwrap_or_default(),
+            init_context_json: serde_json::to_string(&ctx).unwrap_or_default(),
+            snapshot: None,
+            next_child_seq: 1,
+            created_ms: self.now_ms,
+            updated_ms: self.now_ms,
+            finish_by_ms: None,
+        };
+        let tx = self.store.begin()?;
+        tx.insert_algorithm(&row)?;
+        tx.commit()?;
+        tracing::info!(algorithm = %id, plugin = %row.plugin, symbol = %row.symbol, side = %side, %target, "algorithm started");
+        let idx = self.add_algorithm(row, Some(instance));
+        self.deliver(idx, Call::Init(Box::new(ctx)))?;
+        Ok(Some(id))
+    }
+
+    /// Cancels a working algorithm: its open child orders are cancelled and
+    /// it stops receiving events.
+    ///
+    /// # Errors
+    /// No such algorithm, or the store failed.
+    pub fn cancel_algorithm(&mut self, id: &str, reason: &str) -> Result<(), OrchestratorError> {
+        let idx = *self
+            .by_id
+            .get(id)
+            .ok_or_else(|| OrchestratorError::UnknownAlgorithm(id.to_owned()))?;
+        self.end_algorithm(idx, AlgorithmStatus::Cancelled, Some(reason.to_owned()))
+    }
+
+    /// Feeds one trade print: the exchange matches against it, fills and
+    /// order changes go to their algorithms, then every working algorithm on
+    /// the symbol sees the tick, then due timers fire.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn on_tick(&mut self, tick: &Tick) -> Result<(), OrchestratorError> {
+        self.now_ms = self.now_ms.max(tick.timestamp_ms);
+        self.portfolio.mark_price(&tick.symbol, tick.price);
+        self.exchange.on_market_tick(tick);
+        self.process_exchange_events()?;
+        if let Some(plugin_tick) = self.ticks.get_mut(&tick.symbol) {
+            plugin_tick.price = tick.price;
+            plugin_tick.size = tick.size;
+            plugin_tick.aggressor = tick.aggressor.map(side_to_plugin);
+            plugin_tick.timestamp_ms = tick.timestamp_ms;
+        } else {
+            self.ticks.insert(
+                tick.symbol.clone(),
+                PluginTick {
+                    symbol: tick.symbol.to_string(),
+                    price: tick.price,
+                    size: tick.size,
+                    aggressor: tick.aggressor.map(side_to_plugin),
+                    timestamp_ms: tick.timestamp_ms,
+                },
+            );
+        }
+        let mut i = 0;
+        // The list shrinks when an algorithm ends during its callback.
+        while let Some(&idx) = self.by_symbol.get(&tick.symbol).and_then(|l| l.get(i)) {
+            self.deliver(idx, Call::Tick)?;
+            if self.algorithms[idx].row.status == AlgorithmStatus::Working {
+                i += 1;
+            }
+        }
+        self.advance_clock(tick.timestamp_ms)
+    }
+
+    /// Routes what the exchange reported since the last call (fills, order
+    /// updates), then moves the clock to `now_ms` (timers, completion
+    /// graces). A live venue reports executions between trade prints: call
+    /// this whenever it may have something, not only on ticks.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn poll_exchange(&mut self, now_ms: i64) -> Result<(), OrchestratorError> {
+        self.process_exchange_events()?;
+        self.advance_clock(now_ms)
+    }
+
+    /// Moves the data clock to `now_ms` and fires due timer heartbeats.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn advance_clock(&mut self, now_ms: i64) -> Result<(), OrchestratorError> {
+        self.now_ms = self.now_ms.max(now_ms);
+        let now = self.now_ms;
+        let mut i = 0;
+        // The list shrinks when an algorithm ends during its heartbeat.
+        while let Some(&idx) = self.working.get(i) {
+            let algo = &mut self.algorithms[idx];
+            match algo.row.status {
+                AlgorithmStatus::Working if algo.next_timer_ms <= now => {
+                    algo.next_timer_ms = now + self.config.timer_interval_ms.max(1);
+                    self.deliver(idx, Call::Timer(now))?;
+                }
+                AlgorithmStatus::Finishing if algo.row.finish_by_ms.is_some_and(|t| t <= now) => {
+                    self.grace_ended(idx)?;
+                }
+                _ => {}
+            }
+            if !self.algorithms[idx].row.status.is_terminal() {
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn risk_context(&self, symbol: &Symbol) -> PluginRiskContext {
+        let instrument = self.risk.instrument(symbol);
+        let position = self.portfolio.position(symbol);
+        let mut balances = vec![PluginBalance {
+            asset: self.portfolio.quote_asset().to_owned(),
+            available: self.portfolio.cash(),
+        }];
+        balances.push(PluginBalance {
+            asset: instrument.map_or_else(|| symbol.to_string(), |i| i.base_asset.clone()),
+            available: position,
+        });
+        PluginRiskContext {
+            last_price: self.portfolio.last_price(symbol).unwrap_or_default(),
+            equity: self.portfolio.equity(),
+            position,
+            balances,
+            instrument: instrument.map_or_else(PluginInstrument::default, |i| PluginInstrument {
+                tick_size: i.tick_size,
+                lot_size: i.lot_size,
+                min_quantity: i.min_quantity,
+                min_notional: i.min_notional,
+            }),
+            max_order_quantity: self.risk.limits().max_order_quantity,
+        }
+    }
+
+    fn add_algorithm(
+        &mut self,
+        row: AlgorithmRow,
+        instance: Option<Box<dyn ExecutionAlgorithm>>,
+    ) -> usize {
+        let idx = self.algorithms.len();
+        self.by_id.insert(row.id.clone(), idx);
+        if let Ok(signal) = serde_json::from_str::<Signal>(&row.signal_json) {
+            self.by_signal.insert(signal.id.to_string(), idx);
+        }
+        if row.status == AlgorithmStatus::Working {
+            self.by_symbol
+                .entry(row.symbol.clone())
+                .or_default()
+                .push(idx);
+        }
+        if !row.status.is_terminal() {
+            self.working.push(idx);
+        }
+        let next_timer_ms = row.updated_ms.max(self.now_ms) + self.config.timer_interval_ms.max(1);
+        let last_snapshot_ms = row.updated_ms;
+        self.algorithms.push(Algorithm {
+            row,
+            instance,
+            children: BTreeMap::new(),
+            open_children: BTreeSet::new(),
+            filled: Decimal::ZERO,
+            notional: Decimal::ZERO,
+            rate: ActionRate::default(),
+            next_timer_ms,
+            last_snapshot_ms,
+            unsnapshotted: false,
+            risk_rejections: 0,
+            restarting: false,
+        });
+        idx
+    }
+}

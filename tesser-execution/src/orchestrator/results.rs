@@ -1,0 +1,195 @@
+//! Applying a plugin's result: per-result caps, the snapshot policy, one
+//! transaction for the snapshot and the actions, then sending.
+
+use super::*;
+
+impl<E: ExchangeClient> Orchestrator<E> {
+    /// Checks a callback's actions, commits them with the plugin's snapshot,
+    /// then sends them and queues the plugin's acknowledgements.
+    #[allow(clippy::too_many_lines)] // one transaction's worth of steps, kept in order on purpose
+    pub(super) fn apply_result(
+        &mut self,
+        idx: usize,
+        call: &Call,
+        result: PluginResult,
+        queue: &mut VecDeque<Call>,
+    ) -> Result<(), OrchestratorError> {
+        if let Some(reason) = self.oversized(&result) {
+            self.record_without_plugin(idx, call)?;
+            return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(reason));
+        }
+        if !result.logs.is_empty() {
+            self.log_plugin(idx, &result);
+        }
+        let completed = result.state == PluginAlgorithmState::Completed;
+        let now = self.now_ms;
+        let mut touched: Vec<ClientOrderId> = Vec::new();
+        // What the plugin now knows about the event it just handled.
+        if let Call::Update(update) = call {
+            let algo = &mut self.algorithms[idx];
+            if let Some(child) = algo.children.get_mut(&update.client_order_id) {
+                child.row.state = ChildState::Known(update.status);
+                child.row.filled = update.filled_quantity;
+                child.row.updated_ms = update.timestamp_ms;
+                touched.push(update.client_order_id.clone());
+            }
+        }
+        let mut outgoing: Vec<Outgoing> = Vec::new();
+        let mut refusals: Vec<OrderUpdate> = Vec::new();
+        for action in result.orders {
+            match action {
+                // Actions of a completing result are checked and sent like
+                // any other: completing hands them over, it does not drop them.
+                PluginChildOrderAction::Place(request) => {
+                    match self.check_place(idx, request, now) {
+                        Ok(order) => {
+                            touched.push(order.client_order_id.clone());
+                            outgoing.push(Outgoing::Place(order));
+                        }
+                        Err(refusal) => refusals.push(*refusal),
+                    }
+                }
+                PluginChildOrderAction::Amend(amend) => match self.check_amend(idx, &amend, now) {
+                    Ok(amend) => {
+                        touched.push(amend.client_order_id.clone());
+                        outgoing.push(Outgoing::Amend(amend));
+                    }
+                    Err(refusal) => refusals.push(*refusal),
+                },
+                PluginChildOrderAction::Cancel(cancel) => {
+                    match self.check_cancel(idx, &cancel.client_order_id, now) {
+                        Ok(id) => {
+                            touched.push(id.clone());
+                            outgoing.push(Outgoing::Cancel(id));
+                        }
+                        Err(refusal) => refusals.push(*refusal),
+                    }
+                }
+            }
+        }
+
+        // Snapshot policy: always after actions, fills, order updates, init
+        // and completion; after ticks and timers at most every interval.
+        let algo = &mut self.algorithms[idx];
+        let must_snapshot = !outgoing.is_empty()
+            || !refusals.is_empty()
+            || completed
+            || matches!(call, Call::Init(_) | Call::Fill(_) | Call::Update(_));
+        let due =
+            algo.unsnapshotted && now - algo.last_snapshot_ms >= self.config.snapshot_interval_ms;
+        let snapshot = if must_snapshot || due {
+            let Some(instance) = algo.instance.as_mut() else {
+                return Ok(());
+            };
+            let max_snapshot_bytes = self.config.max_snapshot_bytes;
+            match instance
+                .snapshot()
+                .map_err(|e| e.to_string())
+                .and_then(|snapshot| check_snapshot(snapshot, max_snapshot_bytes))
+            {
+                Ok(snapshot) => Some(snapshot),
+                Err(error) => {
+                    self.record_without_plugin(idx, call)?;
+                    return self.end_algorithm(
+                        idx,
+                        AlgorithmStatus::Failed,
+                        Some(error.to_string()),
+                    );
+                }
+            }
+        } else {
+            algo.unsnapshotted = true;
+            None
+        };
+        if let Some(snapshot) = snapshot {
+            algo.row.snapshot = Some(snapshot);
+            algo.last_snapshot_ms = now;
+            algo.unsnapshotted = false;
+            let tx = self.store.begin()?;
+            tx.update_algorithm(
+                &algo.row.id,
+                algo.row.snapshot.as_deref(),
+                algo.row.next_child_seq,
+                algo.row.status,
+                algo.row.reason.as_deref(),
+                now,
+            )?;
+            for id in &touched {
+                if let Some(child) = algo.children.get(id) {
+                    tx.upsert_child(&child.row)?;
+                }
+            }
+            if let Call::Fill(fill) = call {
+                tx.insert_fill(&algo.row.id, fill)?;
+            }
+            tx.commit()?;
+        }
+
+        let rejections = self.algorithms[idx].risk_rejections;
+        if rejections > self.config.max_risk_rejections {
+            let last = refusals
+                .last()
+                .and_then(|r| r.reason.clone())
+                .unwrap_or_default();
+            let reason = format!(
+                "{rejections} child actions refused by the risk guard exceeds max_risk_rejections = {}; last: {last}",
+                self.config.max_risk_rejections
+            );
+            return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(reason));
+        }
+        for refusal in refusals {
+            queue.push_back(Call::Update(refusal));
+        }
+        for action in outgoing {
+            self.send(idx, action, queue);
+        }
+        if completed {
+            self.plugin_completed(idx)?;
+        }
+        Ok(())
+    }
+
+    /// Why a result breaks a per-result limit, if it does.
+    pub(super) fn oversized(&self, result: &PluginResult) -> Option<String> {
+        let config = &self.config;
+        if result.orders.len() > config.max_actions_per_result {
+            return Some(format!(
+                "result with {} child actions exceeds max_actions_per_result = {}",
+                result.orders.len(),
+                config.max_actions_per_result
+            ));
+        }
+        if result.logs.len() > config.max_log_lines {
+            return Some(format!(
+                "result with {} log lines exceeds max_log_lines = {}",
+                result.logs.len(),
+                config.max_log_lines
+            ));
+        }
+        let log_bytes: usize = result.logs.iter().map(|l| l.message.len()).sum();
+        if log_bytes > config.max_log_bytes {
+            return Some(format!(
+                "result with {log_bytes} bytes of logs exceeds max_log_bytes = {}",
+                config.max_log_bytes
+            ));
+        }
+        None
+    }
+}
+
+/// Refuses a snapshot that is too large or not JSON.
+pub(super) fn check_snapshot(
+    snapshot: String,
+    max_snapshot_bytes: usize,
+) -> Result<String, String> {
+    if snapshot.len() > max_snapshot_bytes {
+        return Err(format!(
+            "snapshot of {} bytes exceeds max_snapshot_bytes = {max_snapshot_bytes}",
+            snapshot.len()
+        ));
+    }
+    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&snapshot) {
+        return Err(format!("snapshot is not valid JSON: {error}"));
+    }
+    Ok(snapshot)
+}

@@ -1,0 +1,172 @@
+//! Routing: sending committed actions to the exchange, and exchange events
+//! (fills, order updates) to the algorithm that owns the order.
+
+use super::*;
+
+impl<E: ExchangeClient> Orchestrator<E> {
+    fn warn_unknown(&self, idx: usize, error: &ExchangeError) {
+        let algo = &self.algorithms[idx];
+        tracing::warn!(algorithm = %algo.row.id, plugin = %algo.row.plugin, "{error}; waiting for the venue's report");
+    }
+
+    /// Sends one committed action and queues what the plugin must learn.
+    pub(super) fn send(&mut self, idx: usize, action: Outgoing, queue: &mut VecDeque<Call>) {
+        let now = self.now_ms;
+        match action {
+            Outgoing::Place(request) => {
+                let id = request.client_order_id.clone();
+                match self.exchange.place_order(request, now) {
+                    Ok(order) => queue.push_back(Call::Update(order.to_update(None))),
+                    Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
+                        // Neither accepted nor rejected: the child stays
+                        // pending (and counted by the risk guard) until the
+                        // venue's report acknowledges or refuses it.
+                        self.warn_unknown(idx, &error);
+                    }
+                    Err(error) => {
+                        self.close_child(idx, &id);
+                        let refusal = self.refusal(
+                            idx,
+                            id,
+                            OrderStatus::Rejected,
+                            Decimal::ZERO,
+                            Decimal::ZERO,
+                            error.to_string(),
+                        );
+                        queue.push_back(Call::Update(*refusal));
+                    }
+                }
+            }
+            Outgoing::Amend(amend) => match self.exchange.amend_order(&amend, now) {
+                Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
+                    // The pending amend stays counted until the venue reports.
+                    self.warn_unknown(idx, &error);
+                }
+                Ok(order) => {
+                    if let Some(child) = self.algorithms[idx]
+                        .children
+                        .get_mut(&amend.client_order_id)
+                    {
+                        child.row.request = order.request;
+                        child.row.pending_amend = None;
+                    }
+                }
+                Err(error) => {
+                    let algo = &mut self.algorithms[idx];
+                    let Some(child) = algo.children.get_mut(&amend.client_order_id) else {
+                        return;
+                    };
+                    child.row.pending_amend = None;
+                    let (status, filled, remaining) = (
+                        current_status(child),
+                        child.exchange_filled,
+                        child.working(),
+                    );
+                    let refusal = self.refusal(
+                        idx,
+                        amend.client_order_id,
+                        status,
+                        filled,
+                        remaining,
+                        format!("amend refused by the exchange: {error}"),
+                    );
+                    queue.push_back(Call::Update(*refusal));
+                }
+            },
+            Outgoing::Cancel(id) => match self.exchange.cancel_order(&id, now) {
+                Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
+                    // The cancel stays requested until the venue reports.
+                    self.warn_unknown(idx, &error);
+                }
+                Ok(order) => {
+                    self.close_child(idx, &id);
+                    queue.push_back(Call::Update(order.to_update(None)));
+                }
+                Err(error) => {
+                    let algo = &mut self.algorithms[idx];
+                    let Some(child) = algo.children.get_mut(&id) else {
+                        return;
+                    };
+                    child.row.cancel_requested = false;
+                    let (status, filled, remaining) = (
+                        current_status(child),
+                        child.exchange_filled,
+                        child.working(),
+                    );
+                    let refusal = self.refusal(
+                        idx,
+                        id,
+                        status,
+                        filled,
+                        remaining,
+                        format!("cancel refused by the exchange: {error}"),
+                    );
+                    queue.push_back(Call::Update(*refusal));
+                }
+            },
+        }
+    }
+
+    pub(super) fn close_child(&mut self, idx: usize, id: &ClientOrderId) {
+        let algo = &mut self.algorithms[idx];
+        if let Some(child) = algo.children.get_mut(id) {
+            child.open = false;
+        }
+        algo.open_children.remove(id);
+    }
+
+    /// Routes what the exchange reported since the last poll.
+    pub(super) fn process_exchange_events(&mut self) -> Result<(), OrchestratorError> {
+        self.exchange.poll_events(&mut self.events);
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut self.events);
+        for event in &events {
+            self.route_event(event.clone())?;
+        }
+        self.events = events;
+        self.events.clear();
+        Ok(())
+    }
+
+    pub(super) fn route_event(&mut self, event: ExchangeEvent) -> Result<(), OrchestratorError> {
+        let id = match &event {
+            ExchangeEvent::Fill(fill) => &fill.client_order_id,
+            ExchangeEvent::OrderUpdate(update) => &update.client_order_id,
+        };
+        let Some(&idx) = self.by_child.get(id) else {
+            tracing::warn!(order = %id, "exchange event for an order no algorithm owns; ignored");
+            return Ok(());
+        };
+        match event {
+            ExchangeEvent::Fill(fill) => {
+                // After a restart the exchange may report again a fill that
+                // reconciliation already booked.
+                if self.store.has_fill(&fill.fill_id)? {
+                    tracing::debug!(fill = %fill.fill_id, "fill already booked; ignored");
+                    return Ok(());
+                }
+                self.book_fill(idx, &fill);
+                self.deliver(idx, Call::Fill(fill))
+            }
+            ExchangeEvent::OrderUpdate(update) => {
+                if !update.status.is_open() {
+                    self.close_child(idx, &update.client_order_id);
+                }
+                self.deliver(idx, Call::Update(update))
+            }
+        }
+    }
+
+    /// Books a fill into the portfolio and the algorithm's totals.
+    pub(super) fn book_fill(&mut self, idx: usize, fill: &Fill) {
+        self.portfolio.apply_fill(fill);
+        let algo = &mut self.algorithms[idx];
+        algo.filled += fill.quantity;
+        algo.notional += fill.notional();
+        if let Some(child) = algo.children.get_mut(&fill.client_order_id) {
+            child.exchange_filled += fill.quantity;
+        }
+    }
+}

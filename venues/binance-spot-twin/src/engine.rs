@@ -1,0 +1,817 @@
+//! The twin's matching and order state: Binance orders on top of
+//! tesser-paper's [`PaperExchange`].
+//!
+//! Each Binance order is placed in the paper exchange under its numeric
+//! `orderId` (paper ids must be unique forever; Binance client ids only among
+//! open orders). Paper's fills become Binance trades with venue-wide trade
+//! ids, and every state change becomes an `executionReport`, field for field
+//! as `user-data-stream.md` documents it.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tesser_core::{
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, OrderRequest,
+    OrderStatus, OrderType, Side, Tick, TimeInForce,
+};
+use tesser_paper::{PaperConfig, PaperExchange};
+
+use crate::TwinSymbol;
+
+/// An error answer: HTTP status, Binance code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// Binance error code.
+    pub code: i64,
+    /// Message.
+    pub msg: String,
+    /// Extra `data` (cancel-replace failures).
+    pub data: Option<Value>,
+}
+
+impl ApiError {
+    /// A 400 with `code` and `msg`.
+    #[must_use]
+    pub fn bad(code: i64, msg: &str) -> Self {
+        Self {
+            status: 400,
+            code,
+            msg: msg.to_owned(),
+            data: None,
+        }
+    }
+
+    /// The documented error body.
+    #[must_use]
+    pub fn body(&self) -> Value {
+        match &self.data {
+            Some(data) => json!({"code": self.code, "msg": self.msg, "data": data}),
+            None => json!({"code": self.code, "msg": self.msg}),
+        }
+    }
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::bad(
+        -1102,
+        &format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
+    )
+}
+
+/// An order as the twin holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwinOrder {
+    /// Venue order id.
+    pub order_id: i64,
+    /// Symbol.
+    pub symbol: String,
+    /// Client order id.
+    pub client_order_id: String,
+    /// Side.
+    pub side: Side,
+    /// Binance order type.
+    pub order_type: String,
+    /// Binance time in force.
+    pub time_in_force: String,
+    /// Price (zero for market orders).
+    pub price: Decimal,
+    /// Stop price.
+    pub stop_price: Decimal,
+    /// Quantity.
+    pub orig_qty: Decimal,
+    /// Executed quantity.
+    pub executed_qty: Decimal,
+    /// Σ price × quantity.
+    pub cum_quote: Decimal,
+    /// Binance status.
+    pub status: String,
+    /// Creation time.
+    pub time: i64,
+    /// Last update.
+    pub update_time: i64,
+}
+
+/// One side of a trade of the twin's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwinTrade {
+    /// Trade id.
+    pub id: i64,
+    /// Symbol.
+    pub symbol: String,
+    /// Order id.
+    pub order_id: i64,
+    /// Price.
+    pub price: Decimal,
+    /// Quantity.
+    pub qty: Decimal,
+    /// Commission.
+    pub commission: Decimal,
+    /// Commission asset.
+    pub commission_asset: String,
+    /// Time.
+    pub time: i64,
+    /// Whether the account bought.
+    pub is_buyer: bool,
+    /// Whether the account was maker.
+    pub is_maker: bool,
+}
+
+/// Binance's fixed 8-decimal rendering.
+#[must_use]
+pub fn fmt8(value: Decimal) -> String {
+    format!("{:.8}", value)
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "BUY",
+        Side::Sell => "SELL",
+    }
+}
+
+impl TwinOrder {
+    /// The query-order / open-orders JSON (`rest-api.md`, "Query order").
+    #[must_use]
+    pub fn query_json(&self) -> Value {
+        json!({
+            "symbol": self.symbol,
+            "orderId": self.order_id,
+            "orderListId": -1,
+            "clientOrderId": self.client_order_id,
+            "price": fmt8(self.price),
+            "origQty": fmt8(self.orig_qty),
+            "executedQty": fmt8(self.executed_qty),
+            "cummulativeQuoteQty": fmt8(self.cum_quote),
+            "status": self.status,
+            "timeInForce": self.time_in_force,
+            "type": self.order_type,
+            "side": side_name(self.side),
+            "stopPrice": fmt8(self.stop_price),
+            "icebergQty": fmt8(Decimal::ZERO),
+            "time": self.time,
+            "updateTime": self.update_time,
+            "isWorking": true,
+            "workingTime": self.time,
+            "origQuoteOrderQty": fmt8(Decimal::ZERO),
+            "selfTradePreventionMode": "NONE"
+        })
+    }
+
+    /// The new-order response of `resp_type` (`ACK`, `RESULT`, `FULL`).
+    #[must_use]
+    pub fn new_order_json(&self, resp_type: &str, transact_time: i64) -> Value {
+        let mut value = json!({
+            "symbol": self.symbol,
+            "orderId": self.order_id,
+            "orderListId": -1,
+            "clientOrderId": self.client_order_id,
+            "transactTime": transact_time,
+        });
+        if resp_type == "ACK" {
+            return value;
+        }
+        if let Value::Object(map) = &mut value {
+            for (key, field) in [
+                ("price", json!(fmt8(self.price))),
+                ("origQty", json!(fmt8(self.orig_qty))),
+                ("executedQty", json!(fmt8(self.executed_qty))),
+                ("origQuoteOrderQty", json!(fmt8(Decimal::ZERO))),
+                ("cummulativeQuoteQty", json!(fmt8(self.cum_quote))),
+                ("status", json!(self.status)),
+                ("timeInForce", json!(self.time_in_force)),
+                ("type", json!(self.order_type)),
+                ("side", json!(side_name(self.side))),
+                ("workingTime", json!(self.time)),
+                ("selfTradePreventionMode", json!("NONE")),
+            ] {
+                map.insert(key.to_owned(), field);
+            }
+            if resp_type == "FULL" {
+                map.insert("fills".to_owned(), json!([]));
+            }
+        }
+        value
+    }
+
+    /// The cancel response (`rest-api.md`, "Cancel order").
+    #[must_use]
+    pub fn cancel_json(&self, cancel_id: &str, transact_time: i64) -> Value {
+        json!({
+            "symbol": self.symbol,
+            "origClientOrderId": self.client_order_id,
+            "orderId": self.order_id,
+            "orderListId": -1,
+            "clientOrderId": cancel_id,
+            "transactTime": transact_time,
+            "price": fmt8(self.price),
+            "origQty": fmt8(self.orig_qty),
+            "executedQty": fmt8(self.executed_qty),
+            "origQuoteOrderQty": fmt8(Decimal::ZERO),
+            "cummulativeQuoteQty": fmt8(self.cum_quote),
+            "status": self.status,
+            "timeInForce": self.time_in_force,
+            "type": self.order_type,
+            "side": side_name(self.side),
+            "selfTradePreventionMode": "NONE"
+        })
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "NEW" | "PARTIALLY_FILLED")
+    }
+}
+
+/// What the last execution of a report was.
+#[derive(Debug, Clone, Default)]
+pub struct Last {
+    /// Quantity.
+    pub qty: Decimal,
+    /// Price.
+    pub price: Decimal,
+    /// Commission.
+    pub commission: Decimal,
+    /// Commission asset, when charged.
+    pub commission_asset: Option<String>,
+    /// Trade id (−1 when none).
+    pub trade_id: i64,
+    /// Maker side.
+    pub is_maker: bool,
+}
+
+/// The twin's matching engine and books.
+#[derive(Debug)]
+pub struct Engine {
+    paper: PaperExchange,
+    symbols: HashMap<String, TwinSymbol>,
+    /// Every order, in acceptance order.
+    pub orders: Vec<TwinOrder>,
+    /// Every account trade.
+    pub trades: Vec<TwinTrade>,
+    next_order_id: i64,
+    next_trade_id: i64,
+    next_execution_id: i64,
+    next_market_trade_id: i64,
+    next_generated_id: u64,
+}
+
+/// What a step produced: execution reports (event objects) and market
+/// trade payloads.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// `executionReport` event objects.
+    pub reports: Vec<Value>,
+    /// `trade` stream payloads.
+    pub trades: Vec<Value>,
+}
+
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+fn decimal(params: &HashMap<String, String>, name: &str) -> Result<Option<Decimal>, ApiError> {
+    match param(params, name) {
+        None => Ok(None),
+        Some(text) => text.parse::<Decimal>().map(Some).map_err(|_| {
+            ApiError::bad(-1100, &format!("Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."))
+        }),
+    }
+}
+
+fn legal_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 36
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '_' | '-'))
+}
+
+impl Engine {
+    /// An engine for `symbols`, charging `fee_bps` on every fill.
+    #[must_use]
+    pub fn new(symbols: &[TwinSymbol], maker_fee_bps: Decimal, taker_fee_bps: Decimal) -> Self {
+        Self {
+            paper: PaperExchange::new(PaperConfig {
+                maker_fee_bps,
+                taker_fee_bps,
+            }),
+            symbols: symbols
+                .iter()
+                .map(|s| (s.symbol.clone(), s.clone()))
+                .collect(),
+            orders: Vec::new(),
+            trades: Vec::new(),
+            next_order_id: 1,
+            next_trade_id: 1,
+            next_execution_id: 1,
+            next_market_trade_id: 1000,
+            next_generated_id: 1,
+        }
+    }
+
+    /// The symbol's rules.
+    ///
+    /// # Errors
+    /// `-1121 Invalid symbol.`
+    pub fn symbol(&self, symbol: &str) -> Result<&TwinSymbol, ApiError> {
+        self.symbols
+            .get(symbol)
+            .ok_or_else(|| ApiError::bad(-1121, "Invalid symbol."))
+    }
+
+    fn generated_id(&mut self, prefix: &str) -> String {
+        let id = format!("{prefix}{:016}", self.next_generated_id);
+        self.next_generated_id += 1;
+        id
+    }
+
+    /// The `executionReport` of `order` now.
+    fn report(
+        &mut self,
+        order: &TwinOrder,
+        execution: &str,
+        last: &Last,
+        c: &str,
+        orig: &str,
+        at: i64,
+    ) -> Value {
+        let execution_id = self.next_execution_id;
+        self.next_execution_id += 1;
+        let mut value = json!({
+            "e": "executionReport",
+            "E": at,
+            "s": order.symbol,
+            "c": c,
+            "S": side_name(order.side),
+            "o": order.order_type,
+            "f": order.time_in_force,
+            "q": fmt8(order.orig_qty),
+            "p": fmt8(order.price),
+            "P": fmt8(order.stop_price),
+            "F": fmt8(Decimal::ZERO),
+            "g": -1,
+            "C": orig,
+            "x": execution,
+            "X": order.status,
+            "r": "NONE",
+            "i": order.order_id,
+            "l": fmt8(last.qty),
+            "z": fmt8(order.executed_qty),
+            "L": fmt8(last.price),
+            "n": last.commission.to_string(),
+            "N": last.commission_asset,
+            "T": at,
+            "t": last.trade_id,
+            "I": execution_id,
+            "w": order.is_open(),
+            "m": last.is_maker,
+            "M": false,
+            "O": order.time,
+            "Z": fmt8(order.cum_quote),
+            "Y": fmt8(last.qty * last.price),
+            "Q": fmt8(Decimal::ZERO),
+            "W": order.time,
+            "V": "NONE"
+        });
+        if order.status == "EXPIRED"
+            && let Value::Object(map) = &mut value
+        {
+            let reason = if order.time_in_force == "FOK" {
+                "UNFILLED_FOK_ORDER_EXPIRED"
+            } else {
+                "UNFILLED_IOC_QUANTITY_EXPIRED"
+            };
+            map.insert("eR".to_owned(), json!(reason));
+        }
+        value
+    }
+
+    fn position_by_client_id(&self, symbol: &str, client_id: &str) -> Option<usize> {
+        // The latest order with the id (ids may repeat once closed).
+        self.orders
+            .iter()
+            .rposition(|o| o.symbol == symbol && o.client_order_id == client_id)
+    }
+
+    /// Finds an order by `orderId` or `origClientOrderId` (`client_name` is
+    /// the parameter's name).
+    ///
+    /// # Errors
+    /// `-1102` when neither is sent; `not_found` when there is no such order.
+    pub fn find(
+        &self,
+        params: &HashMap<String, String>,
+        client_name: &str,
+        id_name: &str,
+        not_found: &ApiError,
+    ) -> Result<usize, ApiError> {
+        let symbol = param(params, "symbol").ok_or_else(|| missing("symbol"))?;
+        self.symbol(symbol)?;
+        let position = match (param(params, id_name), param(params, client_name)) {
+            (Some(order_id), client) => {
+                let order_id: i64 = order_id.parse().map_err(|_| missing(id_name))?;
+                let position = self
+                    .orders
+                    .iter()
+                    .position(|o| o.symbol == symbol && o.order_id == order_id)
+                    .ok_or_else(|| not_found.clone())?;
+                if let Some(client) = client
+                    && self.orders[position].client_order_id != client
+                {
+                    return Err(not_found.clone());
+                }
+                position
+            }
+            (None, Some(client)) => self
+                .position_by_client_id(symbol, client)
+                .ok_or_else(|| not_found.clone())?,
+            (None, None) => {
+                return Err(ApiError::bad(
+                    -1102,
+                    &format!(
+                        "Param '{client_name}' or '{id_name}' must be sent, but both were empty/null!"
+                    ),
+                ));
+            }
+        };
+        Ok(position)
+    }
+
+    /// `POST /api/v3/order`: validates, places, reports `NEW`.
+    ///
+    /// # Errors
+    /// The documented error for each refusal.
+    pub fn new_order(
+        &mut self,
+        params: &HashMap<String, String>,
+        now: i64,
+        out: &mut Output,
+    ) -> Result<usize, ApiError> {
+        let symbol = param(params, "symbol")
+            .ok_or_else(|| missing("symbol"))?
+            .to_owned();
+        let rules = self.symbol(&symbol)?.clone();
+        let side = match param(params, "side") {
+            Some("BUY") => Side::Buy,
+            Some("SELL") => Side::Sell,
+            Some(_) => return Err(ApiError::bad(-1117, "Invalid side.")),
+            None => return Err(missing("side")),
+        };
+        let order_type = param(params, "type")
+            .ok_or_else(|| missing("type"))?
+            .to_owned();
+        let quantity = decimal(params, "quantity")?.ok_or_else(|| missing("quantity"))?;
+        let price = decimal(params, "price")?;
+        let stop_price = decimal(params, "stopPrice")?;
+        let tif = param(params, "timeInForce").map(str::to_owned);
+        let (paper_type, paper_tif, needs_tif, needs_price) = match order_type.as_str() {
+            "LIMIT" => (OrderType::Limit, None, true, true),
+            "MARKET" => (OrderType::Market, None, false, false),
+            "LIMIT_MAKER" => (OrderType::Limit, Some(TimeInForce::PostOnly), false, true),
+            "STOP_LOSS" | "TAKE_PROFIT" => (OrderType::StopMarket, None, false, false),
+            "STOP_LOSS_LIMIT" | "TAKE_PROFIT_LIMIT" => (OrderType::StopLimit, None, true, true),
+            _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+        };
+        if needs_tif && tif.is_none() {
+            return Err(missing("timeInForce"));
+        }
+        if !needs_tif && tif.is_some() {
+            return Err(ApiError::bad(
+                -1106,
+                "Parameter 'timeInForce' sent when not required.",
+            ));
+        }
+        if needs_price && price.is_none() {
+            return Err(missing("price"));
+        }
+        if matches!(paper_type, OrderType::StopMarket | OrderType::StopLimit)
+            && stop_price.is_none()
+        {
+            return Err(missing("stopPrice"));
+        }
+        let paper_tif = paper_tif.unwrap_or(match tif.as_deref() {
+            Some("IOC") => TimeInForce::ImmediateOrCancel,
+            Some("FOK") => TimeInForce::FillOrKill,
+            Some("GTC") | None => TimeInForce::GoodTilCancelled,
+            Some(_) => return Err(ApiError::bad(-1115, "Invalid timeInForce.")),
+        });
+        // Filters (filters.md).
+        if let Some(price) = price
+            && (price <= Decimal::ZERO
+                || (!rules.tick_size.is_zero() && !(price % rules.tick_size).is_zero()))
+        {
+            return Err(ApiError::bad(-1013, "Filter failure: PRICE_FILTER"));
+        }
+        if quantity < rules.min_qty
+            || (!rules.step_size.is_zero() && !(quantity % rules.step_size).is_zero())
+        {
+            return Err(ApiError::bad(-1013, "Filter failure: LOT_SIZE"));
+        }
+        if let Some(price) = price
+            && price * quantity < rules.min_notional
+        {
+            return Err(ApiError::bad(-1013, "Filter failure: NOTIONAL"));
+        }
+        let client_id = match param(params, "newClientOrderId") {
+            Some(id) => {
+                if !legal_client_id(id) {
+                    return Err(ApiError::bad(
+                        -1100,
+                        "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
+                    ));
+                }
+                id.to_owned()
+            }
+            None => self.generated_id("twin"),
+        };
+        if self
+            .orders
+            .iter()
+            .any(|o| o.symbol == symbol && o.client_order_id == client_id && o.is_open())
+        {
+            return Err(ApiError::bad(-2010, "Duplicate order sent."));
+        }
+        let order_id = self.next_order_id;
+        let request = OrderRequest {
+            client_order_id: ClientOrderId::new(order_id.to_string()),
+            symbol: symbol.as_str().into(),
+            side,
+            order_type: paper_type,
+            quantity,
+            price: if needs_price { price } else { None },
+            trigger_price: stop_price
+                .filter(|_| matches!(paper_type, OrderType::StopMarket | OrderType::StopLimit)),
+            time_in_force: paper_tif,
+        };
+        match self.paper.place_order(request, now) {
+            Ok(_) => {}
+            Err(ExchangeError::Rejected { reason, .. }) if reason.contains("post-only") => {
+                return Err(ApiError::bad(
+                    -2010,
+                    "Order would immediately match and take.",
+                ));
+            }
+            Err(error) => return Err(ApiError::bad(-2010, &error.to_string())),
+        }
+        self.next_order_id += 1;
+        let order = TwinOrder {
+            order_id,
+            symbol,
+            client_order_id: client_id.clone(),
+            side,
+            order_type,
+            time_in_force: tif.unwrap_or_else(|| "GTC".to_owned()),
+            price: price.unwrap_or_default(),
+            stop_price: stop_price.unwrap_or_default(),
+            orig_qty: quantity,
+            executed_qty: Decimal::ZERO,
+            cum_quote: Decimal::ZERO,
+            status: "NEW".to_owned(),
+            time: now,
+            update_time: now,
+        };
+        let report = self.report(
+            &order,
+            "NEW",
+            &Last {
+                trade_id: -1,
+                ..Last::default()
+            },
+            &client_id,
+            "",
+            now,
+        );
+        out.reports.push(report);
+        self.orders.push(order);
+        Ok(self.orders.len() - 1)
+    }
+
+    /// Cancels the open order at `position`, reporting `CANCELED` with the
+    /// cancel's id in `c` and the order's in `C`. Returns the cancel id.
+    ///
+    /// # Errors
+    /// `-2011 Unknown order sent.` when it is not open.
+    pub fn cancel(
+        &mut self,
+        position: usize,
+        cancel_id: Option<&str>,
+        now: i64,
+        out: &mut Output,
+    ) -> Result<String, ApiError> {
+        let unknown = ApiError::bad(-2011, "Unknown order sent.");
+        let order = self
+            .orders
+            .get(position)
+            .ok_or_else(|| unknown.clone())?
+            .clone();
+        if !order.is_open() {
+            return Err(unknown);
+        }
+        self.paper
+            .cancel_order(&ClientOrderId::new(order.order_id.to_string()), now)
+            .map_err(|_| unknown)?;
+        let cancel_id = match cancel_id {
+            Some(id) => id.to_owned(),
+            None => self.generated_id("cancel"),
+        };
+        let mut order = order;
+        order.status = "CANCELED".to_owned();
+        order.update_time = now;
+        self.orders[position] = order.clone();
+        let report = self.report(
+            &order,
+            "CANCELED",
+            &Last {
+                trade_id: -1,
+                ..Last::default()
+            },
+            &cancel_id,
+            &order.client_order_id,
+            now,
+        );
+        out.reports.push(report);
+        Ok(cancel_id)
+    }
+
+    /// Lowers an open order's quantity in place (keep priority), reporting
+    /// `REPLACED`.
+    ///
+    /// # Errors
+    /// `-2038` for a quantity that does not decrease or does not exceed the
+    /// executed quantity; `-2011` when not open.
+    pub fn amend_keep_priority(
+        &mut self,
+        position: usize,
+        new_client_id: Option<&str>,
+        new_qty: Decimal,
+        now: i64,
+        out: &mut Output,
+    ) -> Result<(), ApiError> {
+        let order = self
+            .orders
+            .get(position)
+            .cloned()
+            .ok_or_else(|| ApiError::bad(-2011, "Unknown order sent."))?;
+        if !order.is_open() {
+            return Err(ApiError::bad(-2038, "Unknown order sent."));
+        }
+        if new_qty >= order.orig_qty {
+            return Err(ApiError::bad(
+                -2038,
+                "Order amend (quantity increase) is not supported.",
+            ));
+        }
+        if new_qty <= order.executed_qty {
+            return Err(ApiError::bad(
+                -2038,
+                "The requested action would change no state; rejecting",
+            ));
+        }
+        self.paper
+            .amend_order(
+                &AmendRequest {
+                    client_order_id: ClientOrderId::new(order.order_id.to_string()),
+                    new_price: None,
+                    new_quantity: Some(new_qty),
+                },
+                now,
+            )
+            .map_err(|error| ApiError::bad(-2038, &error.to_string()))?;
+        let orig = order.client_order_id.clone();
+        let mut order = order;
+        order.orig_qty = new_qty;
+        order.update_time = now;
+        order.client_order_id = match new_client_id {
+            Some(id) => id.to_owned(),
+            None => self.generated_id("amend"),
+        };
+        self.orders[position] = order.clone();
+        let report = self.report(
+            &order,
+            "REPLACED",
+            &Last {
+                trade_id: -1,
+                ..Last::default()
+            },
+            &order.client_order_id,
+            &orig,
+            now,
+        );
+        out.reports.push(report);
+        Ok(())
+    }
+
+    /// A market trade print: matches it against the book, reports the
+    /// account's executions, and returns the stream payload.
+    pub fn print(&mut self, tick: &Tick, buyer_is_maker: bool, out: &mut Output) {
+        let trade_id = self.next_market_trade_id;
+        self.next_market_trade_id += 1;
+        out.trades.push(json!({
+            "e": "trade",
+            "E": tick.timestamp_ms,
+            "s": tick.symbol.as_str(),
+            "t": trade_id,
+            "p": fmt8(tick.price),
+            "q": fmt8(tick.size),
+            "T": tick.timestamp_ms,
+            "m": buyer_is_maker,
+            "M": true
+        }));
+        self.paper.on_market_tick(tick);
+        let mut events = Vec::new();
+        self.paper.poll_events(&mut events);
+        let mut pending_last: HashMap<i64, Last> = HashMap::new();
+        for event in events {
+            match event {
+                ExchangeEvent::Fill(fill) => {
+                    let Ok(order_id) = fill.client_order_id.as_str().parse::<i64>() else {
+                        continue;
+                    };
+                    let Some(position) = self.orders.iter().position(|o| o.order_id == order_id)
+                    else {
+                        continue;
+                    };
+                    let quote_asset = self
+                        .symbols
+                        .get(&self.orders[position].symbol)
+                        .map(|s| s.quote_asset.clone())
+                        .unwrap_or_default();
+                    let id = self.next_trade_id;
+                    self.next_trade_id += 1;
+                    let is_maker = fill.liquidity == tesser_core::Liquidity::Maker;
+                    let order = &mut self.orders[position];
+                    order.executed_qty += fill.quantity;
+                    order.cum_quote += fill.price * fill.quantity;
+                    order.update_time = fill.timestamp_ms;
+                    self.trades.push(TwinTrade {
+                        id,
+                        symbol: order.symbol.clone(),
+                        order_id,
+                        price: fill.price,
+                        qty: fill.quantity,
+                        commission: fill.fee,
+                        commission_asset: quote_asset.clone(),
+                        time: fill.timestamp_ms,
+                        is_buyer: order.side == Side::Buy,
+                        is_maker,
+                    });
+                    pending_last.insert(
+                        order_id,
+                        Last {
+                            qty: fill.quantity,
+                            price: fill.price,
+                            commission: fill.fee,
+                            commission_asset: Some(quote_asset),
+                            trade_id: id,
+                            is_maker,
+                        },
+                    );
+                }
+                ExchangeEvent::OrderUpdate(update) => {
+                    let Ok(order_id) = update.client_order_id.as_str().parse::<i64>() else {
+                        continue;
+                    };
+                    let Some(position) = self.orders.iter().position(|o| o.order_id == order_id)
+                    else {
+                        continue;
+                    };
+                    let status = match update.status {
+                        OrderStatus::Accepted => "NEW",
+                        OrderStatus::PartiallyFilled => "PARTIALLY_FILLED",
+                        OrderStatus::Filled => "FILLED",
+                        OrderStatus::Cancelled => "CANCELED",
+                        OrderStatus::Rejected => "REJECTED",
+                        OrderStatus::Expired => "EXPIRED",
+                    };
+                    self.orders[position].status = status.to_owned();
+                    self.orders[position].update_time = update.timestamp_ms;
+                    let order = self.orders[position].clone();
+                    let (execution, last) = match pending_last.remove(&order_id) {
+                        Some(last) => ("TRADE", last),
+                        None => (
+                            "EXPIRED",
+                            Last {
+                                trade_id: -1,
+                                ..Last::default()
+                            },
+                        ),
+                    };
+                    let report = self.report(
+                        &order,
+                        execution,
+                        &last,
+                        &order.client_order_id,
+                        "",
+                        update.timestamp_ms,
+                    );
+                    out.reports.push(report);
+                }
+            }
+        }
+    }
+}

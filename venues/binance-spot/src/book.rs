@@ -1,0 +1,476 @@
+//! What the connector knows about its orders, and the events it owes the
+//! runtime.
+//!
+//! One [`Tracked`] entry per runtime order aggregates every generation of it
+//! (the original placement and each cancel-replace). Fills are booked once
+//! each, keyed by `SYMBOL-tradeId-side`, whether they arrive in an
+//! `executionReport`, a `FULL` order response or a `myTrades` reconcile, so a
+//! fill seen twice (duplicate report, reconnect overlap) is reported once.
+//! Order updates are emitted only when the aggregated status or filled
+//! quantity changes, and terminal statuses are sticky, so reports that arrive
+//! out of order cannot move an order backwards.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use rust_decimal::Decimal;
+use tesser_core::{
+    ClientOrderId, ExchangeEvent, Fill, Instrument, Liquidity, Order, OrderRequest, OrderStatus,
+    OrderType, Side, TimeInForce,
+};
+
+use crate::client_id::IdRegistry;
+use crate::model::{self, ExecutionReport, MyTrade, OrderResponse};
+
+/// Most reports held for hashed ids nobody has named yet.
+const MAX_HELD: usize = 10_000;
+
+/// A runtime order across its generations.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// The request, with total quantity and current price.
+    pub request: OrderRequest,
+    /// Current generation.
+    pub generation: u32,
+    /// Venue order id of each generation.
+    pub order_ids: BTreeMap<u32, i64>,
+    /// Filled quantity of the generations before the current one.
+    pub prev_filled: Decimal,
+    /// Σ price × quantity of those generations.
+    pub prev_notional: Decimal,
+    /// Executed quantity of the current generation, as the venue last said.
+    pub gen_filled: Decimal,
+    /// Σ price × quantity of the current generation, as the venue last said.
+    pub gen_notional: Decimal,
+    /// Quantity of booked fills.
+    pub booked_qty: Decimal,
+    /// Σ price × quantity of booked fills.
+    pub booked_notional: Decimal,
+    /// Status.
+    pub status: OrderStatus,
+    /// Creation time.
+    pub created_ms: i64,
+    /// Last change.
+    pub updated_ms: i64,
+    /// Status and filled quantity last reported to the runtime.
+    pub reported: Option<(OrderStatus, Decimal)>,
+}
+
+impl Tracked {
+    /// A new order, accepted at `now_ms`.
+    #[must_use]
+    pub fn new(request: OrderRequest, now_ms: i64) -> Self {
+        Self {
+            request,
+            generation: 0,
+            order_ids: BTreeMap::new(),
+            prev_filled: Decimal::ZERO,
+            prev_notional: Decimal::ZERO,
+            gen_filled: Decimal::ZERO,
+            gen_notional: Decimal::ZERO,
+            booked_qty: Decimal::ZERO,
+            booked_notional: Decimal::ZERO,
+            status: OrderStatus::Accepted,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            reported: None,
+        }
+    }
+
+    /// Filled quantity: the larger of the booked fills and the venue's count.
+    #[must_use]
+    pub fn filled(&self) -> Decimal {
+        self.booked_qty.max(self.prev_filled + self.gen_filled)
+    }
+
+    /// The order as the runtime sees it.
+    #[must_use]
+    pub fn to_order(&self) -> Order {
+        let filled = self.filled();
+        let (qty, notional) = if self.booked_qty >= self.prev_filled + self.gen_filled {
+            (self.booked_qty, self.booked_notional)
+        } else {
+            (
+                self.prev_filled + self.gen_filled,
+                self.prev_notional + self.gen_notional,
+            )
+        };
+        let avg_fill_price = (qty > Decimal::ZERO && notional > Decimal::ZERO)
+            .then(|| notional / qty)
+            .map(|price| price.normalize());
+        let mut status = self.status;
+        if status.is_open() && filled >= self.request.quantity && filled > Decimal::ZERO {
+            status = OrderStatus::Filled;
+        } else if status == OrderStatus::Accepted && filled > Decimal::ZERO {
+            status = OrderStatus::PartiallyFilled;
+        }
+        Order {
+            request: self.request.clone(),
+            status,
+            filled_quantity: filled,
+            avg_fill_price,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+        }
+    }
+
+    /// Applies a venue status of generation `generation`. Old generations
+    /// (replaced by cancel-replace) do not change the status; terminal
+    /// statuses are sticky.
+    pub fn apply_status(&mut self, generation: u32, status: OrderStatus, at_ms: i64) {
+        if generation < self.generation || !self.status.is_open() {
+            return;
+        }
+        if status.is_open() && self.status == OrderStatus::PartiallyFilled {
+            // NEW after PARTIALLY_FILLED: a late report; keep the later state.
+            self.updated_ms = self.updated_ms.max(at_ms);
+            return;
+        }
+        self.status = status;
+        self.updated_ms = self.updated_ms.max(at_ms);
+    }
+
+    /// Applies an order response of generation `generation`.
+    pub fn apply_response(&mut self, generation: u32, response: &OrderResponse) {
+        self.order_ids.insert(generation, response.order_id);
+        let at = response
+            .update_time
+            .or(response.transact_time)
+            .unwrap_or(self.updated_ms);
+        if generation == self.generation {
+            if let Some(executed) = response.executed_qty {
+                self.gen_filled = self.gen_filled.max(executed);
+            }
+            if let Some(quote) = response.cummulative_quote_qty
+                && quote >= Decimal::ZERO
+            {
+                self.gen_notional = self.gen_notional.max(quote);
+            }
+            if let Some(qty) = response.orig_qty {
+                self.request.quantity = self.prev_filled + qty;
+            }
+        }
+        if let Some(status) = response.status.as_deref().and_then(model::parse_status) {
+            self.apply_status(generation, status, at);
+        }
+    }
+}
+
+/// The connector's book: tracked orders, booked fills, queued events.
+#[derive(Debug, Default)]
+pub struct Book {
+    /// Orders by runtime id.
+    pub orders: HashMap<ClientOrderId, Tracked>,
+    /// `(symbol, orderId)` → runtime id and generation.
+    pub by_order_id: HashMap<(String, i64), (ClientOrderId, u32)>,
+    /// Fill ids booked.
+    pub booked: HashSet<String>,
+    /// Highest booked trade id per symbol.
+    pub last_trade_id: HashMap<String, i64>,
+    /// Events for `poll_events`.
+    pub events: VecDeque<ExchangeEvent>,
+    /// Reports of hashed ids not named yet.
+    pub held: Vec<ExecutionReport>,
+    /// Instruments by symbol (for fee conversion).
+    pub instruments: HashMap<String, Instrument>,
+    /// Runtime ids ever sent.
+    pub used: HashSet<ClientOrderId>,
+    /// Runtime ids whose placement outcome is being settled.
+    pub settling: HashSet<ClientOrderId>,
+}
+
+/// The unique id of one side of one trade.
+#[must_use]
+pub fn fill_id(symbol: &str, trade_id: i64, side: Side) -> String {
+    format!("{symbol}-{trade_id}-{}", side.as_str())
+}
+
+/// One execution to book.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// Symbol.
+    pub symbol: String,
+    /// Venue order id.
+    pub order_id: i64,
+    /// Trade id.
+    pub trade_id: i64,
+    /// Side of our order.
+    pub side: Side,
+    /// Price.
+    pub price: Decimal,
+    /// Quantity.
+    pub quantity: Decimal,
+    /// Commission.
+    pub commission: Decimal,
+    /// Commission asset.
+    pub commission_asset: Option<String>,
+    /// Maker or taker.
+    pub liquidity: Liquidity,
+    /// Time.
+    pub time_ms: i64,
+}
+
+impl Execution {
+    /// From a `myTrades` row.
+    #[must_use]
+    pub fn from_my_trade(trade: &MyTrade) -> Self {
+        Self {
+            symbol: trade.symbol.clone(),
+            order_id: trade.order_id,
+            trade_id: trade.id,
+            side: if trade.is_buyer {
+                Side::Buy
+            } else {
+                Side::Sell
+            },
+            price: trade.price,
+            quantity: trade.qty,
+            commission: trade.commission,
+            commission_asset: Some(trade.commission_asset.clone()),
+            liquidity: model::liquidity(trade.is_maker),
+            time_ms: trade.time,
+        }
+    }
+}
+
+impl Book {
+    /// The fee in the quote asset: commissions in the base asset are valued
+    /// at the fill price; commissions in a third asset (e.g. BNB) cannot be
+    /// valued here and count as zero (logged).
+    fn quote_fee(&self, execution: &Execution) -> Decimal {
+        let Some(asset) = execution.commission_asset.as_deref() else {
+            return Decimal::ZERO;
+        };
+        if execution.commission.is_zero() {
+            return Decimal::ZERO;
+        }
+        match self.instruments.get(&execution.symbol) {
+            Some(instrument) if instrument.quote_asset == asset => execution.commission,
+            Some(instrument) if instrument.base_asset == asset => {
+                execution.commission * execution.price
+            }
+            _ => {
+                tracing::warn!(
+                    symbol = execution.symbol,
+                    asset,
+                    "commission in a third asset is not converted; fee reported as zero"
+                );
+                Decimal::ZERO
+            }
+        }
+    }
+
+    /// Books an execution of `runtime` once; returns whether it was new.
+    pub fn book_fill(
+        &mut self,
+        runtime: &ClientOrderId,
+        execution: &Execution,
+        emit: bool,
+    ) -> bool {
+        let id = fill_id(&execution.symbol, execution.trade_id, execution.side);
+        if !self.booked.insert(id.clone()) {
+            return false;
+        }
+        let last = self
+            .last_trade_id
+            .entry(execution.symbol.clone())
+            .or_insert(execution.trade_id);
+        *last = (*last).max(execution.trade_id);
+        let fee = self.quote_fee(execution);
+        if let Some(tracked) = self.orders.get_mut(runtime) {
+            tracked.booked_qty += execution.quantity;
+            tracked.booked_notional += execution.price * execution.quantity;
+            tracked.updated_ms = tracked.updated_ms.max(execution.time_ms);
+        }
+        if emit {
+            self.events.push_back(ExchangeEvent::Fill(Fill {
+                fill_id: id,
+                client_order_id: runtime.clone(),
+                symbol: execution.symbol.as_str().into(),
+                side: execution.side,
+                price: execution.price,
+                quantity: execution.quantity,
+                fee,
+                liquidity: execution.liquidity,
+                timestamp_ms: execution.time_ms,
+            }));
+        }
+        true
+    }
+
+    /// Queues an order update when the order's status or filled quantity
+    /// changed since the last one.
+    pub fn emit_update(&mut self, runtime: &ClientOrderId, reason: Option<String>) {
+        let Some(tracked) = self.orders.get_mut(runtime) else {
+            return;
+        };
+        let order = tracked.to_order();
+        let now = (order.status, order.filled_quantity);
+        if tracked.reported == Some(now) {
+            return;
+        }
+        tracked.reported = Some(now);
+        self.events
+            .push_back(ExchangeEvent::OrderUpdate(order.to_update(reason)));
+    }
+
+    /// Marks the runtime's view as current without emitting (after a
+    /// synchronous answer carried the state).
+    pub fn mark_reported(&mut self, runtime: &ClientOrderId) {
+        if let Some(tracked) = self.orders.get_mut(runtime) {
+            let order = tracked.to_order();
+            tracked.reported = Some((order.status, order.filled_quantity));
+        }
+    }
+
+    /// Records that generation `generation` of `runtime` is venue order
+    /// `order_id`.
+    pub fn link(&mut self, runtime: &ClientOrderId, symbol: &str, generation: u32, order_id: i64) {
+        self.by_order_id
+            .insert((symbol.to_owned(), order_id), (runtime.clone(), generation));
+        if let Some(tracked) = self.orders.get_mut(runtime) {
+            tracked.order_ids.insert(generation, order_id);
+        }
+    }
+
+    /// Applies an `executionReport`. Reports of hashed ids nobody named yet
+    /// are held until [`Book::release_held`].
+    pub fn on_report(&mut self, ids: &IdRegistry, report: &ExecutionReport) {
+        // A cancel's report carries the cancel's own id in `c` and the
+        // cancelled order's in `C`.
+        let venue_id = if report.orig_client_order_id.is_empty() {
+            report.client_order_id.as_str()
+        } else {
+            report.orig_client_order_id.as_str()
+        };
+        let Some((runtime, generation)) = ids.resolve(venue_id).or_else(|| {
+            self.by_order_id
+                .get(&(report.symbol.clone(), report.order_id))
+                .cloned()
+        }) else {
+            if self.held.len() < MAX_HELD {
+                self.held.push(report.clone());
+            } else {
+                tracing::error!(
+                    venue_id,
+                    "too many reports for unnamed order ids; dropping one"
+                );
+            }
+            return;
+        };
+        let Some(side) = model::parse_side(&report.side) else {
+            tracing::warn!(
+                side = report.side,
+                "executionReport with an unknown side ignored"
+            );
+            return;
+        };
+        if !self.orders.contains_key(&runtime) {
+            // An order this process did not place (e.g. before a restart).
+            let (order_type, time_in_force) =
+                model::parse_type(&report.order_type, &report.time_in_force);
+            let request = OrderRequest {
+                client_order_id: runtime.clone(),
+                symbol: report.symbol.as_str().into(),
+                side,
+                order_type,
+                quantity: report.quantity,
+                price: has_price(order_type).then_some(report.price),
+                trigger_price: has_trigger(order_type).then_some(report.stop_price),
+                time_in_force,
+            };
+            let mut tracked = Tracked::new(request, report.creation_time);
+            tracked.generation = generation;
+            self.orders.insert(runtime.clone(), tracked);
+        }
+        self.link(&runtime, &report.symbol, generation, report.order_id);
+        if let Some(tracked) = self.orders.get_mut(&runtime) {
+            if generation > tracked.generation {
+                // A replacement we did not see answered (e.g. the answer was
+                // lost): adopt it. The earlier generations' fills are booked
+                // by trade id; the venue count restarts at this generation.
+                tracked.prev_filled = tracked.filled();
+                tracked.prev_notional = tracked.booked_notional;
+                tracked.gen_filled = Decimal::ZERO;
+                tracked.gen_notional = Decimal::ZERO;
+                tracked.generation = generation;
+            }
+            if generation == tracked.generation {
+                tracked.gen_filled = tracked.gen_filled.max(report.cumulative_quantity);
+                tracked.gen_notional = tracked.gen_notional.max(report.cumulative_quote);
+                if report.execution_type == "REPLACED" || report.execution_type == "NEW" {
+                    tracked.request.quantity = tracked.prev_filled + report.quantity;
+                }
+            }
+        }
+        if report.execution_type == "TRADE" && report.trade_id >= 0 {
+            let execution = Execution {
+                symbol: report.symbol.clone(),
+                order_id: report.order_id,
+                trade_id: report.trade_id,
+                side,
+                price: report.last_price,
+                quantity: report.last_quantity,
+                commission: report.commission,
+                commission_asset: report.commission_asset.clone(),
+                liquidity: model::liquidity(report.is_maker),
+                time_ms: report.transaction_time,
+            };
+            self.book_fill(&runtime, &execution, true);
+        }
+        if let Some(status) = model::parse_status(&report.order_status)
+            && let Some(tracked) = self.orders.get_mut(&runtime)
+        {
+            tracked.apply_status(generation, status, report.transaction_time);
+        }
+        let reason = match report.execution_type.as_str() {
+            "REJECTED" => Some(report.reject_reason.clone()),
+            "EXPIRED" => report.expiry_reason.clone().or(Some("expired".into())),
+            _ => None,
+        };
+        self.emit_update(&runtime, reason);
+    }
+
+    /// Applies held reports whose ids can now be resolved.
+    pub fn release_held(&mut self, ids: &IdRegistry) {
+        let held = std::mem::take(&mut self.held);
+        for report in held {
+            self.on_report(ids, &report);
+        }
+    }
+}
+
+const fn has_price(order_type: OrderType) -> bool {
+    matches!(order_type, OrderType::Limit | OrderType::StopLimit)
+}
+
+const fn has_trigger(order_type: OrderType) -> bool {
+    matches!(order_type, OrderType::StopMarket | OrderType::StopLimit)
+}
+
+/// A request rebuilt from an order response (an order found on the venue
+/// that this process did not place).
+#[must_use]
+pub fn request_from_response(runtime: &ClientOrderId, response: &OrderResponse) -> OrderRequest {
+    let (order_type, time_in_force) = model::parse_type(
+        response.order_type.as_deref().unwrap_or("LIMIT"),
+        response.time_in_force.as_deref().unwrap_or("GTC"),
+    );
+    OrderRequest {
+        client_order_id: runtime.clone(),
+        symbol: response.symbol.as_str().into(),
+        side: response
+            .side
+            .as_deref()
+            .and_then(model::parse_side)
+            .unwrap_or(Side::Buy),
+        order_type,
+        quantity: response.orig_qty.unwrap_or_default(),
+        price: response.price.filter(|_| has_price(order_type)),
+        trigger_price: response.stop_price.filter(|_| has_trigger(order_type)),
+        time_in_force: if order_type == OrderType::Market {
+            TimeInForce::GoodTilCancelled
+        } else {
+            time_in_force
+        },
+    }
+}

@@ -1,0 +1,35 @@
+//! A live Binance Spot venue for Tesser.
+//!
+//! * [`sign`]: HMAC-SHA256 and Ed25519 request signing; key loading from the
+//!   environment.
+//! * [`client_id`]: runtime client order ids ↔ Binance `newClientOrderId`.
+//! * [`rest`]: the signed REST client with clock sync, rate limits and
+//!   outcome classification.
+//! * [`ws_user`]: user data over the WebSocket API, with reconnect and
+//!   reconcile.
+//! * [`ws_market`]: trade and book ticker streams.
+//! * [`exchange`]: [`BinanceSpot`], the synchronous
+//!   [`tesser_core::ExchangeClient`].
+//! * [`model`]: the documented JSON payloads.
+//! * [`config`]: endpoints and settings.
+//!
+//! Facts about the protocol come from Binance's `binance-spot-api-docs`
+//! (`rest-api.md`, `web-socket-api.md`, `web-socket-streams.md`,
+//! `user-data-stream.md`, `errors.md`, `filters.md`, `enums.md`).
+#![deny(missing_docs)]
+
+pub mod book;
+pub mod client_id;
+pub mod config;
+pub mod error;
+pub mod exchange;
+pub mod model;
+pub mod rest;
+pub mod sign;
+pub mod ws_market;
+pub mod ws_user;
+
+pub use config::{BinanceConfig, Endpoints};
+pub use error::BinanceError;
+pub use exchange::BinanceSpot;
+pub use sign::{Credentials, KeyError};

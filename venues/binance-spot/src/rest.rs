@@ -1,0 +1,787 @@
+//! The signed REST client (`rest-api.md`).
+//!
+//! * Every signed request carries `timestamp` (local clock + the measured
+//!   server offset) and `recvWindow`, and is signed over its query string.
+//!   Parameters are sent in the query string, which the docs allow for every
+//!   method.
+//! * The server-time offset is measured at start ([`RestClient::sync_time`])
+//!   and again after a `-1021` answer: one re-sync and one retry per request.
+//! * Rate limits: the `X-MBX-USED-WEIGHT-1M` and `X-MBX-ORDER-COUNT-10S/1D`
+//!   headers are tracked against the limits of `exchangeInfo.rateLimits`; a
+//!   request that would exceed one waits for the window (up to
+//!   `max_rate_limit_wait`) or fails unsent. A 429 blocks requests for its
+//!   `Retry-After`; a 418 stops all requests until the ban ends and is logged
+//!   loudly.
+//! * Outcomes are classified: a venue error code is a rejection, except
+//!   `-1006`/`-1007`; timeouts, 5xx, `-1006`, `-1007` and malformed success
+//!   bodies are ambiguous (see [`BinanceError`]).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+
+use crate::config::BinanceConfig;
+use crate::error::{AMBIGUOUS_CODES, BinanceError, INVALID_TIMESTAMP, NO_SUCH_ORDER};
+use crate::model::{
+    AccountInfo, AmendResponse, ApiErrorBody, CancelReplaceFailure, CancelReplaceResponse,
+    ExchangeInfo, MyTrade, OrderResponse, RateLimit, ServerTime,
+};
+use crate::sign::{Credentials, rest_query};
+
+/// Milliseconds since the Unix epoch on the local clock.
+#[must_use]
+pub fn local_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+/// A decimal as Binance reads it: plain digits, no exponent, no trailing
+/// zeros.
+#[must_use]
+pub fn decimal_param(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+/// A new order (`POST /api/v3/order`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// Symbol.
+    pub symbol: String,
+    /// `BUY` or `SELL`.
+    pub side: &'static str,
+    /// Order type (`LIMIT`, `MARKET`, `LIMIT_MAKER`, `STOP_LOSS`, …).
+    pub order_type: &'static str,
+    /// Time in force, for the types that take one.
+    pub time_in_force: Option<&'static str>,
+    /// Quantity.
+    pub quantity: Decimal,
+    /// Limit price.
+    pub price: Option<Decimal>,
+    /// Stop price.
+    pub stop_price: Option<Decimal>,
+    /// Client order id (already a legal venue id).
+    pub client_order_id: String,
+}
+
+impl NewOrder {
+    fn params(&self) -> Vec<(String, String)> {
+        let mut params = vec![
+            ("symbol".to_owned(), self.symbol.clone()),
+            ("side".to_owned(), self.side.to_owned()),
+            ("type".to_owned(), self.order_type.to_owned()),
+        ];
+        if let Some(tif) = self.time_in_force {
+            params.push(("timeInForce".to_owned(), tif.to_owned()));
+        }
+        params.push(("quantity".to_owned(), decimal_param(self.quantity)));
+        if let Some(price) = self.price {
+            params.push(("price".to_owned(), decimal_param(price)));
+        }
+        if let Some(stop) = self.stop_price {
+            params.push(("stopPrice".to_owned(), decimal_param(stop)));
+        }
+        params.push(("newClientOrderId".to_owned(), self.client_order_id.clone()));
+        params.push(("newOrderRespType".to_owned(), "FULL".to_owned()));
+        params
+    }
+}
+
+/// How an order is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderRef {
+    /// By client order id (`origClientOrderId`).
+    ClientId(String),
+    /// By venue order id (`orderId`).
+    OrderId(i64),
+}
+
+impl OrderRef {
+    fn param(&self, client_name: &str) -> (String, String) {
+        match self {
+            Self::ClientId(id) => (client_name.to_owned(), id.clone()),
+            Self::OrderId(id) => ("orderId".to_owned(), id.to_string()),
+        }
+    }
+}
+
+/// The outcome of a cancel-replace that did not fully succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelReplaceError {
+    /// `-2021`/`-2022` with the documented `data` of both halves.
+    Failed {
+        /// The error.
+        error: ApiErrorBody,
+        /// The halves.
+        data: Option<CancelReplaceFailure>,
+    },
+    /// Any other failure.
+    Other(BinanceError),
+}
+
+#[derive(Debug)]
+struct Limits {
+    weight_per_minute: u64,
+    orders_per_10s: Option<u64>,
+    orders_per_day: Option<u64>,
+    used_weight: u64,
+    /// Server minute (ms / 60000) of `used_weight`.
+    weight_minute: i64,
+    orders_10s: u64,
+    /// Server 10 s window of `orders_10s`.
+    orders_window: i64,
+    orders_day: u64,
+    blocked_until: Option<Instant>,
+    banned_until: Option<Instant>,
+}
+
+/// The signed REST client. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct RestClient {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+    recv_window_ms: u64,
+    max_wait: Duration,
+    offset_ms: AtomicI64,
+    limits: Mutex<Limits>,
+}
+
+enum Raw {
+    Ok(String),
+    Api { status: u16, body: String },
+}
+
+impl RestClient {
+    /// A client for `config`'s REST base.
+    ///
+    /// # Errors
+    /// [`BinanceError::Config`] when the HTTP client cannot be built.
+    pub fn new(config: &BinanceConfig, credentials: Credentials) -> Result<Self, BinanceError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()
+            .map_err(|error| BinanceError::Config(format!("HTTP client: {error}")))?;
+        Ok(Self {
+            http,
+            base: config.endpoints.rest_base.trim_end_matches('/').to_owned(),
+            credentials,
+            recv_window_ms: config.recv_window_ms,
+            max_wait: config.max_rate_limit_wait,
+            offset_ms: AtomicI64::new(0),
+            limits: Mutex::new(Limits {
+                weight_per_minute: 6000,
+                orders_per_10s: None,
+                orders_per_day: None,
+                used_weight: 0,
+                weight_minute: 0,
+                orders_10s: 0,
+                orders_window: 0,
+                orders_day: 0,
+                blocked_until: None,
+                banned_until: None,
+            }),
+        })
+    }
+
+    /// The credentials.
+    #[must_use]
+    pub const fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The `recvWindow` sent with signed requests.
+    #[must_use]
+    pub const fn recv_window_ms(&self) -> u64 {
+        self.recv_window_ms
+    }
+
+    /// Server time now, by the local clock and the measured offset.
+    #[must_use]
+    pub fn server_now_ms(&self) -> i64 {
+        local_now_ms() + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// The measured offset, server minus local, milliseconds.
+    #[must_use]
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Adopts the rate limits of `exchangeInfo`.
+    pub fn set_rate_limits(&self, limits: &[RateLimit]) {
+        let mut state = self.lock_limits();
+        for limit in limits {
+            match (
+                limit.rate_limit_type.as_str(),
+                limit.header_suffix().as_str(),
+            ) {
+                ("REQUEST_WEIGHT", "1M") => state.weight_per_minute = limit.limit,
+                ("ORDERS", "10S") => state.orders_per_10s = Some(limit.limit),
+                ("ORDERS", "1D") => state.orders_per_day = Some(limit.limit),
+                _ => {}
+            }
+        }
+    }
+
+    fn lock_limits(&self) -> std::sync::MutexGuard<'_, Limits> {
+        self.limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `GET /api/v3/time`.
+    ///
+    /// # Errors
+    /// Any [`BinanceError`].
+    pub async fn server_time(&self) -> Result<i64, BinanceError> {
+        let body = self
+            .send(Method::GET, "/api/v3/time", Vec::new(), false, 1, false)
+            .await?;
+        parse::<ServerTime>(&body, false).map(|time| time.server_time)
+    }
+
+    /// Measures the server-time offset (midpoint of the round trip).
+    ///
+    /// # Errors
+    /// Any [`BinanceError`] of `GET /api/v3/time`.
+    pub async fn sync_time(&self) -> Result<i64, BinanceError> {
+        let before = local_now_ms();
+        let server = self.server_time().await?;
+        let after = local_now_ms();
+        let offset = server - (before + after) / 2;
+        self.offset_ms.store(offset, Ordering::Relaxed);
+        tracing::debug!(offset_ms = offset, "synchronised with the server clock");
+        Ok(offset)
+    }
+
+    /// `GET /api/v3/exchangeInfo?symbol=`.
+    ///
+    /// # Errors
+    /// Any [`BinanceError`].
+    pub async fn exchange_info(&self, symbol: &str) -> Result<ExchangeInfo, BinanceError> {
+        let params = vec![("symbol".to_owned(), symbol.to_owned())];
+        let body = self
+            .send(
+                Method::GET,
+                "/api/v3/exchangeInfo",
+                params,
+                false,
+                20,
+                false,
+            )
+            .await?;
+        parse(&body, false)
+    }
+
+    /// `GET /api/v3/account`.
+    ///
+    /// # Errors
+    /// Any [`BinanceError`].
+    pub async fn account(&self) -> Result<AccountInfo, BinanceError> {
+        let body = self
+            .signed(Method::GET, "/api/v3/account", Vec::new(), 20, false)
+            .await?;
+        parse(&body, false)
+    }
+
+    /// `POST /api/v3/order` with `newOrderRespType=FULL`.
+    ///
+    /// # Errors
+    /// [`BinanceError::Rejected`] for a refusal; [`BinanceError::Ambiguous`]
+    /// when the order may exist.
+    pub async fn new_order(&self, order: &NewOrder) -> Result<OrderResponse, BinanceError> {
+        let body = self
+            .signed(Method::POST, "/api/v3/order", order.params(), 1, true)
+            .await?;
+        parse(&body, true)
+    }
+
+    /// `DELETE /api/v3/order`.
+    ///
+    /// # Errors
+    /// [`BinanceError::Rejected`] (e.g. `-2011` unknown order) or
+    /// [`BinanceError::Ambiguous`].
+    pub async fn cancel_order(
+        &self,
+        symbol: &str,
+        order: &OrderRef,
+    ) -> Result<OrderResponse, BinanceError> {
+        let params = vec![
+            ("symbol".to_owned(), symbol.to_owned()),
+            order.param("origClientOrderId"),
+        ];
+        let body = self
+            .signed(Method::DELETE, "/api/v3/order", params, 1, false)
+            .await?;
+        parse(&body, true)
+    }
+
+    /// `GET /api/v3/order`; `None` for `-2013` (no such order).
+    ///
+    /// # Errors
+    /// Any other [`BinanceError`].
+    pub async fn query_order(
+        &self,
+        symbol: &str,
+        order: &OrderRef,
+    ) -> Result<Option<OrderResponse>, BinanceError> {
+        let params = vec![
+            ("symbol".to_owned(), symbol.to_owned()),
+            order.param("origClientOrderId"),
+        ];
+        match self
+            .signed(Method::GET, "/api/v3/order", params, 4, false)
+            .await
+        {
+            Ok(body) => parse(&body, false).map(Some),
+            Err(BinanceError::Rejected(body)) if body.code == NO_SUCH_ORDER => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `GET /api/v3/openOrders?symbol=`.
+    ///
+    /// # Errors
+    /// Any [`BinanceError`].
+    pub async fn open_orders(&self, symbol: &str) -> Result<Vec<OrderResponse>, BinanceError> {
+        let params = vec![("symbol".to_owned(), symbol.to_owned())];
+        let body = self
+            .signed(Method::GET, "/api/v3/openOrders", params, 6, false)
+            .await?;
+        parse(&body, false)
+    }
+
+    /// `GET /api/v3/myTrades`, from trade id `from_id` and/or of one order.
+    ///
+    /// # Errors
+    /// Any [`BinanceError`].
+    pub async fn my_trades(
+        &self,
+        symbol: &str,
+        from_id: Option<i64>,
+        order_id: Option<i64>,
+    ) -> Result<Vec<MyTrade>, BinanceError> {
+        let mut params = vec![("symbol".to_owned(), symbol.to_owned())];
+        if let Some(order_id) = order_id {
+            params.push(("orderId".to_owned(), order_id.to_string()));
+        }
+        if let Some(from_id) = from_id {
+            params.push(("fromId".to_owned(), from_id.to_string()));
+        }
+        params.push(("limit".to_owned(), "1000".to_owned()));
+        let weight = if order_id.is_some() { 5 } else { 20 };
+        let body = self
+            .signed(Method::GET, "/api/v3/myTrades", params, weight, false)
+            .await?;
+        parse(&body, false)
+    }
+
+    /// `PUT /api/v3/order/amend/keepPriority`: lowers an order's quantity,
+    /// keeping its client id and queue place.
+    ///
+    /// # Errors
+    /// [`BinanceError::Rejected`] or [`BinanceError::Ambiguous`].
+    pub async fn amend_keep_priority(
+        &self,
+        symbol: &str,
+        client_order_id: &str,
+        new_quantity: Decimal,
+    ) -> Result<AmendResponse, BinanceError> {
+        let params = vec![
+            ("symbol".to_owned(), symbol.to_owned()),
+            ("origClientOrderId".to_owned(), client_order_id.to_owned()),
+            ("newClientOrderId".to_owned(), client_order_id.to_owned()),
+            ("newQty".to_owned(), decimal_param(new_quantity)),
+        ];
+        let body = self
+            .signed(
+                Method::PUT,
+                "/api/v3/order/amend/keepPriority",
+                params,
+                4,
+                false,
+            )
+            .await?;
+        parse(&body, true)
+    }
+
+    /// `POST /api/v3/order/cancelReplace` with `STOP_ON_FAILURE`: cancels
+    /// `cancel_client_id` and places `order`.
+    ///
+    /// # Errors
+    /// [`CancelReplaceError::Failed`] for `-2021`/`-2022` (with both halves),
+    /// [`CancelReplaceError::Other`] otherwise.
+    pub async fn cancel_replace(
+        &self,
+        cancel_client_id: &str,
+        order: &NewOrder,
+    ) -> Result<CancelReplaceResponse, CancelReplaceError> {
+        let mut params = order.params();
+        params.push(("cancelReplaceMode".to_owned(), "STOP_ON_FAILURE".to_owned()));
+        params.push((
+            "cancelOrigClientOrderId".to_owned(),
+            cancel_client_id.to_owned(),
+        ));
+        match self
+            .signed_raw(Method::POST, "/api/v3/order/cancelReplace", params, 1, true)
+            .await
+        {
+            Ok(Raw::Ok(body)) => parse(&body, true).map_err(CancelReplaceError::Other),
+            Ok(Raw::Api { status, body }) => {
+                #[derive(serde::Deserialize)]
+                struct WithData {
+                    code: i64,
+                    msg: String,
+                    #[serde(default)]
+                    data: Option<CancelReplaceFailure>,
+                }
+                match serde_json::from_str::<WithData>(&body) {
+                    Ok(with) if matches!(with.code, -2021 | -2022) => {
+                        Err(CancelReplaceError::Failed {
+                            error: ApiErrorBody {
+                                code: with.code,
+                                msg: with.msg,
+                            },
+                            data: with.data,
+                        })
+                    }
+                    _ => Err(CancelReplaceError::Other(classify_api(status, &body))),
+                }
+            }
+            Err(error) => Err(CancelReplaceError::Other(error)),
+        }
+    }
+
+    /// A signed request; `-1021` triggers one time re-sync and one retry.
+    async fn signed(
+        &self,
+        method: Method,
+        path: &str,
+        params: Vec<(String, String)>,
+        weight: u64,
+        counts_order: bool,
+    ) -> Result<String, BinanceError> {
+        match self
+            .signed_raw(method, path, params, weight, counts_order)
+            .await?
+        {
+            Raw::Ok(body) => Ok(body),
+            Raw::Api { status, body } => Err(classify_api(status, &body)),
+        }
+    }
+
+    async fn signed_raw(
+        &self,
+        method: Method,
+        path: &str,
+        params: Vec<(String, String)>,
+        weight: u64,
+        counts_order: bool,
+    ) -> Result<Raw, BinanceError> {
+        let first = self
+            .send_raw(
+                method.clone(),
+                path,
+                params.clone(),
+                true,
+                weight,
+                counts_order,
+            )
+            .await?;
+        if let Raw::Api { body, .. } = &first
+            && api_code(body) == Some(INVALID_TIMESTAMP)
+        {
+            tracing::warn!(
+                path,
+                "timestamp outside recvWindow (-1021): re-syncing the clock once and retrying"
+            );
+            self.sync_time().await?;
+            return self
+                .send_raw(method, path, params, true, weight, counts_order)
+                .await;
+        }
+        Ok(first)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        params: Vec<(String, String)>,
+        signed: bool,
+        weight: u64,
+        counts_order: bool,
+    ) -> Result<String, BinanceError> {
+        match self
+            .send_raw(method, path, params, signed, weight, counts_order)
+            .await?
+        {
+            Raw::Ok(body) => Ok(body),
+            Raw::Api { status, body } => Err(classify_api(status, &body)),
+        }
+    }
+
+    /// Waits for the rate-limit windows, or fails unsent.
+    async fn admit(&self, weight: u64, counts_order: bool) -> Result<(), BinanceError> {
+        let wait = {
+            let state = self.lock_limits();
+            let now = Instant::now();
+            if let Some(until) = state.banned_until
+                && until > now
+            {
+                let retry_after = until - now;
+                tracing::error!(?retry_after, "Binance IP ban in force: refusing to send");
+                return Err(BinanceError::Banned { retry_after });
+            }
+            let mut wait = Duration::ZERO;
+            if let Some(until) = state.blocked_until
+                && until > now
+            {
+                wait = until - now;
+            }
+            let server_now = self.server_now_ms();
+            if state.weight_minute == server_now.div_euclid(60_000)
+                && state.used_weight + weight > state.weight_per_minute
+            {
+                let rest = 60_000 - server_now.rem_euclid(60_000);
+                wait = wait.max(Duration::from_millis(u64::try_from(rest).unwrap_or(0)));
+            }
+            if counts_order {
+                if let Some(limit) = state.orders_per_10s
+                    && state.orders_window == server_now.div_euclid(10_000)
+                    && state.orders_10s >= limit
+                {
+                    let rest = 10_000 - server_now.rem_euclid(10_000);
+                    wait = wait.max(Duration::from_millis(u64::try_from(rest).unwrap_or(0)));
+                }
+                if let Some(limit) = state.orders_per_day
+                    && state.orders_day >= limit
+                {
+                    return Err(BinanceError::NotSent(format!(
+                        "daily order limit {limit} reached"
+                    )));
+                }
+            }
+            wait
+        };
+        if wait.is_zero() {
+            return Ok(());
+        }
+        if wait > self.max_wait {
+            return Err(BinanceError::RateLimited { retry_after: wait });
+        }
+        tracing::info!(?wait, "waiting for the rate-limit window");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    fn record_headers(&self, headers: &reqwest::header::HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|text| text.trim().parse::<u64>().ok())
+        };
+        let server_now = self.server_now_ms();
+        let mut state = self.lock_limits();
+        if let Some(used) = number("x-mbx-used-weight-1m") {
+            state.used_weight = used;
+            state.weight_minute = server_now.div_euclid(60_000);
+        }
+        if let Some(count) = number("x-mbx-order-count-10s") {
+            state.orders_10s = count;
+            state.orders_window = server_now.div_euclid(10_000);
+        }
+        if let Some(count) = number("x-mbx-order-count-1d") {
+            state.orders_day = count;
+        }
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        mut params: Vec<(String, String)>,
+        signed: bool,
+        weight: u64,
+        counts_order: bool,
+    ) -> Result<Raw, BinanceError> {
+        self.admit(weight, counts_order).await?;
+        if signed {
+            params.push(("timestamp".to_owned(), self.server_now_ms().to_string()));
+            params.push(("recvWindow".to_owned(), self.recv_window_ms.to_string()));
+        }
+        let mut query = rest_query(&params);
+        if signed {
+            let signature = self.credentials.sign(&query);
+            query.push_str("&signature=");
+            query.push_str(&crate::sign::encode_value(&signature));
+        }
+        let url = if query.is_empty() {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}{path}?{query}", self.base)
+        };
+        let mut request = self.http.request(method, url);
+        if signed {
+            request = request.header("X-MBX-APIKEY", self.credentials.api_key().expose());
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) if error.is_connect() => {
+                return Err(BinanceError::NotSent(format!(
+                    "cannot connect to {}{path}",
+                    self.base
+                )));
+            }
+            Err(error) if error.is_timeout() => {
+                return Err(BinanceError::Ambiguous(format!(
+                    "{path}: request timed out"
+                )));
+            }
+            Err(error) => {
+                return Err(BinanceError::Ambiguous(format!(
+                    "{path}: transport error: {}",
+                    without_url(&error)
+                )));
+            }
+        };
+        let status = response.status().as_u16();
+        self.record_headers(response.headers());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = match response.text().await {
+            Ok(body) => body,
+            Err(error) if status == 200 => {
+                return Err(BinanceError::Ambiguous(format!(
+                    "{path}: success body unreadable: {}",
+                    without_url(&error)
+                )));
+            }
+            Err(_) => String::new(),
+        };
+        match status {
+            200 => Ok(Raw::Ok(body)),
+            429 => {
+                let retry_after = retry_after.unwrap_or(Duration::from_secs(1));
+                self.lock_limits().blocked_until = Some(Instant::now() + retry_after);
+                tracing::warn!(path, ?retry_after, "rate limited (429): backing off");
+                Err(BinanceError::RateLimited { retry_after })
+            }
+            418 => {
+                let retry_after = retry_after.unwrap_or(Duration::from_secs(120));
+                self.lock_limits().banned_until = Some(Instant::now() + retry_after);
+                tracing::error!(
+                    path,
+                    ?retry_after,
+                    "IP BANNED by Binance (418): all requests stop until the ban ends"
+                );
+                Err(BinanceError::Banned { retry_after })
+            }
+            500..=599 => Err(BinanceError::Ambiguous(format!(
+                "{path}: HTTP {status}: {}",
+                truncate(&body)
+            ))),
+            _ => Ok(Raw::Api { status, body }),
+        }
+    }
+}
+
+/// The error code of an error body.
+fn api_code(body: &str) -> Option<i64> {
+    serde_json::from_str::<ApiErrorBody>(body)
+        .ok()
+        .map(|error| error.code)
+}
+
+/// Classifies a non-200, non-429/418, non-5xx answer.
+fn classify_api(status: u16, body: &str) -> BinanceError {
+    match serde_json::from_str::<ApiErrorBody>(body) {
+        Ok(error) if AMBIGUOUS_CODES.contains(&error.code) => {
+            BinanceError::Ambiguous(format!("{} {}", error.code, error.msg))
+        }
+        Ok(error) => BinanceError::Rejected(error),
+        // A WAF block answers 403 without a Binance body: not processed.
+        Err(_) if status == 403 => BinanceError::NotSent("HTTP 403 (WAF block)".into()),
+        Err(_) => BinanceError::Ambiguous(format!("HTTP {status} without an error body")),
+    }
+}
+
+/// Parses a success body. A malformed body of a request that may have changed
+/// state is ambiguous; of a read, malformed.
+fn parse<T: DeserializeOwned>(body: &str, mutating: bool) -> Result<T, BinanceError> {
+    serde_json::from_str(body).map_err(|error| {
+        let text = format!("success body did not parse: {error}");
+        if mutating {
+            BinanceError::Ambiguous(text)
+        } else {
+            BinanceError::Malformed(text)
+        }
+    })
+}
+
+fn truncate(body: &str) -> String {
+    body.chars().take(200).collect()
+}
+
+/// A reqwest error without its URL (which holds the signature).
+fn without_url(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), "<url>");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn decimals_are_plain() {
+        assert_eq!(decimal_param(dec!(1.00000000)), "1");
+        assert_eq!(decimal_param(dec!(0.00010)), "0.0001");
+        assert_eq!(decimal_param(dec!(12345678.9)), "12345678.9");
+    }
+
+    #[test]
+    fn outcomes_are_classified() {
+        let body =
+            r#"{"code":-2010,"msg":"Account has insufficient balance for requested action."}"#;
+        assert!(matches!(classify_api(400, body), BinanceError::Rejected(e) if e.code == -2010));
+        let body = r#"{"code":-1013,"msg":"Filter failure: LOT_SIZE"}"#;
+        assert!(matches!(classify_api(400, body), BinanceError::Rejected(e) if e.code == -1013));
+        let body = r#"{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}"#;
+        assert!(matches!(
+            classify_api(400, body),
+            BinanceError::Ambiguous(_)
+        ));
+        let body = r#"{"code":-1006,"msg":"An unexpected response was received from the message bus. Execution status unknown."}"#;
+        assert!(matches!(
+            classify_api(400, body),
+            BinanceError::Ambiguous(_)
+        ));
+        assert!(matches!(
+            classify_api(400, "<html>"),
+            BinanceError::Ambiguous(_)
+        ));
+        assert!(matches!(classify_api(403, ""), BinanceError::NotSent(_)));
+        assert!(matches!(
+            parse::<OrderResponse>("{\"symbol\":", true),
+            Err(BinanceError::Ambiguous(_))
+        ));
+    }
+}

@@ -1,0 +1,526 @@
+//! The connector against the twin, over real sockets on 127.0.0.1. Every
+//! wait is a bounded loop.
+
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use tesser_core::{
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, OrderRequest,
+    OrderStatus, Side,
+};
+use tesser_venue_binance::sign::{ApiKey, Signer};
+use tesser_venue_binance::ws_market::{MarketEvent, MarketStream};
+use tesser_venue_binance::{BinanceConfig, BinanceSpot, Credentials, Endpoints};
+use tesser_venue_binance_twin::{TwinConfig, TwinHandle, TwinKey, TwinVenue};
+
+const KEY: &str = "twin-api-key";
+const SECRET: &str = "twin-secret";
+
+fn config(twin: &TwinHandle) -> BinanceConfig {
+    let mut config = BinanceConfig::new(
+        Endpoints {
+            rest_base: twin.rest_base().to_owned(),
+            ws_api_url: twin.ws_api_url().to_owned(),
+            market_stream_base: twin.market_base().to_owned(),
+        },
+        vec!["BTCUSDT".into()],
+    );
+    config.request_timeout = Duration::from_millis(1500);
+    config.reconnect_min = Duration::from_millis(50);
+    config.reconnect_max = Duration::from_millis(200);
+    config.max_rate_limit_wait = Duration::from_secs(3);
+    config.recv_window_ms = 5000;
+    config
+}
+
+fn start() -> (TwinHandle, BinanceSpot) {
+    let twin = TwinVenue::start(TwinConfig::hmac(KEY, SECRET)).unwrap();
+    let venue = BinanceSpot::connect(config(&twin), Credentials::hmac(KEY, SECRET)).unwrap();
+    assert!(venue.wait_subscribed(1, Duration::from_secs(5)));
+    (twin, venue)
+}
+
+fn buy(id: &str, qty: Decimal, price: Decimal) -> OrderRequest {
+    OrderRequest::limit(id, "BTCUSDT", Side::Buy, qty, price)
+}
+
+/// Polls events until `done` holds for the collected list, or 5 s pass.
+fn collect(venue: &mut BinanceSpot, done: impl Fn(&[ExchangeEvent]) -> bool) -> Vec<ExchangeEvent> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut events = Vec::new();
+    while Instant::now() < deadline {
+        venue.poll_events(&mut events);
+        if done(&events) {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    events
+}
+
+fn fills(events: &[ExchangeEvent]) -> Vec<&tesser_core::Fill> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ExchangeEvent::Fill(fill) => Some(fill),
+            ExchangeEvent::OrderUpdate(_) => None,
+        })
+        .collect()
+}
+
+fn last_status(events: &[ExchangeEvent], id: &str) -> Option<OrderStatus> {
+    events.iter().rev().find_map(|e| match e {
+        ExchangeEvent::OrderUpdate(u) if u.client_order_id.as_str() == id => Some(u.status),
+        _ => None,
+    })
+}
+
+#[test]
+fn place_fill_and_report_through_the_user_stream() {
+    let (twin, mut venue) = start();
+    let order = venue
+        .place_order(buy("algo-1-0001", dec!(1), dec!(100)), 0)
+        .unwrap();
+    assert_eq!(order.status, OrderStatus::Accepted);
+    assert_eq!(venue.instrument("BTCUSDT").unwrap().tick_size, dec!(0.01));
+    twin.print("BTCUSDT", dec!(99.5), dec!(0.4), false);
+    twin.print("BTCUSDT", dec!(99.5), dec!(1), false);
+    let events = collect(&mut venue, |e| {
+        last_status(e, "algo-1-0001") == Some(OrderStatus::Filled)
+    });
+    let fills = fills(&events);
+    assert_eq!(fills.len(), 2, "{events:?}");
+    assert_eq!(fills.iter().map(|f| f.quantity).sum::<Decimal>(), dec!(1));
+    assert_eq!(fills[0].price, dec!(100));
+    // 10 bps in USDT.
+    assert_eq!(fills[0].fee, dec!(0.04));
+    assert_eq!(twin.client_order_ids_sent(), vec!["algo-1-0001".to_owned()]);
+    let venue_fills = venue.order_fills(&"algo-1-0001".into()).unwrap();
+    assert_eq!(venue_fills.len(), 2);
+    assert_eq!(
+        venue.order(&"algo-1-0001".into()).unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+    // A re-send of a used id never reaches the venue.
+    assert!(matches!(
+        venue.place_order(buy("algo-1-0001", dec!(1), dec!(100)), 0),
+        Err(ExchangeError::DuplicateClientOrderId(_))
+    ));
+    assert_eq!(twin.count("POST", "/api/v3/order"), 1);
+}
+
+#[test]
+fn ed25519_keys_are_accepted_by_the_twin() {
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .unwrap();
+    let mut twin_config = TwinConfig::hmac("unused", "unused");
+    twin_config.keys = vec![TwinKey::Ed25519 {
+        api_key: "ed-key".into(),
+        public_key: key.verifying_key(),
+    }];
+    let twin = TwinVenue::start(twin_config).unwrap();
+    let credentials = Credentials::new(
+        ApiKey::new("ed-key"),
+        Signer::ed25519_from_pem(&pem).unwrap(),
+    );
+    let mut venue = BinanceSpot::connect(config(&twin), credentials).unwrap();
+    assert!(venue.wait_subscribed(1, Duration::from_secs(5)));
+    venue
+        .place_order(buy("ed-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    // A wrong key is refused with the documented -1022.
+    let wrong = Credentials::new(
+        ApiKey::new("ed-key"),
+        Signer::ed25519_from_pem(
+            &ed25519_dalek::SigningKey::from_bytes(&[1u8; 32])
+                .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    let error = BinanceSpot::connect(config(&twin), wrong)
+        .and_then(|mut v| {
+            v.place_order(buy("ed-2", dec!(1), dec!(100)), 0)
+                .map_err(|e| tesser_venue_binance::BinanceError::Config(e.to_string()))
+        })
+        .unwrap_err();
+    assert!(error.to_string().contains("-1022"), "{error}");
+}
+
+#[test]
+fn venue_rejections_are_rejections() {
+    let (twin, mut venue) = start();
+    twin.faults(|f| {
+        f.reject_next_order = Some((
+            -2010,
+            "Account has insufficient balance for requested action.".into(),
+        ))
+    });
+    let error = venue
+        .place_order(buy("r-1", dec!(1), dec!(100)), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExchangeError::Rejected { reason, .. } if reason.contains("-2010")),
+        "{error}"
+    );
+    // A filter failure from the twin's own LOT_SIZE check.
+    let error = venue
+        .place_order(buy("r-2", dec!(0.0015), dec!(100)), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExchangeError::Rejected { reason, .. } if reason.contains("-1013")),
+        "{error}"
+    );
+    twin.faults(|f| f.reject_next_order = Some((-1013, "Filter failure: PRICE_FILTER".into())));
+    assert!(matches!(
+        venue.place_order(buy("r-3", dec!(1), dec!(100)), 0),
+        Err(ExchangeError::Rejected { .. })
+    ));
+    // Nothing was retried.
+    assert_eq!(twin.count("POST", "/api/v3/order"), 3);
+}
+
+#[test]
+fn accepted_then_503_is_ambiguous_and_settles_without_a_resend() {
+    let (twin, mut venue) = start();
+    twin.faults(|f| f.accept_then_503_next = 1);
+    let error = venue
+        .place_order(buy("amb-1", dec!(1), dec!(100)), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExchangeError::OutcomeUnknown { .. }),
+        "{error}"
+    );
+    let events = collect(&mut venue, |e| {
+        last_status(e, "amb-1") == Some(OrderStatus::Accepted)
+    });
+    assert_eq!(
+        last_status(&events, "amb-1"),
+        Some(OrderStatus::Accepted),
+        "{events:?}"
+    );
+    // The runtime asks before re-sending and finds it.
+    assert!(venue.order(&"amb-1".into()).unwrap().is_some());
+    assert!(matches!(
+        venue.place_order(buy("amb-1", dec!(1), dec!(100)), 0),
+        Err(ExchangeError::DuplicateClientOrderId(_))
+    ));
+    assert_eq!(twin.count("POST", "/api/v3/order"), 1);
+}
+
+#[test]
+fn an_ack_delayed_past_the_timeout_is_ambiguous_then_found() {
+    let (twin, mut venue) = start();
+    twin.faults(|f| f.delay_next_order = Some(Duration::from_millis(2500)));
+    let error = venue
+        .place_order(buy("slow-1", dec!(1), dec!(100)), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExchangeError::OutcomeUnknown { .. }),
+        "{error}"
+    );
+    let events = collect(&mut venue, |e| last_status(e, "slow-1").is_some());
+    assert_eq!(
+        last_status(&events, "slow-1"),
+        Some(OrderStatus::Accepted),
+        "{events:?}"
+    );
+    assert_eq!(twin.orders().len(), 1);
+    assert_eq!(twin.count("POST", "/api/v3/order"), 1);
+}
+
+#[test]
+fn rate_limited_requests_wait_for_retry_after() {
+    let (twin, mut venue) = start();
+    twin.faults(|f| {
+        f.rate_limit_next = 1;
+        f.retry_after_secs = 1;
+    });
+    let error = venue
+        .place_order(buy("rl-1", dec!(1), dec!(100)), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExchangeError::Unavailable(m) if m.contains("rate limited")),
+        "{error}"
+    );
+    let started = Instant::now();
+    venue
+        .place_order(buy("rl-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "did not honour Retry-After"
+    );
+    let statuses: Vec<u16> = twin
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v3/order")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![429, 200]);
+}
+
+#[test]
+fn invalid_timestamp_resyncs_once_and_retries() {
+    let (twin, mut venue) = start();
+    let syncs = twin.count("GET", "/api/v3/time");
+    twin.faults(|f| f.timestamp_error_next = 1);
+    venue
+        .place_order(buy("ts-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    assert_eq!(twin.count("GET", "/api/v3/time"), syncs + 1);
+    assert_eq!(twin.count("POST", "/api/v3/order"), 2);
+    // A real clock jump: the twin moves 30 s ahead; one re-sync fixes it.
+    twin.set_clock_offset(30_000);
+    venue
+        .place_order(buy("ts-2", dec!(1), dec!(100)), 0)
+        .unwrap();
+    assert!((venue.clock_offset_ms() - 30_000).abs() < 1000);
+}
+
+#[test]
+fn duplicate_execution_reports_book_once() {
+    let (twin, mut venue) = start();
+    twin.faults(|f| f.duplicate_reports = true);
+    venue
+        .place_order(buy("dup-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    twin.print("BTCUSDT", dec!(99), dec!(5), true);
+    let events = collect(&mut venue, |e| {
+        last_status(e, "dup-1") == Some(OrderStatus::Filled)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let mut events = events;
+    venue.poll_events(&mut events);
+    assert_eq!(fills(&events).len(), 1, "{events:?}");
+}
+
+#[test]
+fn out_of_order_reports_do_not_move_an_order_backwards() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("ooo-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    twin.faults(|f| f.reorder_reports = true);
+    twin.print("BTCUSDT", dec!(99), dec!(0.3), true);
+    twin.print("BTCUSDT", dec!(99), dec!(5), true);
+    twin.faults(|f| f.reorder_reports = false);
+    let events = collect(&mut venue, |e| fills(e).len() == 2);
+    let fills = fills(&events);
+    assert_eq!(fills.len(), 2, "{events:?}");
+    assert_eq!(fills.iter().map(|f| f.quantity).sum::<Decimal>(), dec!(1));
+    assert_eq!(last_status(&events, "ooo-1"), Some(OrderStatus::Filled));
+}
+
+#[test]
+fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("gap-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    twin.faults(|f| f.refuse_user_connections = true);
+    twin.drop_user_connections();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while twin.user_subscriptions() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    twin.print("BTCUSDT", dec!(99), dec!(5), true);
+    twin.faults(|f| f.refuse_user_connections = false);
+    assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+    let events = collect(&mut venue, |e| {
+        last_status(e, "gap-1") == Some(OrderStatus::Filled)
+    });
+    assert_eq!(fills(&events).len(), 1, "{events:?}");
+    assert!(twin.count("GET", "/api/v3/myTrades") >= 1);
+    assert!(twin.count("GET", "/api/v3/openOrders") >= 1);
+}
+
+#[test]
+fn event_stream_terminated_resubscribes() {
+    let (twin, venue) = start();
+    twin.terminate_user_streams();
+    assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+    let subscribes = twin
+        .requests()
+        .iter()
+        .filter(|r| r.method == "userDataStream.subscribe.signature" && r.status == 200)
+        .count();
+    assert_eq!(subscribes, 2);
+}
+
+#[test]
+fn amends_use_keep_priority_or_cancel_replace_without_overfilling() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("am-1", dec!(2), dec!(100)), 0)
+        .unwrap();
+    twin.print("BTCUSDT", dec!(99), dec!(0.5), true);
+    collect(&mut venue, |e| fills(e).len() == 1);
+    // Quantity down: keep priority.
+    let order = venue
+        .amend_order(
+            &AmendRequest {
+                client_order_id: "am-1".into(),
+                new_price: None,
+                new_quantity: Some(dec!(1.5)),
+            },
+            0,
+        )
+        .unwrap();
+    assert_eq!(order.request.quantity, dec!(1.5));
+    assert_eq!(twin.count("PUT", "/api/v3/order/amend/keepPriority"), 1);
+    // Price change: cancel-replace into generation 1 for the remaining 1.
+    let order = venue
+        .amend_order(
+            &AmendRequest {
+                client_order_id: "am-1".into(),
+                new_price: Some(dec!(101)),
+                new_quantity: None,
+            },
+            0,
+        )
+        .unwrap();
+    assert_eq!(order.request.price, Some(dec!(101)));
+    assert_eq!(order.filled_quantity, dec!(0.5));
+    let replacement = twin
+        .orders()
+        .into_iter()
+        .find(|o| o.client_order_id == "_r1_am-1")
+        .unwrap();
+    assert_eq!(replacement.orig_qty, dec!(1));
+    twin.print("BTCUSDT", dec!(100), dec!(5), true);
+    let events = collect(&mut venue, |e| {
+        last_status(e, "am-1") == Some(OrderStatus::Filled)
+    });
+    assert_eq!(
+        last_status(&events, "am-1"),
+        Some(OrderStatus::Filled),
+        "{events:?}"
+    );
+    let all = venue.order_fills(&"am-1".into()).unwrap();
+    assert_eq!(all.iter().map(|f| f.quantity).sum::<Decimal>(), dec!(1.5));
+    assert_eq!(
+        venue
+            .order(&"am-1".into())
+            .unwrap()
+            .unwrap()
+            .filled_quantity,
+        dec!(1.5)
+    );
+}
+
+#[test]
+fn long_runtime_ids_are_hashed_and_recovered() {
+    let (twin, mut venue) = start();
+    let id = "algo-12-chase-plugin-suffix-with-a-long-name-01";
+    venue.place_order(buy(id, dec!(1), dec!(100)), 0).unwrap();
+    let sent = twin.client_order_ids_sent();
+    assert!(
+        sent[0].starts_with("_h0_") && sent[0].len() <= 36,
+        "{sent:?}"
+    );
+    twin.print("BTCUSDT", dec!(99), dec!(5), true);
+    let events = collect(&mut venue, |e| {
+        last_status(e, id) == Some(OrderStatus::Filled)
+    });
+    assert_eq!(fills(&events)[0].client_order_id, ClientOrderId::new(id));
+    // A fresh connector (a restart) finds it by the runtime id.
+    let fresh = BinanceSpot::connect(config(&twin), Credentials::hmac(KEY, SECRET)).unwrap();
+    assert_eq!(
+        fresh.order(&id.into()).unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+}
+
+#[test]
+fn cancel_and_open_orders() {
+    let (_twin, mut venue) = start();
+    venue
+        .place_order(buy("c-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    venue
+        .place_order(buy("c-2", dec!(1), dec!(100)), 0)
+        .unwrap();
+    assert_eq!(venue.open_orders().unwrap().len(), 2);
+    assert_eq!(
+        venue.cancel_order(&"c-1".into(), 0).unwrap().status,
+        OrderStatus::Cancelled
+    );
+    assert!(matches!(
+        venue.cancel_order(&"c-1".into(), 0),
+        Err(ExchangeError::OrderClosed(_))
+    ));
+    assert!(matches!(
+        venue.cancel_order(&"nope".into(), 0),
+        Err(ExchangeError::UnknownOrder(_))
+    ));
+    assert_eq!(venue.open_orders().unwrap().len(), 1);
+}
+
+/// Waits until the twin registered `count` market connections.
+fn wait_market(twin: &TwinHandle, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while twin.market_connections() != count && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(twin.market_connections(), count);
+}
+
+#[test]
+fn market_stream_parses_trades_and_survives_drops() {
+    let twin = TwinVenue::start(TwinConfig::hmac(KEY, SECRET)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = config(&twin);
+    config.market_reconnect_after = Duration::from_secs(2);
+    let (_stream, mut events) =
+        MarketStream::spawn(runtime.handle(), &config, &["BTCUSDT".into()], true);
+    let next = |events: &mut tokio::sync::mpsc::UnboundedReceiver<MarketEvent>| {
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), events.recv())
+                .await
+                .unwrap()
+                .unwrap()
+        })
+    };
+    assert!(matches!(
+        next(&mut events),
+        MarketEvent::Connected {
+            connection: 1,
+            gap_ms: None
+        }
+    ));
+    wait_market(&twin, 1);
+    twin.print("BTCUSDT", dec!(100.5), dec!(0.2), true);
+    let MarketEvent::Trade { tick, .. } = next(&mut events) else {
+        panic!("no trade")
+    };
+    assert_eq!(
+        (tick.price, tick.size, tick.aggressor),
+        (dec!(100.5), dec!(0.2), Some(Side::Sell))
+    );
+    twin.book_ticker("BTCUSDT", dec!(100), dec!(1), dec!(101), dec!(2));
+    assert!(matches!(next(&mut events), MarketEvent::BookTicker(_)));
+    twin.drop_market_connections();
+    assert!(matches!(
+        next(&mut events),
+        MarketEvent::Connected {
+            connection: 2,
+            gap_ms: Some(_)
+        }
+    ));
+    wait_market(&twin, 1);
+    twin.print("BTCUSDT", dec!(100.6), dec!(0.1), false);
+    let MarketEvent::Trade { tick, .. } = next(&mut events) else {
+        panic!("no trade after reconnect")
+    };
+    assert_eq!(tick.aggressor, Some(Side::Buy));
+    // The planned reconnect (2 s here) opens connection 3.
+    assert!(matches!(
+        next(&mut events),
+        MarketEvent::Connected { connection: 3, .. }
+    ));
+}
