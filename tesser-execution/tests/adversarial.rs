@@ -260,7 +260,13 @@ fn a_plugin_that_sleeps_an_hour_does_not_stall_the_host() {
         json!({ "steps": [{ "on": "tick", "nth": 2, "sleep_ms": 3_600_000, "complete": true }] });
     let (fills, hostile, elapsed) = run(Some(params));
     let hostile = hostile.expect("hostile ran");
-    assert_eq!(hostile.status, AlgorithmStatus::Completed, "{hostile:?}");
+    // It returned from the sleep and completed (with nothing filled, so
+    // `partial`): the host was never stalled.
+    assert_eq!(hostile.status, AlgorithmStatus::Partial, "{hostile:?}");
+    assert_eq!(
+        hostile.reason.as_deref(),
+        Some("plugin completed short with no order open; 1 unfilled")
+    );
     assert_eq!(
         seen_by_algorithm(&fills),
         seen_by_algorithm(baseline()),
