@@ -127,12 +127,6 @@ impl DurablePaper {
         })
     }
 
-    /// The paper exchange.
-    #[must_use]
-    pub const fn paper(&self) -> &PaperExchange {
-        &self.inner
-    }
-
     /// Fails when a save failed; the run must stop then, and a restart
     /// resumes from the last save.
     ///

@@ -1,10 +1,12 @@
-//! `tesser`: run execution plugins against market data on a paper exchange.
+//! `tesser`: run execution plugins against market data, on a paper exchange
+//! or a live venue.
 
 mod config;
 mod durable;
 mod live;
 mod plugin;
 mod summary;
+mod venue;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +28,12 @@ enum Command {
         #[command(subcommand)]
         command: LiveCommand,
     },
+    /// Live venues: `tesser venue check --venue binance-spot --symbol BTCUSDT`
+    /// checks the keys, the clock and the symbol's rules, read-only.
+    Venue {
+        #[command(subcommand)]
+        command: VenueCommand,
+    },
     /// Market data tools.
     Data {
         #[command(subcommand)]
@@ -46,6 +54,17 @@ enum LiveCommand {
     /// risk guard and the paper exchange. Ctrl-C stops cleanly; running the
     /// same command again resumes from the state file.
     Run(live::RunArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum VenueCommand {
+    /// Read-only checks before trading: whether the API key works and what
+    /// it may do, the clock offset to the venue, the account's balances, and
+    /// the symbol's trading rules. Keys come from the environment
+    /// (TESSER_BINANCE_API_KEY with TESSER_BINANCE_API_SECRET or
+    /// TESSER_BINANCE_PRIVATE_KEY_FILE); without them only the public checks
+    /// run.
+    Check(venue::command::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +145,9 @@ fn main() -> ExitCode {
             command: DataCommand::Generate(args),
         } => generate(args),
         Command::Plugin { command } => plugin::run(command),
+        Command::Venue {
+            command: VenueCommand::Check(args),
+        } => venue::command::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

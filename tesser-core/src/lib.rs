@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod exchange;
+mod feed;
 mod fill;
 mod instrument;
 mod market;
@@ -31,6 +32,7 @@ mod signal;
 mod symbol;
 
 pub use exchange::{ExchangeClient, ExchangeError, ExchangeEvent};
+pub use feed::{FeedError, FeedEvent, MarketFeed};
 pub use fill::{Fill, Liquidity};
 pub use instrument::Instrument;
 pub use market::Tick;

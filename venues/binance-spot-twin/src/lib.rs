@@ -1,8 +1,9 @@
 //! An in-process fake Binance Spot venue for tests.
 //!
 //! [`TwinVenue::start`] binds REST, the WebSocket API and the market stream
-//! on `127.0.0.1` (random ports) and returns a [`TwinHandle`] with their base
-//! URLs. The twin speaks the documented protocol (`rest-api.md`,
+//! on `127.0.0.1` (random ports), each on its own port and all three on one
+//! more ([`TwinHandle::base_url`]), and returns a [`TwinHandle`] with their
+//! base URLs. The twin speaks the documented protocol (`rest-api.md`,
 //! `web-socket-api.md`, `web-socket-streams.md`, `user-data-stream.md`): it
 //! verifies HMAC and Ed25519 signatures and the `timestamp`/`recvWindow`
 //! rule, answers Binance's error bodies, and emits `trade` stream messages
@@ -157,6 +158,9 @@ pub struct Faults {
     pub accept_then_503_next: u32,
     /// Delay the next order's processing and answer by this long.
     pub delay_next_order: Option<Duration>,
+    /// Process the next cancel-replace at once but hold its answer this
+    /// long, so its executionReports reach the client first.
+    pub delay_next_replace_answer: Option<Duration>,
     /// Send every executionReport twice.
     pub duplicate_reports: bool,
     /// Hold executionReports while set; when cleared, send them in reverse.
@@ -180,9 +184,45 @@ pub struct RecordedRequest {
     pub params: Vec<(String, String)>,
     /// Status answered (0 when not answered yet).
     pub status: u16,
+    /// Whether it carried key material: an `X-MBX-APIKEY` header, or an
+    /// `apiKey` or `signature` parameter.
+    pub carries_key: bool,
 }
 
 impl RecordedRequest {
+    /// Whether this is a call of an order-entry, order-query or account
+    /// endpoint (all need keys): REST `/api/v3/order*` (any method),
+    /// `openOrders`, `openOrderList`, `allOrders`, `allOrderList`,
+    /// `myTrades`, `account*`, `userDataStream`, and every WebSocket API
+    /// method but `ping` and `time`. Market streams and the public REST
+    /// endpoints (`time`, `ping`, `exchangeInfo`, market data) are not.
+    #[must_use]
+    pub fn is_order_endpoint(&self) -> bool {
+        match self.transport {
+            "rest" => {
+                let Some(name) = self.path.strip_prefix("/api/v3/") else {
+                    return false;
+                };
+                name.starts_with("order")
+                    || name.starts_with("account")
+                    || matches!(
+                        name,
+                        "openOrders"
+                            | "openOrderList"
+                            | "allOrders"
+                            | "allOrderList"
+                            | "myTrades"
+                            | "myPreventedMatches"
+                            | "myAllocations"
+                            | "userDataStream"
+                            | "rateLimit/order"
+                    )
+            }
+            "ws-api" => !matches!(self.method.as_str(), "ping" | "time"),
+            _ => false,
+        }
+    }
+
     /// A parameter's value.
     #[must_use]
     pub fn param(&self, name: &str) -> Option<&str> {
@@ -200,6 +240,7 @@ pub struct TwinHandle {
     rest_base: String,
     ws_api_url: String,
     market_base: String,
+    base_url: String,
 }
 
 impl std::fmt::Debug for TwinHandle {
@@ -216,24 +257,35 @@ pub struct TwinVenue;
 
 impl TwinVenue {
     /// Starts the twin on its own runtime, bound to `127.0.0.1` on random
-    /// ports.
+    /// ports: one each for REST, the WebSocket API and the market streams,
+    /// and one serving all three ([`TwinHandle::base_url`]).
     ///
     /// # Errors
     /// When the runtime cannot start or a port cannot be bound.
     pub fn start(config: TwinConfig) -> std::io::Result<TwinHandle> {
+        Self::start_on(config, 0)
+    }
+
+    /// Like [`TwinVenue::start`], with the combined server on `port` of
+    /// `127.0.0.1` (0 for a random one).
+    ///
+    /// # Errors
+    /// When the runtime cannot start or a port cannot be bound.
+    pub fn start_on(config: TwinConfig, port: u16) -> std::io::Result<TwinHandle> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("binance-twin")
             .enable_all()
             .build()?;
         let state = Arc::new(server::State::new(config));
-        let (rest, ws_api, market) = runtime.block_on(server::serve(Arc::clone(&state)))?;
+        let addresses = runtime.block_on(server::serve(Arc::clone(&state), port))?;
         Ok(TwinHandle {
             state,
             runtime: Some(runtime),
-            rest_base: format!("http://{rest}"),
-            ws_api_url: format!("ws://{ws_api}/ws-api/v3"),
-            market_base: format!("ws://{market}"),
+            rest_base: format!("http://{}", addresses.rest),
+            ws_api_url: format!("ws://{}/ws-api/v3", addresses.ws_api),
+            market_base: format!("ws://{}", addresses.market),
+            base_url: format!("http://{}", addresses.combined),
         })
     }
 }
@@ -251,6 +303,14 @@ impl TwinHandle {
     #[must_use]
     pub fn rest_base(&self) -> &str {
         &self.rest_base
+    }
+
+    /// The combined server's base URL (`http://127.0.0.1:port`): REST on it,
+    /// the WebSocket API at `ws://127.0.0.1:port/ws-api/v3`, and the market
+    /// streams with base `ws://127.0.0.1:port` (`/stream?streams=…`).
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// WebSocket API URL (`ws://127.0.0.1:port/ws-api/v3`).
@@ -282,6 +342,28 @@ impl TwinHandle {
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
+    }
+
+    /// How many requests called an order-entry, order-query or account
+    /// endpoint, on any port ([`RecordedRequest::is_order_endpoint`]). Paper
+    /// mode must keep this at zero.
+    #[must_use]
+    pub fn order_endpoint_calls(&self) -> usize {
+        lock(&self.state.requests)
+            .iter()
+            .filter(|r| r.is_order_endpoint())
+            .count()
+    }
+
+    /// How many requests carried key material (an `X-MBX-APIKEY` header, or
+    /// an `apiKey` or `signature` parameter), on any port
+    /// ([`RecordedRequest::carries_key`]).
+    #[must_use]
+    pub fn signed_requests(&self) -> usize {
+        lock(&self.state.requests)
+            .iter()
+            .filter(|r| r.carries_key)
+            .count()
     }
 
     /// How many requests had this method and path.

@@ -9,6 +9,12 @@
 //! Order updates are emitted only when the aggregated status or filled
 //! quantity changes, and terminal statuses are sticky, so reports that arrive
 //! out of order cannot move an order backwards.
+//!
+//! The venue's executed quantity is kept per generation ([`Executed`]) and
+//! only ever grows, so it does not matter in which order a cancel-replace
+//! reply, the old generation's `CANCELED` report and the replacement's `NEW`
+//! report arrive: each says how much *its* generation executed, and the
+//! totals are sums over generations, never increments.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -24,6 +30,16 @@ use crate::model::{self, ExecutionReport, MyTrade, OrderResponse};
 /// Most reports held for hashed ids nobody has named yet.
 const MAX_HELD: usize = 10_000;
 
+/// What the venue said one generation executed (cumulative, the largest
+/// figure seen).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Executed {
+    /// Executed quantity.
+    pub qty: Decimal,
+    /// Σ price × quantity.
+    pub notional: Decimal,
+}
+
 /// A runtime order across its generations.
 #[derive(Debug, Clone)]
 pub struct Tracked {
@@ -33,6 +49,9 @@ pub struct Tracked {
     pub generation: u32,
     /// Venue order id of each generation.
     pub order_ids: BTreeMap<u32, i64>,
+    /// The venue's execution of each generation; the four sums below are
+    /// derived from it ([`Tracked::note_executed`]).
+    pub executed: BTreeMap<u32, Executed>,
     /// Filled quantity of the generations before the current one.
     pub prev_filled: Decimal,
     /// Σ price × quantity of those generations.
@@ -41,6 +60,9 @@ pub struct Tracked {
     pub gen_filled: Decimal,
     /// Σ price × quantity of the current generation, as the venue last said.
     pub gen_notional: Decimal,
+    /// The generation a cancel-replace in flight is replacing: its
+    /// `CANCELED` report does not close the order (the reply decides).
+    pub replacing: Option<u32>,
     /// Quantity of booked fills.
     pub booked_qty: Decimal,
     /// Σ price × quantity of booked fills.
@@ -63,10 +85,12 @@ impl Tracked {
             request,
             generation: 0,
             order_ids: BTreeMap::new(),
+            executed: BTreeMap::new(),
             prev_filled: Decimal::ZERO,
             prev_notional: Decimal::ZERO,
             gen_filled: Decimal::ZERO,
             gen_notional: Decimal::ZERO,
+            replacing: None,
             booked_qty: Decimal::ZERO,
             booked_notional: Decimal::ZERO,
             status: OrderStatus::Accepted,
@@ -113,11 +137,63 @@ impl Tracked {
         }
     }
 
+    /// Records the venue's cumulative execution of `generation` (a report,
+    /// an order response, a cancel response); figures only grow. A negative
+    /// quote (historical orders) is ignored.
+    pub fn note_executed(&mut self, generation: u32, qty: Decimal, notional: Option<Decimal>) {
+        let entry = self.executed.entry(generation).or_default();
+        entry.qty = entry.qty.max(qty);
+        if let Some(notional) = notional
+            && notional >= Decimal::ZERO
+        {
+            entry.notional = entry.notional.max(notional);
+        }
+        self.recount();
+    }
+
+    /// Makes `generation` the current one when it is later: a replacement
+    /// exists, and its status decides from now on. Returns whether it moved;
+    /// idempotent, so the reply and the reports may each call it.
+    pub fn advance_to(&mut self, generation: u32) -> bool {
+        if generation <= self.generation {
+            return false;
+        }
+        self.generation = generation;
+        // The replacement decides the status.
+        self.status = OrderStatus::Accepted;
+        self.recount();
+        true
+    }
+
+    /// Recomputes the sums of [`Tracked::executed`] around the current
+    /// generation.
+    fn recount(&mut self) {
+        let mut prev = Executed::default();
+        for (_, executed) in self.executed.range(..self.generation) {
+            prev.qty += executed.qty;
+            prev.notional += executed.notional;
+        }
+        let current = self
+            .executed
+            .get(&self.generation)
+            .copied()
+            .unwrap_or_default();
+        self.prev_filled = prev.qty;
+        self.prev_notional = prev.notional;
+        self.gen_filled = current.qty;
+        self.gen_notional = current.notional;
+    }
+
     /// Applies a venue status of generation `generation`. Old generations
     /// (replaced by cancel-replace) do not change the status; terminal
-    /// statuses are sticky.
+    /// statuses are sticky; the cancel of a generation being replaced does
+    /// not close the order.
     pub fn apply_status(&mut self, generation: u32, status: OrderStatus, at_ms: i64) {
         if generation < self.generation || !self.status.is_open() {
+            return;
+        }
+        if status == OrderStatus::Cancelled && self.replacing == Some(generation) {
+            self.updated_ms = self.updated_ms.max(at_ms);
             return;
         }
         if status.is_open() && self.status == OrderStatus::PartiallyFilled {
@@ -129,25 +205,22 @@ impl Tracked {
         self.updated_ms = self.updated_ms.max(at_ms);
     }
 
-    /// Applies an order response of generation `generation`.
+    /// Applies an order response of generation `generation` (a later
+    /// generation proves a replacement and becomes the current one).
     pub fn apply_response(&mut self, generation: u32, response: &OrderResponse) {
         self.order_ids.insert(generation, response.order_id);
         let at = response
             .update_time
             .or(response.transact_time)
             .unwrap_or(self.updated_ms);
-        if generation == self.generation {
-            if let Some(executed) = response.executed_qty {
-                self.gen_filled = self.gen_filled.max(executed);
-            }
-            if let Some(quote) = response.cummulative_quote_qty
-                && quote >= Decimal::ZERO
-            {
-                self.gen_notional = self.gen_notional.max(quote);
-            }
-            if let Some(qty) = response.orig_qty {
-                self.request.quantity = self.prev_filled + qty;
-            }
+        self.advance_to(generation);
+        if let Some(executed) = response.executed_qty {
+            self.note_executed(generation, executed, response.cummulative_quote_qty);
+        }
+        if generation == self.generation
+            && let Some(qty) = response.orig_qty
+        {
+            self.request.quantity = self.prev_filled + qty;
         }
         if let Some(status) = response.status.as_deref().and_then(model::parse_status) {
             self.apply_status(generation, status, at);
@@ -384,22 +457,18 @@ impl Book {
         }
         self.link(&runtime, &report.symbol, generation, report.order_id);
         if let Some(tracked) = self.orders.get_mut(&runtime) {
-            if generation > tracked.generation {
-                // A replacement we did not see answered (e.g. the answer was
-                // lost): adopt it. The earlier generations' fills are booked
-                // by trade id; the venue count restarts at this generation.
-                tracked.prev_filled = tracked.filled();
-                tracked.prev_notional = tracked.booked_notional;
-                tracked.gen_filled = Decimal::ZERO;
-                tracked.gen_notional = Decimal::ZERO;
-                tracked.generation = generation;
-            }
-            if generation == tracked.generation {
-                tracked.gen_filled = tracked.gen_filled.max(report.cumulative_quantity);
-                tracked.gen_notional = tracked.gen_notional.max(report.cumulative_quote);
-                if report.execution_type == "REPLACED" || report.execution_type == "NEW" {
-                    tracked.request.quantity = tracked.prev_filled + report.quantity;
-                }
+            // A report of a later generation: the replacement exists (its
+            // reply may not have been handled yet, or was lost); adopt it.
+            tracked.advance_to(generation);
+            tracked.note_executed(
+                generation,
+                report.cumulative_quantity,
+                Some(report.cumulative_quote),
+            );
+            if generation == tracked.generation
+                && (report.execution_type == "REPLACED" || report.execution_type == "NEW")
+            {
+                tracked.request.quantity = tracked.prev_filled + report.quantity;
             }
         }
         if report.execution_type == "TRADE" && report.trade_id >= 0 {
@@ -472,5 +541,58 @@ pub fn request_from_response(runtime: &ClientOrderId, response: &OrderResponse) 
         } else {
             time_in_force
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn half_filled() -> Tracked {
+        let request = OrderRequest::limit("t-1", "BTCUSDT", Side::Buy, dec!(1.5), dec!(100));
+        let mut tracked = Tracked::new(request, 0);
+        tracked.note_executed(0, dec!(0.5), Some(dec!(50)));
+        tracked
+    }
+
+    #[test]
+    fn a_replace_counts_the_old_generation_once_in_any_order() {
+        // Reply first: the cancel's count, then the move.
+        let mut reply_first = half_filled();
+        reply_first.note_executed(0, dec!(0.5), Some(dec!(50)));
+        assert!(reply_first.advance_to(1));
+        // The reports come after: the replacement's NEW, the old CANCELED.
+        reply_first.note_executed(1, dec!(0), Some(dec!(0)));
+        assert!(!reply_first.advance_to(1));
+        reply_first.note_executed(0, dec!(0.5), Some(dec!(50)));
+        // Reports first, then the reply says the same again.
+        let mut reports_first = half_filled();
+        assert!(reports_first.advance_to(1));
+        reports_first.note_executed(1, dec!(0), Some(dec!(0)));
+        reports_first.note_executed(0, dec!(0.5), Some(dec!(50)));
+        assert!(!reports_first.advance_to(1));
+        for tracked in [&reply_first, &reports_first] {
+            assert_eq!(
+                (tracked.prev_filled, tracked.gen_filled, tracked.filled()),
+                (dec!(0.5), dec!(0), dec!(0.5))
+            );
+            assert_eq!(tracked.prev_notional, dec!(50));
+            assert_eq!(tracked.generation, 1);
+        }
+    }
+
+    #[test]
+    fn the_cancel_of_a_generation_being_replaced_does_not_close_the_order() {
+        let mut tracked = half_filled();
+        tracked.replacing = Some(0);
+        tracked.apply_status(0, OrderStatus::Cancelled, 5);
+        assert!(tracked.status.is_open());
+        tracked.replacing = None;
+        tracked.apply_status(0, OrderStatus::Cancelled, 6);
+        assert_eq!(tracked.status, OrderStatus::Cancelled);
+        // A later generation re-opens it: the replacement decides.
+        assert!(tracked.advance_to(1));
+        assert_eq!(tracked.status, OrderStatus::Accepted);
     }
 }

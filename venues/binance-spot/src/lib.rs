@@ -10,6 +10,11 @@
 //! * [`ws_market`]: trade and book ticker streams.
 //! * [`exchange`]: [`BinanceSpot`], the synchronous
 //!   [`tesser_core::ExchangeClient`].
+//! * [`feed`]: [`BinanceFeed`], the trade streams as a
+//!   [`tesser_core::MarketFeed`].
+//! * [`public`]: [`BinancePublic`], rules and market data without keys (paper
+//!   trading on live data).
+//! * [`mod@check`]: [`check()`], a read-only look at the venue and the key.
 //! * [`model`]: the documented JSON payloads.
 //! * [`config`]: endpoints and settings.
 //!
@@ -19,17 +24,24 @@
 #![deny(missing_docs)]
 
 pub mod book;
+pub mod check;
 pub mod client_id;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod feed;
 pub mod model;
+pub mod public;
 pub mod rest;
 pub mod sign;
+mod startup;
 pub mod ws_market;
 pub mod ws_user;
 
+pub use check::{AccountCheck, SymbolCheck, VenueCheck, check};
 pub use config::{BinanceConfig, Endpoints};
-pub use error::BinanceError;
+pub use error::{BinanceError, StartupError};
 pub use exchange::BinanceSpot;
+pub use feed::BinanceFeed;
+pub use public::BinancePublic;
 pub use sign::{Credentials, KeyError};

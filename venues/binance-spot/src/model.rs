@@ -184,6 +184,18 @@ pub struct Balance {
 pub struct AccountInfo {
     /// Whether the account may trade.
     pub can_trade: bool,
+    /// Whether the account may withdraw.
+    #[serde(default)]
+    pub can_withdraw: bool,
+    /// Whether the account may deposit.
+    #[serde(default)]
+    pub can_deposit: bool,
+    /// Account type, e.g. `SPOT`.
+    #[serde(default)]
+    pub account_type: Option<String>,
+    /// Account permissions, e.g. `["SPOT"]`.
+    #[serde(default)]
+    pub permissions: Vec<String>,
     /// Balances.
     #[serde(default)]
     pub balances: Vec<Balance>,

@@ -99,7 +99,10 @@ async fn session(
         Err(_) => return End::Reconnect("connect timed out".into()),
     };
     // Subscribe.
-    let credentials = shared.rest.credentials();
+    let Some(credentials) = shared.rest.credentials() else {
+        tracing::error!("the user data stream needs an API key; this client has none");
+        return End::Shutdown;
+    };
     let mut params = vec![
         (
             "apiKey".to_owned(),

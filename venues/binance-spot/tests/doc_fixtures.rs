@@ -253,6 +253,8 @@ fn order_responses_parse() {
     let trades: Vec<MyTrade> = serde_json::from_str(&fixture("my_trades.jsonc")).unwrap();
     assert_eq!((trades[0].id, trades[0].order_id), (28457, 100_234));
     let account: AccountInfo = serde_json::from_str(&fixture("account.jsonc")).unwrap();
-    assert!(account.can_trade);
+    assert!(account.can_trade && account.can_withdraw && account.can_deposit);
+    assert_eq!(account.account_type.as_deref(), Some("SPOT"));
+    assert_eq!(account.permissions, vec!["SPOT".to_owned()]);
     assert_eq!(account.balances.len(), 2);
 }

@@ -335,6 +335,13 @@ fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
         last_status(e, "gap-1") == Some(OrderStatus::Filled)
     });
     assert_eq!(fills(&events).len(), 1, "{events:?}");
+    // The fill is reported mid-reconcile (after myTrades, before
+    // openOrders): wait for the reconcile to finish before counting.
+    let reconciles = &venue.user_stream_status().reconciles;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while reconciles.load(std::sync::atomic::Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(twin.count("GET", "/api/v3/myTrades") >= 1);
     assert!(twin.count("GET", "/api/v3/openOrders") >= 1);
 }
@@ -353,7 +360,6 @@ fn event_stream_terminated_resubscribes() {
 }
 
 #[test]
-#[ignore = "flaky under load: the cancel-replace reply once reported 1.0 filled where 0.5 had filled (seen in a full workspace run); run with --ignored while fixing"]
 fn amends_use_keep_priority_or_cancel_replace_without_overfilling() {
     let (twin, mut venue) = start();
     venue
@@ -412,6 +418,125 @@ fn amends_use_keep_priority_or_cancel_replace_without_overfilling() {
             .filled_quantity,
         dec!(1.5)
     );
+}
+
+/// Places `id` (buy 2 at 100), fills 0.5 of it, and lowers it to 1.5
+/// (keep priority); returns the events so far.
+fn placed_half_filled_and_lowered(
+    twin: &TwinHandle,
+    venue: &mut BinanceSpot,
+    id: &str,
+) -> Vec<ExchangeEvent> {
+    venue.place_order(buy(id, dec!(2), dec!(100)), 0).unwrap();
+    twin.print("BTCUSDT", dec!(99), dec!(0.5), true);
+    let mut events = collect(venue, |e| fills(e).len() == 1);
+    let order = venue
+        .amend_order(
+            &AmendRequest {
+                client_order_id: id.into(),
+                new_price: None,
+                new_quantity: Some(dec!(1.5)),
+            },
+            0,
+        )
+        .unwrap();
+    assert_eq!(order.request.quantity, dec!(1.5));
+    venue.poll_events(&mut events);
+    events
+}
+
+fn reprice(venue: &mut BinanceSpot, id: &str, price: Decimal) -> tesser_core::Order {
+    venue
+        .amend_order(
+            &AmendRequest {
+                client_order_id: id.into(),
+                new_price: Some(price),
+                new_quantity: None,
+            },
+            0,
+        )
+        .unwrap()
+}
+
+/// After a cancel-replace whose reply and reports raced: the amend answered
+/// 0.5 filled of 1.5, no update ever said the order was cancelled, and the
+/// rest fills it to exactly 1.5.
+fn assert_replaced_once(
+    twin: &TwinHandle,
+    venue: &mut BinanceSpot,
+    id: &str,
+    order: &tesser_core::Order,
+    mut events: Vec<ExchangeEvent>,
+) {
+    assert_eq!(order.filled_quantity, dec!(0.5), "{order:?}");
+    assert_eq!(order.request.quantity, dec!(1.5));
+    assert_eq!(order.request.price, Some(dec!(101)));
+    assert_eq!(order.status, OrderStatus::PartiallyFilled);
+    let replacement = format!("_r1_{id}");
+    assert_eq!(
+        twin.orders()
+            .into_iter()
+            .find(|o| o.client_order_id == replacement)
+            .unwrap()
+            .orig_qty,
+        dec!(1)
+    );
+    twin.print("BTCUSDT", dec!(100), dec!(5), true);
+    let more = collect(venue, |e| last_status(e, id) == Some(OrderStatus::Filled));
+    events.extend(more);
+    let updates: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ExchangeEvent::OrderUpdate(u) if u.client_order_id.as_str() == id => {
+                Some((u.status, u.filled_quantity))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        updates
+            .iter()
+            .all(|(status, filled)| *status != OrderStatus::Cancelled && *filled <= dec!(1.5)),
+        "{updates:?}"
+    );
+    assert_eq!(
+        updates.last(),
+        Some(&(OrderStatus::Filled, dec!(1.5))),
+        "{updates:?}"
+    );
+    assert_eq!(
+        fills(&events).iter().map(|f| f.quantity).sum::<Decimal>(),
+        dec!(1.5)
+    );
+    let order = venue.order(&id.into()).unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.filled_quantity),
+        (OrderStatus::Filled, dec!(1.5))
+    );
+}
+
+#[test]
+fn a_cancel_replace_reply_after_its_reports_counts_fills_once() {
+    let (twin, mut venue) = start();
+    let events = placed_half_filled_and_lowered(&twin, &mut venue, "race-1");
+    // The reports of the cancel and the replacement reach the connector
+    // before the reply does.
+    twin.faults(|f| f.delay_next_replace_answer = Some(Duration::from_millis(300)));
+    let order = reprice(&mut venue, "race-1", dec!(101));
+    assert_replaced_once(&twin, &mut venue, "race-1", &order, events);
+}
+
+#[test]
+fn a_cancel_replace_reply_before_its_reports_counts_fills_once() {
+    let (twin, mut venue) = start();
+    let mut events = placed_half_filled_and_lowered(&twin, &mut venue, "race-2");
+    // The reply is handled first; the reports come after, in reverse.
+    twin.faults(|f| f.reorder_reports = true);
+    let order = reprice(&mut venue, "race-2", dec!(101));
+    twin.faults(|f| f.reorder_reports = false);
+    std::thread::sleep(Duration::from_millis(100));
+    venue.poll_events(&mut events);
+    assert_replaced_once(&twin, &mut venue, "race-2", &order, events);
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! The signed REST client (`rest-api.md`).
+//! The REST client (`rest-api.md`): signed with [`Credentials`], or
+//! [public](RestClient::public) without keys (a signed call is then refused
+//! before anything is sent).
 //!
 //! * Every signed request carries `timestamp` (local clock + the measured
 //!   server offset) and `recvWindow`, and is signed over its query string.
@@ -16,21 +18,27 @@
 //!   `-1006`/`-1007`; timeouts, 5xx, `-1006`, `-1007` and malformed success
 //!   bodies are ambiguous (see [`BinanceError`]).
 
+mod limits;
+mod outcome;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use rust_decimal::Decimal;
-use serde::de::DeserializeOwned;
 
 use crate::config::BinanceConfig;
-use crate::error::{AMBIGUOUS_CODES, BinanceError, INVALID_TIMESTAMP, NO_SUCH_ORDER};
+use crate::error::{BinanceError, INVALID_TIMESTAMP, NO_SUCH_ORDER};
 use crate::model::{
     AccountInfo, AmendResponse, ApiErrorBody, CancelReplaceFailure, CancelReplaceResponse,
-    ExchangeInfo, MyTrade, OrderResponse, RateLimit, ServerTime,
+    ExchangeInfo, MyTrade, OrderResponse, ServerTime,
 };
 use crate::sign::{Credentials, rest_query};
+
+use limits::Limits;
+pub(crate) use outcome::HTTP_401_NO_BODY;
+use outcome::{api_code, classify_api, parse, transport_reason, truncate, without_url};
 
 /// Milliseconds since the Unix epoch on the local clock.
 #[must_use]
@@ -125,28 +133,13 @@ pub enum CancelReplaceError {
     Other(BinanceError),
 }
 
-#[derive(Debug)]
-struct Limits {
-    weight_per_minute: u64,
-    orders_per_10s: Option<u64>,
-    orders_per_day: Option<u64>,
-    used_weight: u64,
-    /// Server minute (ms / 60000) of `used_weight`.
-    weight_minute: i64,
-    orders_10s: u64,
-    /// Server 10 s window of `orders_10s`.
-    orders_window: i64,
-    orders_day: u64,
-    blocked_until: Option<Instant>,
-    banned_until: Option<Instant>,
-}
-
-/// The signed REST client. Cheap to share behind an `Arc`.
+/// The REST client: signed requests with credentials, public ones with or
+/// without. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct RestClient {
     http: reqwest::Client,
     base: String,
-    credentials: Credentials,
+    credentials: Option<Credentials>,
     recv_window_ms: u64,
     max_wait: Duration,
     offset_ms: AtomicI64,
@@ -159,11 +152,28 @@ enum Raw {
 }
 
 impl RestClient {
-    /// A client for `config`'s REST base.
+    /// A client for `config`'s REST base that signs with `credentials`.
     ///
     /// # Errors
     /// [`BinanceError::Config`] when the HTTP client cannot be built.
     pub fn new(config: &BinanceConfig, credentials: Credentials) -> Result<Self, BinanceError> {
+        Self::build(config, Some(credentials))
+    }
+
+    /// A client without keys, for public endpoints only (`/api/v3/time`,
+    /// `/api/v3/exchangeInfo`); a signed request fails with
+    /// [`BinanceError::Config`] and is never sent.
+    ///
+    /// # Errors
+    /// [`BinanceError::Config`] when the HTTP client cannot be built.
+    pub fn public(config: &BinanceConfig) -> Result<Self, BinanceError> {
+        Self::build(config, None)
+    }
+
+    fn build(
+        config: &BinanceConfig,
+        credentials: Option<Credentials>,
+    ) -> Result<Self, BinanceError> {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
@@ -176,25 +186,20 @@ impl RestClient {
             recv_window_ms: config.recv_window_ms,
             max_wait: config.max_rate_limit_wait,
             offset_ms: AtomicI64::new(0),
-            limits: Mutex::new(Limits {
-                weight_per_minute: 6000,
-                orders_per_10s: None,
-                orders_per_day: None,
-                used_weight: 0,
-                weight_minute: 0,
-                orders_10s: 0,
-                orders_window: 0,
-                orders_day: 0,
-                blocked_until: None,
-                banned_until: None,
-            }),
+            limits: Mutex::new(Limits::new()),
         })
     }
 
-    /// The credentials.
+    /// The credentials; `None` for a [public](RestClient::public) client.
     #[must_use]
-    pub const fn credentials(&self) -> &Credentials {
-        &self.credentials
+    pub const fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// The REST base URL (no trailing `/`).
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     /// The `recvWindow` sent with signed requests.
@@ -213,28 +218,6 @@ impl RestClient {
     #[must_use]
     pub fn offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::Relaxed)
-    }
-
-    /// Adopts the rate limits of `exchangeInfo`.
-    pub fn set_rate_limits(&self, limits: &[RateLimit]) {
-        let mut state = self.lock_limits();
-        for limit in limits {
-            match (
-                limit.rate_limit_type.as_str(),
-                limit.header_suffix().as_str(),
-            ) {
-                ("REQUEST_WEIGHT", "1M") => state.weight_per_minute = limit.limit,
-                ("ORDERS", "10S") => state.orders_per_10s = Some(limit.limit),
-                ("ORDERS", "1D") => state.orders_per_day = Some(limit.limit),
-                _ => {}
-            }
-        }
-    }
-
-    fn lock_limits(&self) -> std::sync::MutexGuard<'_, Limits> {
-        self.limits
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `GET /api/v3/time`.
@@ -529,82 +512,6 @@ impl RestClient {
         }
     }
 
-    /// Waits for the rate-limit windows, or fails unsent.
-    async fn admit(&self, weight: u64, counts_order: bool) -> Result<(), BinanceError> {
-        let wait = {
-            let state = self.lock_limits();
-            let now = Instant::now();
-            if let Some(until) = state.banned_until
-                && until > now
-            {
-                let retry_after = until - now;
-                tracing::error!(?retry_after, "Binance IP ban in force: refusing to send");
-                return Err(BinanceError::Banned { retry_after });
-            }
-            let mut wait = Duration::ZERO;
-            if let Some(until) = state.blocked_until
-                && until > now
-            {
-                wait = until - now;
-            }
-            let server_now = self.server_now_ms();
-            if state.weight_minute == server_now.div_euclid(60_000)
-                && state.used_weight + weight > state.weight_per_minute
-            {
-                let rest = 60_000 - server_now.rem_euclid(60_000);
-                wait = wait.max(Duration::from_millis(u64::try_from(rest).unwrap_or(0)));
-            }
-            if counts_order {
-                if let Some(limit) = state.orders_per_10s
-                    && state.orders_window == server_now.div_euclid(10_000)
-                    && state.orders_10s >= limit
-                {
-                    let rest = 10_000 - server_now.rem_euclid(10_000);
-                    wait = wait.max(Duration::from_millis(u64::try_from(rest).unwrap_or(0)));
-                }
-                if let Some(limit) = state.orders_per_day
-                    && state.orders_day >= limit
-                {
-                    return Err(BinanceError::NotSent(format!(
-                        "daily order limit {limit} reached"
-                    )));
-                }
-            }
-            wait
-        };
-        if wait.is_zero() {
-            return Ok(());
-        }
-        if wait > self.max_wait {
-            return Err(BinanceError::RateLimited { retry_after: wait });
-        }
-        tracing::info!(?wait, "waiting for the rate-limit window");
-        tokio::time::sleep(wait).await;
-        Ok(())
-    }
-
-    fn record_headers(&self, headers: &reqwest::header::HeaderMap) {
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|text| text.trim().parse::<u64>().ok())
-        };
-        let server_now = self.server_now_ms();
-        let mut state = self.lock_limits();
-        if let Some(used) = number("x-mbx-used-weight-1m") {
-            state.used_weight = used;
-            state.weight_minute = server_now.div_euclid(60_000);
-        }
-        if let Some(count) = number("x-mbx-order-count-10s") {
-            state.orders_10s = count;
-            state.orders_window = server_now.div_euclid(10_000);
-        }
-        if let Some(count) = number("x-mbx-order-count-1d") {
-            state.orders_day = count;
-        }
-    }
-
     async fn send_raw(
         &self,
         method: Method,
@@ -614,14 +521,23 @@ impl RestClient {
         weight: u64,
         counts_order: bool,
     ) -> Result<Raw, BinanceError> {
+        let credentials = match (&self.credentials, signed) {
+            (Some(credentials), true) => Some(credentials),
+            (None, true) => {
+                return Err(BinanceError::Config(format!(
+                    "{path} is a signed endpoint and this client has no API key"
+                )));
+            }
+            (_, false) => None,
+        };
         self.admit(weight, counts_order).await?;
         if signed {
             params.push(("timestamp".to_owned(), self.server_now_ms().to_string()));
             params.push(("recvWindow".to_owned(), self.recv_window_ms.to_string()));
         }
         let mut query = rest_query(&params);
-        if signed {
-            let signature = self.credentials.sign(&query);
+        if let Some(credentials) = credentials {
+            let signature = credentials.sign(&query);
             query.push_str("&signature=");
             query.push_str(&crate::sign::encode_value(&signature));
         }
@@ -631,16 +547,16 @@ impl RestClient {
             format!("{}{path}?{query}", self.base)
         };
         let mut request = self.http.request(method, url);
-        if signed {
-            request = request.header("X-MBX-APIKEY", self.credentials.api_key().expose());
+        if let Some(credentials) = credentials {
+            request = request.header("X-MBX-APIKEY", credentials.api_key().expose());
         }
         let response = match request.send().await {
             Ok(response) => response,
             Err(error) if error.is_connect() => {
-                return Err(BinanceError::NotSent(format!(
-                    "cannot connect to {}{path}",
-                    self.base
-                )));
+                return Err(BinanceError::Unreachable {
+                    url: format!("{}{path}", self.base),
+                    reason: transport_reason(&error),
+                });
             }
             Err(error) if error.is_timeout() => {
                 return Err(BinanceError::Ambiguous(format!(
@@ -696,92 +612,5 @@ impl RestClient {
             ))),
             _ => Ok(Raw::Api { status, body }),
         }
-    }
-}
-
-/// The error code of an error body.
-fn api_code(body: &str) -> Option<i64> {
-    serde_json::from_str::<ApiErrorBody>(body)
-        .ok()
-        .map(|error| error.code)
-}
-
-/// Classifies a non-200, non-429/418, non-5xx answer.
-fn classify_api(status: u16, body: &str) -> BinanceError {
-    match serde_json::from_str::<ApiErrorBody>(body) {
-        Ok(error) if AMBIGUOUS_CODES.contains(&error.code) => {
-            BinanceError::Ambiguous(format!("{} {}", error.code, error.msg))
-        }
-        Ok(error) => BinanceError::Rejected(error),
-        // A WAF block answers 403 without a Binance body: not processed.
-        Err(_) if status == 403 => BinanceError::NotSent("HTTP 403 (WAF block)".into()),
-        Err(_) => BinanceError::Ambiguous(format!("HTTP {status} without an error body")),
-    }
-}
-
-/// Parses a success body. A malformed body of a request that may have changed
-/// state is ambiguous; of a read, malformed.
-fn parse<T: DeserializeOwned>(body: &str, mutating: bool) -> Result<T, BinanceError> {
-    serde_json::from_str(body).map_err(|error| {
-        let text = format!("success body did not parse: {error}");
-        if mutating {
-            BinanceError::Ambiguous(text)
-        } else {
-            BinanceError::Malformed(text)
-        }
-    })
-}
-
-fn truncate(body: &str) -> String {
-    body.chars().take(200).collect()
-}
-
-/// A reqwest error without its URL (which holds the signature).
-fn without_url(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    if let Some(url) = error.url() {
-        text = text.replace(url.as_str(), "<url>");
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rust_decimal_macros::dec;
-
-    #[test]
-    fn decimals_are_plain() {
-        assert_eq!(decimal_param(dec!(1.00000000)), "1");
-        assert_eq!(decimal_param(dec!(0.00010)), "0.0001");
-        assert_eq!(decimal_param(dec!(12345678.9)), "12345678.9");
-    }
-
-    #[test]
-    fn outcomes_are_classified() {
-        let body =
-            r#"{"code":-2010,"msg":"Account has insufficient balance for requested action."}"#;
-        assert!(matches!(classify_api(400, body), BinanceError::Rejected(e) if e.code == -2010));
-        let body = r#"{"code":-1013,"msg":"Filter failure: LOT_SIZE"}"#;
-        assert!(matches!(classify_api(400, body), BinanceError::Rejected(e) if e.code == -1013));
-        let body = r#"{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}"#;
-        assert!(matches!(
-            classify_api(400, body),
-            BinanceError::Ambiguous(_)
-        ));
-        let body = r#"{"code":-1006,"msg":"An unexpected response was received from the message bus. Execution status unknown."}"#;
-        assert!(matches!(
-            classify_api(400, body),
-            BinanceError::Ambiguous(_)
-        ));
-        assert!(matches!(
-            classify_api(400, "<html>"),
-            BinanceError::Ambiguous(_)
-        ));
-        assert!(matches!(classify_api(403, ""), BinanceError::NotSent(_)));
-        assert!(matches!(
-            parse::<OrderResponse>("{\"symbol\":", true),
-            Err(BinanceError::Ambiguous(_))
-        ));
     }
 }

@@ -1,0 +1,449 @@
+//! The REST endpoints (`rest-api.md`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State as AxumState};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::engine::{ApiError, Output, fmt8};
+
+use super::{State, error_response, parse_pairs, respond};
+
+/// Every REST endpoint.
+pub(super) async fn rest_handler(
+    AxumState(state): AxumState<Arc<State>>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let path = uri.path().to_owned();
+    let query = query.unwrap_or_default();
+    let mut pairs = parse_pairs(&query);
+    pairs.extend(parse_pairs(&body));
+    let index = state.record(
+        "rest",
+        method.as_str(),
+        &path,
+        pairs.clone(),
+        Some(&headers),
+    );
+    let response = rest_inner(&state, &method, &path, &query, &headers, &body, &pairs).await;
+    state.set_status(index, response.status().as_u16());
+    response
+}
+
+#[allow(clippy::too_many_lines)] // One dispatch over the documented endpoints reads best in one place.
+async fn rest_inner(
+    state: &Arc<State>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &str,
+    pairs: &[(String, String)],
+) -> Response {
+    {
+        let mut faults = state.lock_faults();
+        if faults.rate_limit_next > 0 {
+            faults.rate_limit_next -= 1;
+            let retry = faults.retry_after_secs.max(1);
+            return respond(
+                429,
+                &json!({"code": -1003, "msg": "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."}),
+                vec![("Retry-After".to_owned(), retry.to_string())],
+            );
+        }
+    }
+    // Query parameters win over body parameters.
+    let mut params: HashMap<String, String> = HashMap::new();
+    for (k, v) in parse_pairs(body) {
+        params.insert(k, v);
+    }
+    for (k, v) in parse_pairs(query) {
+        params.insert(k, v);
+    }
+    let _ = pairs;
+    let signed = !matches!(
+        (method.as_str(), path),
+        (
+            "GET",
+            "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/ping"
+        )
+    );
+    let is_order = matches!(
+        (method.as_str(), path),
+        ("POST", "/api/v3/order" | "/api/v3/order/cancelReplace")
+    );
+    let weight = match path {
+        "/api/v3/exchangeInfo" | "/api/v3/account" => 20,
+        "/api/v3/order" if method == Method::GET => 4,
+        "/api/v3/openOrders" => 6,
+        "/api/v3/myTrades" => 5,
+        _ => 1,
+    };
+    let headers_out = state.weight_headers(weight, is_order);
+    if signed {
+        // The signature covers the query string without `signature`, then
+        // the body.
+        let unsigned_query = query
+            .split('&')
+            .filter(|part| !part.starts_with("signature="))
+            .collect::<Vec<_>>()
+            .join("&");
+        let payload = format!("{unsigned_query}{body}");
+        let api_key = headers.get("x-mbx-apikey").and_then(|v| v.to_str().ok());
+        if let Err(error) = state.verify(
+            api_key,
+            &payload,
+            params.get("signature").map(String::as_str),
+        ) {
+            return error_response(&error, headers_out);
+        }
+        if let Err(error) = state.check_time(&params) {
+            return error_response(&error, headers_out);
+        }
+    }
+    let now = state.now_ms();
+    match (method.as_str(), path) {
+        ("GET", "/api/v3/ping") => respond(200, &json!({}), headers_out),
+        ("GET", "/api/v3/time") => respond(200, &json!({"serverTime": now}), headers_out),
+        ("GET", "/api/v3/exchangeInfo") => {
+            let symbols: Vec<Value> = state
+                .config
+                .symbols
+                .iter()
+                .filter(|s| params.get("symbol").is_none_or(|wanted| *wanted == s.symbol))
+                .map(|s| {
+                    json!({
+                        "symbol": s.symbol, "status": "TRADING", "baseAsset": s.base_asset,
+                        "baseAssetPrecision": 8, "quoteAsset": s.quote_asset, "quotePrecision": 8,
+                        "quoteAssetPrecision": 8, "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
+                        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
+                        "icebergAllowed": true, "ocoAllowed": true, "otoAllowed": true, "opoAllowed": false,
+                        "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": false,
+                        "cancelReplaceAllowed": true, "amendAllowed": true, "pegInstructionsAllowed": false,
+                        "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
+                        "filters": [
+                            {"filterType": "PRICE_FILTER", "minPrice": fmt8(s.tick_size), "maxPrice": "1000000.00000000", "tickSize": fmt8(s.tick_size)},
+                            {"filterType": "LOT_SIZE", "minQty": fmt8(s.min_qty), "maxQty": "9000.00000000", "stepSize": fmt8(s.step_size)},
+                            {"filterType": "NOTIONAL", "minNotional": fmt8(s.min_notional), "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5}
+                        ],
+                        "permissions": [], "permissionSets": [["SPOT"]],
+                        "defaultSelfTradePreventionMode": "NONE", "allowedSelfTradePreventionModes": ["NONE"]
+                    })
+                })
+                .collect();
+            if symbols.is_empty() {
+                return error_response(&ApiError::bad(-1121, "Invalid symbol."), headers_out);
+            }
+            respond(
+                200,
+                &json!({
+                    "timezone": "UTC", "serverTime": now,
+                    "rateLimits": [
+                        {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+                        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+                        {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+                        {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}
+                    ],
+                    "exchangeFilters": [], "symbols": symbols
+                }),
+                headers_out,
+            )
+        }
+        ("GET", "/api/v3/account") => respond(
+            200,
+            &json!({
+                "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
+                "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"},
+                "canTrade": true, "canWithdraw": false, "canDeposit": false, "brokered": false,
+                "requireSelfTradePrevention": false, "preventSor": false, "updateTime": now, "accountType": "SPOT",
+                "balances": [{"asset": "BTC", "free": "10.00000000", "locked": "0.00000000"}, {"asset": "USDT", "free": "1000000.00000000", "locked": "0.00000000"}],
+                "permissions": ["SPOT"], "uid": 1
+            }),
+            headers_out,
+        ),
+        ("POST", "/api/v3/order") => new_order_endpoint(state, &params, headers_out).await,
+        ("DELETE", "/api/v3/order") => {
+            let mut output = Output::default();
+            let result = {
+                let mut engine = state.lock_engine();
+                let unknown = ApiError::bad(-2011, "Unknown order sent.");
+                engine
+                    .find(&params, "origClientOrderId", "orderId", &unknown)
+                    .and_then(|position| {
+                        let id = engine.cancel(
+                            position,
+                            params.get("newClientOrderId").map(String::as_str),
+                            now,
+                            &mut output,
+                        )?;
+                        Ok(engine.orders[position].cancel_json(&id, now))
+                    })
+            };
+            state.publish(output);
+            match result {
+                Ok(body) => respond(200, &body, headers_out),
+                Err(error) => error_response(&error, headers_out),
+            }
+        }
+        ("GET", "/api/v3/order") => {
+            let engine = state.lock_engine();
+            let missing = ApiError::bad(-2013, "Order does not exist.");
+            match engine.find(&params, "origClientOrderId", "orderId", &missing) {
+                Ok(position) => respond(200, &engine.orders[position].query_json(), headers_out),
+                Err(error) => error_response(&error, headers_out),
+            }
+        }
+        ("GET", "/api/v3/openOrders") => {
+            let engine = state.lock_engine();
+            let symbol = params.get("symbol");
+            let list: Vec<Value> = engine
+                .orders
+                .iter()
+                .filter(|o| matches!(o.status.as_str(), "NEW" | "PARTIALLY_FILLED"))
+                .filter(|o| symbol.is_none_or(|s| *s == o.symbol))
+                .map(crate::TwinOrder::query_json)
+                .collect();
+            respond(200, &Value::Array(list), headers_out)
+        }
+        ("GET", "/api/v3/myTrades") => {
+            let engine = state.lock_engine();
+            let Some(symbol) = params.get("symbol") else {
+                return error_response(
+                    &ApiError::bad(
+                        -1102,
+                        "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+                    ),
+                    headers_out,
+                );
+            };
+            let order_id: Option<i64> = params.get("orderId").and_then(|v| v.parse().ok());
+            let from_id: Option<i64> = params.get("fromId").and_then(|v| v.parse().ok());
+            let limit: usize = params
+                .get("limit")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(500)
+                .min(1000);
+            let list: Vec<Value> = engine
+                .trades
+                .iter()
+                .filter(|t| &t.symbol == symbol)
+                .filter(|t| order_id.is_none_or(|id| t.order_id == id))
+                .filter(|t| from_id.is_none_or(|id| t.id >= id))
+                .take(limit)
+                .map(|t| json!({
+                    "symbol": t.symbol, "id": t.id, "orderId": t.order_id, "orderListId": -1,
+                    "price": fmt8(t.price), "qty": fmt8(t.qty), "quoteQty": fmt8(t.price * t.qty),
+                    "commission": fmt8(t.commission), "commissionAsset": t.commission_asset,
+                    "time": t.time, "isBuyer": t.is_buyer, "isMaker": t.is_maker, "isBestMatch": true
+                }))
+                .collect();
+            respond(200, &Value::Array(list), headers_out)
+        }
+        ("PUT", "/api/v3/order/amend/keepPriority") => {
+            let mut output = Output::default();
+            let result = {
+                let mut engine = state.lock_engine();
+                let unknown = ApiError::bad(-2011, "Unknown order sent.");
+                let qty = params.get("newQty").and_then(|q| q.parse::<Decimal>().ok());
+                match qty {
+                    None => Err(ApiError::bad(-1102, "Mandatory parameter 'newQty' was not sent, was empty/null, or malformed.")),
+                    Some(qty) => engine.find(&params, "origClientOrderId", "orderId", &unknown).and_then(|position| {
+                        let orig = engine.orders[position].client_order_id.clone();
+                        engine.amend_keep_priority(position, params.get("newClientOrderId").map(String::as_str), qty, now, &mut output)?;
+                        let o = &engine.orders[position];
+                        Ok(json!({
+                            "transactTime": now, "executionId": now,
+                            "amendedOrder": {
+                                "symbol": o.symbol, "orderId": o.order_id, "orderListId": -1,
+                                "origClientOrderId": orig, "clientOrderId": o.client_order_id,
+                                "price": fmt8(o.price), "qty": fmt8(o.orig_qty), "executedQty": fmt8(o.executed_qty),
+                                "preventedQty": fmt8(Decimal::ZERO), "quoteOrderQty": fmt8(Decimal::ZERO),
+                                "cumulativeQuoteQty": fmt8(o.cum_quote), "status": o.status,
+                                "timeInForce": o.time_in_force, "type": o.order_type,
+                                "side": if o.side == tesser_core::Side::Buy { "BUY" } else { "SELL" },
+                                "workingTime": o.time, "selfTradePreventionMode": "NONE"
+                            }
+                        }))
+                    }),
+                }
+            };
+            state.publish(output);
+            match result {
+                Ok(body) => respond(200, &body, headers_out),
+                Err(error) => error_response(&error, headers_out),
+            }
+        }
+        ("POST", "/api/v3/order/cancelReplace") => {
+            let mut output = Output::default();
+            let result = {
+                let mut engine = state.lock_engine();
+                let unknown = ApiError::bad(-2011, "Unknown order sent.");
+                let cancel = engine
+                    .find(
+                        &params,
+                        "cancelOrigClientOrderId",
+                        "cancelOrderId",
+                        &unknown,
+                    )
+                    .and_then(|position| {
+                        let id = engine.cancel(
+                            position,
+                            params.get("cancelNewClientOrderId").map(String::as_str),
+                            now,
+                            &mut output,
+                        )?;
+                        Ok(engine.orders[position].cancel_json(&id, now))
+                    });
+                match cancel {
+                    Err(error) => Err(ApiError {
+                        status: 400,
+                        code: -2022,
+                        msg: "Order cancel-replace failed.".into(),
+                        data: Some(
+                            json!({"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": error.body(), "newOrderResponse": null}),
+                        ),
+                    }),
+                    Ok(cancel_json) => match engine.new_order(&params, now, &mut output) {
+                        Ok(position) => Ok(json!({
+                            "cancelResult": "SUCCESS", "newOrderResult": "SUCCESS",
+                            "cancelResponse": cancel_json,
+                            "newOrderResponse": engine.orders[position].new_order_json(params.get("newOrderRespType").map_or("FULL", String::as_str), now)
+                        })),
+                        Err(error) => Err(ApiError {
+                            status: 409,
+                            code: -2021,
+                            msg: "Order cancel-replace partially failed.".into(),
+                            data: Some(
+                                json!({"cancelResult": "SUCCESS", "newOrderResult": "FAILURE", "cancelResponse": cancel_json, "newOrderResponse": error.body()}),
+                            ),
+                        }),
+                    },
+                }
+            };
+            state.publish(output);
+            let hold = state.lock_faults().delay_next_replace_answer.take();
+            if let Some(hold) = hold {
+                tokio::time::sleep(hold).await;
+            }
+            match result {
+                Ok(body) => respond(200, &body, headers_out),
+                Err(error) => error_response(&error, headers_out),
+            }
+        }
+        _ => respond(
+            404,
+            &json!({"code": -1000, "msg": "An unknown error occurred while processing the request."}),
+            headers_out,
+        ),
+    }
+}
+
+async fn new_order_endpoint(
+    state: &Arc<State>,
+    params: &HashMap<String, String>,
+    headers_out: Vec<(String, String)>,
+) -> Response {
+    let (reject, delay, then_503) = {
+        let mut faults = state.lock_faults();
+        let reject = faults.reject_next_order.take();
+        let delay = faults.delay_next_order.take();
+        let then_503 = if faults.accept_then_503_next > 0 {
+            faults.accept_then_503_next -= 1;
+            true
+        } else {
+            false
+        };
+        (reject, delay, then_503)
+    };
+    if let Some((code, msg)) = reject {
+        return error_response(&ApiError::bad(code, &msg), headers_out);
+    }
+    if let Some(delay) = delay {
+        // The engine finishes the order even when the client gives up and
+        // closes the connection (which cancels this handler), as a real
+        // matching engine would.
+        let task_state = Arc::clone(state);
+        let task_params = params.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            delayed_order(&task_state, &task_params)
+        });
+        return match task.await {
+            Ok((status, body)) => respond(status, &body, headers_out),
+            Err(_) => respond(
+                500,
+                &json!({"code": -1000, "msg": "An unknown error occurred while processing the request."}),
+                headers_out,
+            ),
+        };
+    }
+    let now = state.now_ms();
+    let mut output = Output::default();
+    let result = {
+        let mut engine = state.lock_engine();
+        engine.new_order(params, now, &mut output).map(|position| {
+            engine.orders[position].new_order_json(
+                params
+                    .get("newOrderRespType")
+                    .map_or("FULL", String::as_str),
+                now,
+            )
+        })
+    };
+    state.publish(output);
+    match result {
+        Ok(_) if then_503 => respond(
+            503,
+            &json!({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}),
+            headers_out,
+        ),
+        Ok(body) => respond(200, &body, headers_out),
+        Err(error) => error_response(&error, headers_out),
+    }
+}
+
+/// Processes an order after an injected delay; returns the answer.
+fn delayed_order(state: &State, params: &HashMap<String, String>) -> (u16, Value) {
+    // The second half of the timing rule: still inside recvWindow?
+    let timestamp: i64 = params
+        .get("timestamp")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let window: i64 = params
+        .get("recvWindow")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(5000);
+    if state.now_ms() - timestamp > window {
+        let error = ApiError::bad(
+            -1021,
+            "Timestamp for this request is outside of the recvWindow.",
+        );
+        return (error.status, error.body());
+    }
+    let now = state.now_ms();
+    let mut output = Output::default();
+    let result = {
+        let mut engine = state.lock_engine();
+        engine.new_order(params, now, &mut output).map(|position| {
+            engine.orders[position].new_order_json(
+                params
+                    .get("newOrderRespType")
+                    .map_or("FULL", String::as_str),
+                now,
+            )
+        })
+    };
+    state.publish(output);
+    match result {
+        Ok(body) => (200, body),
+        Err(error) => (error.status, error.body()),
+    }
+}

@@ -1,0 +1,218 @@
+//! Placing orders, and settling placements whose outcome is unknown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use tesser_core::{
+    ClientOrderId, ExchangeError, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
+};
+
+use crate::book::{Book, Execution, Tracked};
+use crate::client_id::encode;
+use crate::error::BinanceError;
+use crate::model::{self, OrderResponse};
+use crate::rest::{NewOrder, OrderRef};
+
+use super::{Shared, rejected, unavailable};
+
+/// Binance's type and time in force for a request.
+fn venue_type(request: &OrderRequest) -> (&'static str, Option<&'static str>) {
+    let tif = match request.time_in_force {
+        TimeInForce::ImmediateOrCancel => "IOC",
+        TimeInForce::FillOrKill => "FOK",
+        TimeInForce::GoodTilCancelled | TimeInForce::PostOnly => "GTC",
+    };
+    match (request.order_type, request.time_in_force) {
+        (OrderType::Limit, TimeInForce::PostOnly) => ("LIMIT_MAKER", None),
+        (OrderType::Limit, _) => ("LIMIT", Some(tif)),
+        (OrderType::Market, _) => ("MARKET", None),
+        // A stop buys above / sells below the market: STOP_LOSS on both
+        // sides (rest-api.md, "Trigger order price rules").
+        (OrderType::StopMarket, _) => ("STOP_LOSS", None),
+        (OrderType::StopLimit, _) => ("STOP_LOSS_LIMIT", Some(tif)),
+    }
+}
+
+pub(super) fn new_order(
+    request: &OrderRequest,
+    quantity: Decimal,
+    client_order_id: String,
+) -> NewOrder {
+    let (order_type, time_in_force) = venue_type(request);
+    NewOrder {
+        symbol: request.symbol.as_str().to_owned(),
+        side: model::side_name(request.side),
+        order_type,
+        time_in_force,
+        quantity,
+        price: request.price,
+        stop_price: request.trigger_price,
+        client_order_id,
+    }
+}
+
+/// Books the fills of a `FULL` response.
+pub(super) fn book_response_fills(
+    book: &mut Book,
+    runtime: &ClientOrderId,
+    response: &OrderResponse,
+    side: Side,
+) {
+    for fill in &response.fills {
+        let execution = Execution {
+            symbol: response.symbol.clone(),
+            order_id: response.order_id,
+            trade_id: fill.trade_id,
+            side,
+            price: fill.price,
+            quantity: fill.qty,
+            commission: fill.commission,
+            commission_asset: Some(fill.commission_asset.clone()),
+            // Fills in the placement response took liquidity.
+            liquidity: tesser_core::Liquidity::Taker,
+            time_ms: response.transact_time.unwrap_or_default(),
+        };
+        book.book_fill(runtime, &execution, true);
+    }
+}
+
+pub(super) async fn place(
+    shared: &Arc<Shared>,
+    request: OrderRequest,
+    now_ms: i64,
+) -> Result<Order, ExchangeError> {
+    let id = request.client_order_id.clone();
+    shared.register(&id)?;
+    {
+        let mut book = shared.lock_book();
+        if !book.used.insert(id.clone()) {
+            return Err(ExchangeError::DuplicateClientOrderId(id));
+        }
+        book.orders
+            .insert(id.clone(), Tracked::new(request.clone(), now_ms));
+    }
+    let venue_id = encode(&id, 0);
+    let order = new_order(&request, request.quantity, venue_id.clone());
+    let started = shared.rest.server_now_ms();
+    match shared.rest.new_order(&order).await {
+        Ok(response) => {
+            let mut book = shared.lock_book();
+            book.link(&id, &response.symbol, 0, response.order_id);
+            book_response_fills(&mut book, &id, &response, request.side);
+            if let Some(tracked) = book.orders.get_mut(&id) {
+                tracked.apply_response(0, &response);
+                tracked.created_ms = response.transact_time.unwrap_or(now_ms);
+            }
+            book.release_held(&shared.ids);
+            let order = book
+                .orders
+                .get(&id)
+                .map(Tracked::to_order)
+                .ok_or_else(|| ExchangeError::UnknownOrder(id.clone()))?;
+            // Fills already queued carry their own update; the synchronous
+            // answer covers the rest.
+            book.mark_reported(&id);
+            Ok(order)
+        }
+        Err(error) if error.is_definite_failure() => {
+            let mut book = shared.lock_book();
+            book.orders.remove(&id);
+            if let BinanceError::Rejected(body) = &error {
+                if body.msg.contains("Duplicate order sent") {
+                    return Err(ExchangeError::DuplicateClientOrderId(id));
+                }
+                return Err(rejected(&id, body));
+            }
+            // Not sent at all: the id may be used again.
+            book.used.remove(&id);
+            Err(unavailable(&error))
+        }
+        Err(error) => {
+            tracing::warn!(client_order_id = %id, %error, "placement outcome unknown; settling in the background");
+            shared.lock_book().settling.insert(id.clone());
+            let task_shared = Arc::clone(shared);
+            let symbol = request.symbol.as_str().to_owned();
+            let settle_id = id.clone();
+            tokio::spawn(async move {
+                settle(&task_shared, &settle_id, &symbol, &venue_id, started).await;
+            });
+            Err(ExchangeError::OutcomeUnknown {
+                client_order_id: id,
+                detail: error.to_string(),
+            })
+        }
+    }
+}
+
+/// Finds out whether an ambiguous placement exists; queues its state.
+async fn settle(
+    shared: &Arc<Shared>,
+    id: &ClientOrderId,
+    symbol: &str,
+    venue_id: &str,
+    started_ms: i64,
+) {
+    let config = &shared.config;
+    let window = i64::try_from((config.max_rate_limit_wait + config.request_timeout).as_millis())
+        .unwrap_or(i64::MAX)
+        .saturating_add(i64::try_from(config.recv_window_ms).unwrap_or(i64::MAX))
+        .saturating_add(1000);
+    let not_after = started_ms.saturating_add(window);
+    let give_up = tokio::time::Instant::now() + config.settle_timeout;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let asked_at = shared.rest.server_now_ms();
+        match shared
+            .rest
+            .query_order(symbol, &OrderRef::ClientId(venue_id.to_owned()))
+            .await
+        {
+            Ok(Some(response)) => {
+                let fills = if response.executed_qty.unwrap_or_default() > Decimal::ZERO {
+                    shared
+                        .rest
+                        .my_trades(symbol, None, Some(response.order_id))
+                        .await
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let mut book = shared.lock_book();
+                book.settling.remove(id);
+                book.link(id, symbol, 0, response.order_id);
+                for trade in &fills {
+                    book.book_fill(id, &Execution::from_my_trade(trade), true);
+                }
+                if let Some(tracked) = book.orders.get_mut(id) {
+                    tracked.apply_response(0, &response);
+                }
+                book.emit_update(id, None);
+                tracing::info!(client_order_id = %id, "ambiguous placement settled: the order exists");
+                return;
+            }
+            Ok(None) if asked_at > not_after => {
+                let mut book = shared.lock_book();
+                book.settling.remove(id);
+                if let Some(tracked) = book.orders.get_mut(id) {
+                    tracked.status = OrderStatus::Rejected;
+                    tracked.updated_ms = asked_at;
+                }
+                book.emit_update(
+                    id,
+                    Some("not placed: the venue never accepted the request".into()),
+                );
+                tracing::info!(client_order_id = %id, "ambiguous placement settled: never placed");
+                return;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(client_order_id = %id, %error, "settle query failed"),
+        }
+        if tokio::time::Instant::now() > give_up {
+            tracing::error!(client_order_id = %id, "could not settle an ambiguous placement; ask order() later");
+            return;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
