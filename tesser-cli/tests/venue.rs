@@ -20,7 +20,7 @@ use tesser_core::{Side, Tick};
 use tesser_execution::{AlgorithmStatus, StateStore};
 use tesser_venue_binance_twin::{TwinConfig, TwinHandle, TwinVenue};
 
-use common::{chase_wasm, error_line, workspace_root};
+use common::{chase_wasm, error_line};
 
 const API_KEY: &str = "twin-key";
 const API_SECRET: &str = "twin-secret";
@@ -34,9 +34,9 @@ const RUN_LIMIT: Duration = Duration::from_secs(90);
 fn prints() -> &'static [Tick] {
     static PRINTS: OnceLock<Vec<Tick>> = OnceLock::new();
     PRINTS.get_or_init(|| {
-        let dir = workspace_root().join("target").join("venue-test-data");
-        std::fs::create_dir_all(&dir).expect("data dir");
-        let path = dir.join("btcusdt-seed7-lot0.001.csv");
+        // A file of this process's own: test processes run side by side.
+        let dir = tempfile::tempdir().expect("data dir");
+        let path = dir.path().join("btcusdt-seed7.csv");
         let config = tesser_data::GeneratorConfig {
             symbol: tesser_core::Symbol::new("BTCUSDT"),
             trades: 40_000,

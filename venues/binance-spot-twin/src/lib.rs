@@ -273,7 +273,7 @@ impl TwinVenue {
     /// When the runtime cannot start or a port cannot be bound.
     pub fn start_on(config: TwinConfig, port: u16) -> std::io::Result<TwinHandle> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .thread_name("binance-twin")
             .enable_all()
             .build()?;
