@@ -19,26 +19,7 @@ use tesser_core::{ExchangeClient as _, Fill};
 use tesser_execution::{AlgorithmStatus, StateStore};
 use tesser_paper::PaperExchange;
 
-use common::{chase_wasm, quick_start_wasm, workspace_root};
-
-/// A small deterministic generator (SplitMix64), so the kill points are the
-/// same on every run of the test.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A duration in `[low, high)` milliseconds.
-    fn millis(&mut self, low: u64, high: u64) -> Duration {
-        Duration::from_millis(low + self.next() % (high - low))
-    }
-}
+use common::{SplitMix, chase_wasm, quick_start_wasm, workspace_root};
 
 const TARGET: Decimal = dec!(5);
 const KILL_POINTS: usize = 6;

@@ -20,7 +20,7 @@ use tesser_core::{Side, Tick};
 use tesser_execution::{AlgorithmStatus, StateStore};
 use tesser_venue_binance_twin::{TwinConfig, TwinHandle, TwinVenue};
 
-use common::{chase_wasm, error_line};
+use common::{SplitMix, chase_wasm, error_line};
 
 const API_KEY: &str = "twin-key";
 const API_SECRET: &str = "twin-secret";
@@ -443,19 +443,6 @@ fn rejections_1013_and_2010_fail_the_clip_not_the_run() {
     });
 }
 
-/// A small deterministic generator (SplitMix64) for the kill points.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 #[test]
 fn sigkill_at_random_points_then_restart_fills_the_target_exactly_once() {
     let twin = twin();
@@ -466,7 +453,7 @@ fn sigkill_at_random_points_then_restart_fills_the_target_exactly_once() {
         let mut kills = Vec::new();
         for point in 0..6 {
             let mut child = run.spawn(Keys::Twin, &[]);
-            let delay = Duration::from_millis(300 + rng.next() % 1_700);
+            let delay = rng.millis(300, 2_000);
             let started = Instant::now();
             while started.elapsed() < delay {
                 if let Some(status) = child.try_wait().expect("wait") {

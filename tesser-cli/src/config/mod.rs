@@ -553,6 +553,21 @@ impl Config {
         }
     }
 
+    /// The orchestrator's settings from this configuration: the timer
+    /// interval from `[live]`, cash and quote asset from `[paper]`, and
+    /// everything [`Config::apply_orchestrator_settings`] sets.
+    #[must_use]
+    pub fn orchestrator_config(&self) -> OrchestratorConfig {
+        let mut config = OrchestratorConfig {
+            timer_interval_ms: self.live.timer_ms,
+            initial_cash: self.paper.initial_cash,
+            quote_asset: self.paper.quote_asset.clone(),
+            ..OrchestratorConfig::default()
+        };
+        self.apply_orchestrator_settings(&mut config);
+        config
+    }
+
     /// Sets the completion grace of `config` from `[execution]` and its
     /// per-result caps from `[plugins]`: actions, log lines and log bytes per
     /// callback, snapshot size and risk refusals per algorithm. Every other

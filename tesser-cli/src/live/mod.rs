@@ -16,7 +16,7 @@ use tesser_core::{ExchangeClient, ExecutionHint, Instrument};
 use tesser_data::{BadLinePolicy, MarketDataSource as _, Replay, Speed, TradeFileReader};
 use tesser_execution::wasm::WasmPluginEngine;
 use tesser_execution::{
-    FixedQuantitySizer, Orchestrator, OrchestratorConfig, OrchestratorParts, RiskGuard, StateStore,
+    FixedQuantitySizer, Orchestrator, OrchestratorParts, RiskGuard, StateStore,
 };
 use tesser_paper::PaperExchange;
 use tesser_strategy::StrategyConfig;
@@ -345,20 +345,13 @@ fn open_orchestrator<E: ExchangeClient>(
     for rules in venue_rules {
         tracing::info!(symbol = %rules.symbol, tick_size = %rules.tick_size, lot_size = %rules.lot_size, min_quantity = %rules.min_quantity, min_notional = %rules.min_notional, "instrument rules from the venue");
     }
-    let mut orchestrator_config = OrchestratorConfig {
-        timer_interval_ms: config.live.timer_ms,
-        initial_cash: config.paper.initial_cash,
-        quote_asset: config.paper.quote_asset.clone(),
-        ..OrchestratorConfig::default()
-    };
-    config.apply_orchestrator_settings(&mut orchestrator_config);
     Ok(Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
         exchange,
         store: StateStore::open(&config.live.state_path)?,
         risk: RiskGuard::new(config.risk_limits(), instruments),
         sizer: Box::new(FixedQuantitySizer::new(config.live.default_quantity)),
-        config: orchestrator_config,
+        config: config.orchestrator_config(),
     })?)
 }
 

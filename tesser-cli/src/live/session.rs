@@ -208,7 +208,7 @@ impl Session<'_> {
     fn finished<E: SessionExchange>(&self, orch: &Orchestrator<E>) -> bool {
         self.exit == ExitWhen::AlgorithmsEnded
             && orch.working_algorithms() == 0
-            && !orch.algorithms().is_empty()
+            && orch.algorithm_count() > 0
     }
 
     /// One print: the strategy sees it, the orchestrator matches and

@@ -15,8 +15,8 @@ use tesser_core::{ExecutionHint, OrderType, Side, Signal, SignalKind, Tick};
 use tesser_data::TradeFileReader;
 use tesser_execution::wasm::WasmPluginEngine;
 use tesser_execution::{
-    AlgorithmStatus, FixedQuantitySizer, Orchestrator, OrchestratorConfig, OrchestratorError,
-    OrchestratorParts, RiskGuard, StateStore,
+    AlgorithmStatus, FixedQuantitySizer, Orchestrator, OrchestratorError, OrchestratorParts,
+    RiskGuard, StateStore,
 };
 use tesser_paper::PaperExchange;
 
@@ -240,20 +240,13 @@ fn replay_one(
     engine
         .load(&name)
         .with_context(|| format!("plugin {}", plugin_path.display()))?;
-    let mut orchestrator_config = OrchestratorConfig {
-        timer_interval_ms: config.live.timer_ms,
-        initial_cash: config.paper.initial_cash,
-        quote_asset: config.paper.quote_asset.clone(),
-        ..OrchestratorConfig::default()
-    };
-    config.apply_orchestrator_settings(&mut orchestrator_config);
     let mut orch = Orchestrator::open(OrchestratorParts {
         provider: Box::new(engine),
         exchange: PaperExchange::new(config.paper_config()),
         store: StateStore::open_in_memory()?,
         risk: RiskGuard::new(config.risk_limits(), config.instruments()),
         sizer: Box::new(FixedQuantitySizer::new(qty)),
-        config: orchestrator_config,
+        config: config.orchestrator_config(),
     })?;
 
     let first = &trades[0];

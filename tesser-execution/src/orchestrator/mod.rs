@@ -468,6 +468,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .map(|&idx| self.algorithms[idx].summary())
     }
 
+    /// Number of algorithms in the store, ended or not.
+    #[must_use]
+    pub fn algorithm_count(&self) -> usize {
+        self.algorithms.len()
+    }
+
     /// Number of algorithms not yet ended: `working`, or `finishing` with
     /// child orders open.
     #[must_use]

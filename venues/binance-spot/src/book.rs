@@ -251,6 +251,16 @@ pub struct Book {
     pub settling: HashSet<ClientOrderId>,
 }
 
+/// Whether [`Book::book_fill`] queues the fill for the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FillReport {
+    /// Queue it as an [`ExchangeEvent::Fill`].
+    Queue,
+    /// Only book it: the caller hands the fill over itself (an order lookup
+    /// returns it).
+    BookOnly,
+}
+
 /// The unique id of one side of one trade.
 #[must_use]
 pub fn fill_id(symbol: &str, trade_id: i64, side: Side) -> String {
@@ -337,7 +347,7 @@ impl Book {
         &mut self,
         runtime: &ClientOrderId,
         execution: &Execution,
-        emit: bool,
+        report: FillReport,
     ) -> bool {
         let id = fill_id(&execution.symbol, execution.trade_id, execution.side);
         if !self.booked.insert(id.clone()) {
@@ -354,7 +364,7 @@ impl Book {
             tracked.booked_notional += execution.price * execution.quantity;
             tracked.updated_ms = tracked.updated_ms.max(execution.time_ms);
         }
-        if emit {
+        if report == FillReport::Queue {
             self.events.push_back(ExchangeEvent::Fill(Fill {
                 fill_id: id,
                 client_order_id: runtime.clone(),
@@ -484,7 +494,7 @@ impl Book {
                 liquidity: model::liquidity(report.is_maker),
                 time_ms: report.transaction_time,
             };
-            self.book_fill(&runtime, &execution, true);
+            self.book_fill(&runtime, &execution, FillReport::Queue);
         }
         if let Some(status) = model::parse_status(&report.order_status)
             && let Some(tracked) = self.orders.get_mut(&runtime)

@@ -8,7 +8,7 @@ use tesser_core::{FeedError, FeedEvent, MarketFeed};
 use tokio::runtime::Runtime;
 
 use crate::config::BinanceConfig;
-use crate::ws_market::{MarketEvent, MarketStream};
+use crate::ws_market::{MarketEvent, MarketStream, Streams};
 
 /// The configured symbols' `<symbol>@trade` streams as a
 /// [`MarketFeed`].
@@ -42,7 +42,7 @@ impl BinanceFeed {
     /// Starts the trade streams of `config.symbols` on `runtime`.
     pub(crate) fn start(runtime: &Arc<Runtime>, config: &BinanceConfig) -> Self {
         let (stream, mut events) =
-            MarketStream::spawn(runtime.handle(), config, &config.symbols, false);
+            MarketStream::spawn(runtime.handle(), config, &config.symbols, Streams::Trades);
         let (sender, receiver) = mpsc::channel();
         runtime.spawn(async move {
             while let Some(event) = events.recv().await {

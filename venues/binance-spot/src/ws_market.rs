@@ -39,6 +39,15 @@ pub enum MarketEvent {
     },
 }
 
+/// Which streams of each symbol to subscribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streams {
+    /// `<symbol>@trade` only.
+    Trades,
+    /// `<symbol>@trade` and `<symbol>@bookTicker`.
+    TradesAndBookTicker,
+}
+
 /// A running market stream; dropping it stops the task.
 #[derive(Debug)]
 pub struct MarketStream {
@@ -53,11 +62,11 @@ impl MarketStream {
         handle: &tokio::runtime::Handle,
         config: &BinanceConfig,
         symbols: &[String],
-        book_ticker: bool,
+        streams: Streams,
     ) -> (Self, mpsc::UnboundedReceiver<MarketEvent>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let (shutdown, watcher) = watch::channel(false);
-        let url = stream_url(&config.endpoints.market_stream_base, symbols, book_ticker);
+        let url = stream_url(&config.endpoints.market_stream_base, symbols, streams);
         handle.spawn(run(url, config.clone(), sender, watcher));
         (Self { shutdown }, receiver)
     }
@@ -71,12 +80,12 @@ impl Drop for MarketStream {
 
 /// The combined stream URL for `symbols`.
 #[must_use]
-pub fn stream_url(base: &str, symbols: &[String], book_ticker: bool) -> String {
+pub fn stream_url(base: &str, symbols: &[String], streams: Streams) -> String {
     let mut names = Vec::new();
     for symbol in symbols {
         let lower = symbol.to_ascii_lowercase();
         names.push(format!("{lower}@trade"));
-        if book_ticker {
+        if streams == Streams::TradesAndBookTicker {
             names.push(format!("{lower}@bookTicker"));
         }
     }

@@ -10,7 +10,7 @@ use tesser_core::{
     OrderStatus, Side,
 };
 use tesser_venue_binance::sign::{ApiKey, Signer};
-use tesser_venue_binance::ws_market::{MarketEvent, MarketStream};
+use tesser_venue_binance::ws_market::{MarketEvent, MarketStream, Streams};
 use tesser_venue_binance::{BinanceConfig, BinanceSpot, Credentials, Endpoints};
 use tesser_venue_binance_twin::{TwinConfig, TwinHandle, TwinKey, TwinVenue};
 
@@ -602,8 +602,12 @@ fn market_stream_parses_trades_and_survives_drops() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut config = config(&twin);
     config.market_reconnect_after = Duration::from_secs(2);
-    let (_stream, mut events) =
-        MarketStream::spawn(runtime.handle(), &config, &["BTCUSDT".into()], true);
+    let (_stream, mut events) = MarketStream::spawn(
+        runtime.handle(),
+        &config,
+        &["BTCUSDT".into()],
+        Streams::TradesAndBookTicker,
+    );
     let next = |events: &mut tokio::sync::mpsc::UnboundedReceiver<MarketEvent>| {
         runtime.block_on(async {
             tokio::time::timeout(Duration::from_secs(5), events.recv())

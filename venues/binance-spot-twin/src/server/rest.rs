@@ -385,6 +385,21 @@ async fn new_order_endpoint(
             ),
         };
     }
+    let result = place(state, params);
+    match result {
+        Ok(_) if then_503 => respond(
+            503,
+            &json!({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}),
+            headers_out,
+        ),
+        Ok(body) => respond(200, &body, headers_out),
+        Err(error) => error_response(&error, headers_out),
+    }
+}
+
+/// Places an order in the engine, publishes what it caused (reports,
+/// trades), and returns the `newOrderRespType` answer.
+fn place(state: &State, params: &HashMap<String, String>) -> Result<Value, ApiError> {
     let now = state.now_ms();
     let mut output = Output::default();
     let result = {
@@ -399,15 +414,7 @@ async fn new_order_endpoint(
         })
     };
     state.publish(output);
-    match result {
-        Ok(_) if then_503 => respond(
-            503,
-            &json!({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}),
-            headers_out,
-        ),
-        Ok(body) => respond(200, &body, headers_out),
-        Err(error) => error_response(&error, headers_out),
-    }
+    result
 }
 
 /// Processes an order after an injected delay; returns the answer.
@@ -428,20 +435,7 @@ fn delayed_order(state: &State, params: &HashMap<String, String>) -> (u16, Value
         );
         return (error.status, error.body());
     }
-    let now = state.now_ms();
-    let mut output = Output::default();
-    let result = {
-        let mut engine = state.lock_engine();
-        engine.new_order(params, now, &mut output).map(|position| {
-            engine.orders[position].new_order_json(
-                params
-                    .get("newOrderRespType")
-                    .map_or("FULL", String::as_str),
-                now,
-            )
-        })
-    };
-    state.publish(output);
+    let result = place(state, params);
     match result {
         Ok(body) => (200, body),
         Err(error) => (error.status, error.body()),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use tesser_core::{ClientOrderId, Fill, Order};
 
-use crate::book::{Execution, Tracked, fill_id, request_from_response};
+use crate::book::{Execution, FillReport, Tracked, fill_id, request_from_response};
 use crate::client_id::encode;
 use crate::error::BinanceError;
 use crate::model::{self, OrderResponse};
@@ -133,7 +133,7 @@ pub(super) async fn order_fills(
             let execution = Execution::from_my_trade(&trade);
             let mut book = shared.lock_book();
             // Counted as known so a later report of it is not reported again.
-            book.book_fill(id, &execution, false);
+            book.book_fill(id, &execution, FillReport::BookOnly);
             fills.push(Fill {
                 fill_id: fill_id(&trade.symbol, trade.id, side),
                 client_order_id: id.clone(),

@@ -8,7 +8,7 @@ use tesser_core::{
     ClientOrderId, ExchangeError, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
 };
 
-use crate::book::{Book, Execution, Tracked};
+use crate::book::{Book, Execution, FillReport, Tracked};
 use crate::client_id::encode;
 use crate::error::BinanceError;
 use crate::model::{self, OrderResponse};
@@ -73,7 +73,7 @@ pub(super) fn book_response_fills(
             liquidity: tesser_core::Liquidity::Taker,
             time_ms: response.transact_time.unwrap_or_default(),
         };
-        book.book_fill(runtime, &execution, true);
+        book.book_fill(runtime, &execution, FillReport::Queue);
     }
 }
 
@@ -182,7 +182,7 @@ async fn settle(
                 book.settling.remove(id);
                 book.link(id, symbol, 0, response.order_id);
                 for trade in &fills {
-                    book.book_fill(id, &Execution::from_my_trade(trade), true);
+                    book.book_fill(id, &Execution::from_my_trade(trade), FillReport::Queue);
                 }
                 if let Some(tracked) = book.orders.get_mut(id) {
                     tracked.apply_response(0, &response);

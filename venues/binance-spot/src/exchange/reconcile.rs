@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tesser_core::ClientOrderId;
 
-use crate::book::Execution;
+use crate::book::{Execution, FillReport};
 use crate::error::BinanceError;
 use crate::rest::OrderRef;
 
@@ -70,7 +70,11 @@ pub async fn reconcile(shared: &Arc<Shared>) -> Result<(), BinanceError> {
                 continue;
             };
             let mut book = shared.lock_book();
-            if book.book_fill(&runtime, &Execution::from_my_trade(trade), true) {
+            if book.book_fill(
+                &runtime,
+                &Execution::from_my_trade(trade),
+                FillReport::Queue,
+            ) {
                 tracing::info!(client_order_id = %runtime, trade_id = trade.id, "fill recovered by reconcile");
             }
             book.emit_update(&runtime, None);

@@ -9,6 +9,16 @@ use crate::model::RateLimit;
 
 use super::RestClient;
 
+/// Whether a request counts toward the `ORDERS` rate limits
+/// (`X-MBX-ORDER-COUNT-*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrderCount {
+    /// It does not (queries, cancels, quantity-down amends).
+    Uncounted,
+    /// It does (new orders, cancel-replace).
+    Counted,
+}
+
 #[derive(Debug)]
 pub(super) struct Limits {
     pub(super) weight_per_minute: u64,
@@ -67,7 +77,7 @@ impl RestClient {
     }
 
     /// Waits for the rate-limit windows, or fails unsent.
-    pub(super) async fn admit(&self, weight: u64, counts_order: bool) -> Result<(), BinanceError> {
+    pub(super) async fn admit(&self, weight: u64, orders: OrderCount) -> Result<(), BinanceError> {
         let wait = {
             let state = self.lock_limits();
             let now = Instant::now();
@@ -91,7 +101,7 @@ impl RestClient {
                 let rest = 60_000 - server_now.rem_euclid(60_000);
                 wait = wait.max(Duration::from_millis(u64::try_from(rest).unwrap_or(0)));
             }
-            if counts_order {
+            if orders == OrderCount::Counted {
                 if let Some(limit) = state.orders_per_10s
                     && state.orders_window == server_now.div_euclid(10_000)
                     && state.orders_10s >= limit

@@ -37,8 +37,18 @@ use crate::model::{
 use crate::sign::{Credentials, rest_query};
 
 use limits::Limits;
+pub(crate) use limits::OrderCount;
 pub(crate) use outcome::HTTP_401_NO_BODY;
-use outcome::{api_code, classify_api, parse, transport_reason, truncate, without_url};
+use outcome::{Effect, api_code, classify_api, parse, transport_reason, truncate, without_url};
+
+/// Whether a request carries the API key and a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// A public endpoint: no key, no signature.
+    Public,
+    /// A signed endpoint (`timestamp`, `recvWindow`, `signature`).
+    Signed,
+}
 
 /// Milliseconds since the Unix epoch on the local clock.
 #[must_use]
@@ -226,9 +236,16 @@ impl RestClient {
     /// Any [`BinanceError`].
     pub async fn server_time(&self) -> Result<i64, BinanceError> {
         let body = self
-            .send(Method::GET, "/api/v3/time", Vec::new(), false, 1, false)
+            .send(
+                Method::GET,
+                "/api/v3/time",
+                Vec::new(),
+                Auth::Public,
+                1,
+                OrderCount::Uncounted,
+            )
             .await?;
-        parse::<ServerTime>(&body, false).map(|time| time.server_time)
+        parse::<ServerTime>(&body, Effect::ReadOnly).map(|time| time.server_time)
     }
 
     /// Measures the server-time offset (midpoint of the round trip).
@@ -256,12 +273,12 @@ impl RestClient {
                 Method::GET,
                 "/api/v3/exchangeInfo",
                 params,
-                false,
+                Auth::Public,
                 20,
-                false,
+                OrderCount::Uncounted,
             )
             .await?;
-        parse(&body, false)
+        parse(&body, Effect::ReadOnly)
     }
 
     /// `GET /api/v3/account`.
@@ -270,9 +287,15 @@ impl RestClient {
     /// Any [`BinanceError`].
     pub async fn account(&self) -> Result<AccountInfo, BinanceError> {
         let body = self
-            .signed(Method::GET, "/api/v3/account", Vec::new(), 20, false)
+            .signed(
+                Method::GET,
+                "/api/v3/account",
+                Vec::new(),
+                20,
+                OrderCount::Uncounted,
+            )
             .await?;
-        parse(&body, false)
+        parse(&body, Effect::ReadOnly)
     }
 
     /// `POST /api/v3/order` with `newOrderRespType=FULL`.
@@ -282,9 +305,15 @@ impl RestClient {
     /// when the order may exist.
     pub async fn new_order(&self, order: &NewOrder) -> Result<OrderResponse, BinanceError> {
         let body = self
-            .signed(Method::POST, "/api/v3/order", order.params(), 1, true)
+            .signed(
+                Method::POST,
+                "/api/v3/order",
+                order.params(),
+                1,
+                OrderCount::Counted,
+            )
             .await?;
-        parse(&body, true)
+        parse(&body, Effect::Changes)
     }
 
     /// `DELETE /api/v3/order`.
@@ -302,9 +331,15 @@ impl RestClient {
             order.param("origClientOrderId"),
         ];
         let body = self
-            .signed(Method::DELETE, "/api/v3/order", params, 1, false)
+            .signed(
+                Method::DELETE,
+                "/api/v3/order",
+                params,
+                1,
+                OrderCount::Uncounted,
+            )
             .await?;
-        parse(&body, true)
+        parse(&body, Effect::Changes)
     }
 
     /// `GET /api/v3/order`; `None` for `-2013` (no such order).
@@ -321,10 +356,16 @@ impl RestClient {
             order.param("origClientOrderId"),
         ];
         match self
-            .signed(Method::GET, "/api/v3/order", params, 4, false)
+            .signed(
+                Method::GET,
+                "/api/v3/order",
+                params,
+                4,
+                OrderCount::Uncounted,
+            )
             .await
         {
-            Ok(body) => parse(&body, false).map(Some),
+            Ok(body) => parse(&body, Effect::ReadOnly).map(Some),
             Err(BinanceError::Rejected(body)) if body.code == NO_SUCH_ORDER => Ok(None),
             Err(error) => Err(error),
         }
@@ -337,9 +378,15 @@ impl RestClient {
     pub async fn open_orders(&self, symbol: &str) -> Result<Vec<OrderResponse>, BinanceError> {
         let params = vec![("symbol".to_owned(), symbol.to_owned())];
         let body = self
-            .signed(Method::GET, "/api/v3/openOrders", params, 6, false)
+            .signed(
+                Method::GET,
+                "/api/v3/openOrders",
+                params,
+                6,
+                OrderCount::Uncounted,
+            )
             .await?;
-        parse(&body, false)
+        parse(&body, Effect::ReadOnly)
     }
 
     /// `GET /api/v3/myTrades`, from trade id `from_id` and/or of one order.
@@ -362,9 +409,15 @@ impl RestClient {
         params.push(("limit".to_owned(), "1000".to_owned()));
         let weight = if order_id.is_some() { 5 } else { 20 };
         let body = self
-            .signed(Method::GET, "/api/v3/myTrades", params, weight, false)
+            .signed(
+                Method::GET,
+                "/api/v3/myTrades",
+                params,
+                weight,
+                OrderCount::Uncounted,
+            )
             .await?;
-        parse(&body, false)
+        parse(&body, Effect::ReadOnly)
     }
 
     /// `PUT /api/v3/order/amend/keepPriority`: lowers an order's quantity,
@@ -390,10 +443,10 @@ impl RestClient {
                 "/api/v3/order/amend/keepPriority",
                 params,
                 4,
-                false,
+                OrderCount::Uncounted,
             )
             .await?;
-        parse(&body, true)
+        parse(&body, Effect::Changes)
     }
 
     /// `POST /api/v3/order/cancelReplace` with `STOP_ON_FAILURE`: cancels
@@ -414,10 +467,16 @@ impl RestClient {
             cancel_client_id.to_owned(),
         ));
         match self
-            .signed_raw(Method::POST, "/api/v3/order/cancelReplace", params, 1, true)
+            .signed_raw(
+                Method::POST,
+                "/api/v3/order/cancelReplace",
+                params,
+                1,
+                OrderCount::Counted,
+            )
             .await
         {
-            Ok(Raw::Ok(body)) => parse(&body, true).map_err(CancelReplaceError::Other),
+            Ok(Raw::Ok(body)) => parse(&body, Effect::Changes).map_err(CancelReplaceError::Other),
             Ok(Raw::Api { status, body }) => {
                 #[derive(serde::Deserialize)]
                 struct WithData {
@@ -450,10 +509,10 @@ impl RestClient {
         path: &str,
         params: Vec<(String, String)>,
         weight: u64,
-        counts_order: bool,
+        orders: OrderCount,
     ) -> Result<String, BinanceError> {
         match self
-            .signed_raw(method, path, params, weight, counts_order)
+            .signed_raw(method, path, params, weight, orders)
             .await?
         {
             Raw::Ok(body) => Ok(body),
@@ -467,16 +526,16 @@ impl RestClient {
         path: &str,
         params: Vec<(String, String)>,
         weight: u64,
-        counts_order: bool,
+        orders: OrderCount,
     ) -> Result<Raw, BinanceError> {
         let first = self
             .send_raw(
                 method.clone(),
                 path,
                 params.clone(),
-                true,
+                Auth::Signed,
                 weight,
-                counts_order,
+                orders,
             )
             .await?;
         if let Raw::Api { body, .. } = &first
@@ -488,7 +547,7 @@ impl RestClient {
             );
             self.sync_time().await?;
             return self
-                .send_raw(method, path, params, true, weight, counts_order)
+                .send_raw(method, path, params, Auth::Signed, weight, orders)
                 .await;
         }
         Ok(first)
@@ -499,12 +558,12 @@ impl RestClient {
         method: Method,
         path: &str,
         params: Vec<(String, String)>,
-        signed: bool,
+        auth: Auth,
         weight: u64,
-        counts_order: bool,
+        orders: OrderCount,
     ) -> Result<String, BinanceError> {
         match self
-            .send_raw(method, path, params, signed, weight, counts_order)
+            .send_raw(method, path, params, auth, weight, orders)
             .await?
         {
             Raw::Ok(body) => Ok(body),
@@ -517,21 +576,21 @@ impl RestClient {
         method: Method,
         path: &str,
         mut params: Vec<(String, String)>,
-        signed: bool,
+        auth: Auth,
         weight: u64,
-        counts_order: bool,
+        orders: OrderCount,
     ) -> Result<Raw, BinanceError> {
-        let credentials = match (&self.credentials, signed) {
-            (Some(credentials), true) => Some(credentials),
-            (None, true) => {
+        let credentials = match (&self.credentials, auth) {
+            (Some(credentials), Auth::Signed) => Some(credentials),
+            (None, Auth::Signed) => {
                 return Err(BinanceError::Config(format!(
                     "{path} is a signed endpoint and this client has no API key"
                 )));
             }
-            (_, false) => None,
+            (_, Auth::Public) => None,
         };
-        self.admit(weight, counts_order).await?;
-        if signed {
+        self.admit(weight, orders).await?;
+        if auth == Auth::Signed {
             params.push(("timestamp".to_owned(), self.server_now_ms().to_string()));
             params.push(("recvWindow".to_owned(), self.recv_window_ms.to_string()));
         }

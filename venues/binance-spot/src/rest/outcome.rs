@@ -32,15 +32,25 @@ pub(super) fn classify_api(status: u16, body: &str) -> BinanceError {
 
 /// Parses a success body. A malformed body of a request that may have changed
 /// state is ambiguous; of a read, malformed.
-pub(super) fn parse<T: DeserializeOwned>(body: &str, mutating: bool) -> Result<T, BinanceError> {
+pub(super) fn parse<T: DeserializeOwned>(body: &str, effect: Effect) -> Result<T, BinanceError> {
     serde_json::from_str(body).map_err(|error| {
         let text = format!("success body did not parse: {error}");
-        if mutating {
-            BinanceError::Ambiguous(text)
-        } else {
-            BinanceError::Malformed(text)
+        match effect {
+            Effect::Changes => BinanceError::Ambiguous(text),
+            Effect::ReadOnly => BinanceError::Malformed(text),
         }
     })
+}
+
+/// What a request does at the venue, which decides what an unreadable
+/// success body means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Effect {
+    /// It only reads: an unreadable body is malformed.
+    ReadOnly,
+    /// It may have changed something (placed, amended, cancelled): an
+    /// unreadable body leaves the outcome unknown.
+    Changes,
 }
 
 pub(super) fn truncate(body: &str) -> String {
@@ -129,7 +139,7 @@ mod tests {
             BinanceError::NotSent(HTTP_401_NO_BODY.into())
         );
         assert!(matches!(
-            parse::<OrderResponse>("{\"symbol\":", true),
+            parse::<OrderResponse>("{\"symbol\":", Effect::Changes),
             Err(BinanceError::Ambiguous(_))
         ));
     }
