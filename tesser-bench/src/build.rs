@@ -19,7 +19,8 @@ pub struct Plugins {
 /// The plugin name the chase is loaded under.
 pub const CHASE: &str = "plugin_chase";
 
-fn workspace_root() -> PathBuf {
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
@@ -30,7 +31,7 @@ fn workspace_root() -> PathBuf {
 /// The typed and the JSON chase are built by separate cargo runs: the JSON
 /// one embeds plugin-chase without its ABI exports, and one run would unify
 /// the features of both.
-fn build(package: &str, target_dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn build(package: &str, target_dir: &Path) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .current_dir(workspace_root())

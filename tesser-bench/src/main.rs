@@ -21,6 +21,7 @@ mod dispatch;
 mod floor;
 mod instantiate;
 mod json;
+mod languages;
 mod measure;
 mod replay;
 mod scale;
@@ -81,12 +82,20 @@ Measures the plugin hot path side by side and prints a table of medians and
 ratios, then one key=value line per figure. --quick runs each figure briefly
 (under a minute once built) with 1,000,000 replayed trades instead of
 10,000,000. --only takes a comma-separated list of groups, for profiling one
-part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C).
+part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C),
+languages (L: the TWAP in Rust, Python and JavaScript; needs python3 and npm).
 --spin runs one figure alone (F, W, N, J or I) in a loop for SECONDS
 (default 10) and prints its time per call: a steady load for perf record.";
 
 /// The groups of figures, in the order they run.
-const GROUPS: [&str; 5] = ["calls", "instantiate", "scale", "replay", "cold"];
+const GROUPS: [&str; 6] = [
+    "calls",
+    "instantiate",
+    "scale",
+    "replay",
+    "cold",
+    "languages",
+];
 
 fn main() -> anyhow::Result<()> {
     let mut plan = Plan::FULL;
@@ -173,6 +182,10 @@ fn main() -> anyhow::Result<()> {
     if wants("cold") {
         eprintln!("C: cold compile against the on-disk cache…");
         report.cold = Some(cold::measure(&plugins, &plan)?);
+    }
+    if wants("languages") {
+        eprintln!("L: the TWAP in Rust, Python and JavaScript (building the components)…");
+        report.languages = Some(languages::measure(&plan)?);
     }
     report.print(&plan);
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());

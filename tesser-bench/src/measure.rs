@@ -49,6 +49,8 @@ pub struct Report {
     pub replay: Option<ReplayFigures>,
     /// C.
     pub cold: Option<ColdStart>,
+    /// Figure L, one row per language.
+    pub languages: Option<Vec<crate::languages::LanguageFigures>>,
 }
 
 fn verdict(holds: bool) -> &'static str {
@@ -135,8 +137,44 @@ impl Report {
             keys.push(("C_compile_ms", format!("{:.1}", cold.compile_ms)));
             keys.push(("C_cached_ms", format!("{:.2}", cold.cached_ms)));
         }
+        let mut language_keys: Vec<(String, String)> = Vec::new();
+        if let Some(languages) = &self.languages {
+            let rust = languages.first().map_or(1.0, |l| l.call_ns);
+            for l in languages {
+                println!(
+                    "| L | TWAP in {}: {:.1} MB; compile / cached load / instantiate / idle on_tick / RSS per instance | {:.0} ms / {:.1} ms / {:.0} µs / {:.0} ns / {:.2} MiB | {:.1} × Rust per call | | |",
+                    l.language,
+                    l.size_mb,
+                    l.compile_ms,
+                    l.cached_ms,
+                    l.instantiate_us,
+                    l.call_ns,
+                    l.rss_mib_per_instance,
+                    l.call_ns / rust
+                );
+                let key = match l.language {
+                    "Python" => "L_py",
+                    "JavaScript" => "L_js",
+                    _ => "L_rust",
+                };
+                language_keys.push((format!("{key}_compile_ms"), format!("{:.0}", l.compile_ms)));
+                language_keys.push((format!("{key}_cached_ms"), format!("{:.1}", l.cached_ms)));
+                language_keys.push((
+                    format!("{key}_instantiate_us"),
+                    format!("{:.0}", l.instantiate_us),
+                ));
+                language_keys.push((format!("{key}_call_ns"), format!("{:.0}", l.call_ns)));
+                language_keys.push((
+                    format!("{key}_rss_mib"),
+                    format!("{:.2}", l.rss_mib_per_instance),
+                ));
+            }
+        }
         println!();
         for (key, value) in keys {
+            println!("{key}={value}");
+        }
+        for (key, value) in language_keys {
             println!("{key}={value}");
         }
     }

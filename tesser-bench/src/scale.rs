@@ -27,7 +27,7 @@ pub struct ScaleFigures {
 }
 
 /// The process's resident set size in KiB, from `/proc/self/status`.
-fn rss_kib() -> anyhow::Result<f64> {
+pub fn rss_kib() -> anyhow::Result<f64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let line = status
         .lines()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use tesser_core::Instrument;
-use tesser_execution::wasm::PluginLimits;
+use tesser_execution::wasm::{PluginLimits, PluginOverrides, RecyclePolicy};
 use tesser_execution::{OrchestratorConfig, RiskLimits};
 use tesser_paper::PaperConfig;
 
@@ -112,10 +112,34 @@ pub struct PluginsConfig {
     /// [`Config::plugin_cache_dir`].
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
+    /// Event callbacks after which an instance is replaced by a fresh one
+    /// (snapshot → new instance → restore); 0: never.
+    pub recycle_after_calls: u64,
+    /// Share of its memory limit, in percent, at which an instance is
+    /// replaced by a fresh one; 0: never.
+    pub recycle_above_memory_percent: u64,
+    /// `[plugins.limits.NAME]`: limits for one plugin (by `.wasm` file stem).
+    #[serde(default)]
+    pub limits: BTreeMap<String, PluginLimitsSection>,
+}
+
+/// One `[plugins.limits.NAME]` table: what differs for plugin `NAME`. A key
+/// left out keeps the `[plugins]` value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimitsSection {
+    /// Largest linear memory of one instance of this plugin, MiB.
+    pub max_memory_mib: Option<u64>,
+    /// Longest one callback of this plugin may run, ms.
+    pub callback_deadline_ms: Option<u64>,
+    /// As `[plugins] recycle_after_calls`, for this plugin.
+    pub recycle_after_calls: Option<u64>,
+    /// As `[plugins] recycle_above_memory_percent`, for this plugin.
+    pub recycle_above_memory_percent: Option<u64>,
 }
 
 /// Allowed values of each `[plugins]` key, inclusive, and their unit.
-const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 10] = [
+const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 12] = [
     // A wasm32 memory cannot grow past 4 GiB.
     ("max_memory_mib", 1, 4_096, "MiB"),
     // Callbacks run one at a time: a longer one stalls every algorithm.
@@ -133,6 +157,22 @@ const PLUGIN_KEY_RANGES: [(&str, i64, i64, &str); 10] = [
     ("max_risk_rejections", 1, u32::MAX as i64, "refusals"),
     // Address space: a slot of max_memory_mib per instance.
     ("max_instances", 1, 100_000, "instances"),
+    (
+        "recycle_after_calls",
+        0,
+        1_000_000_000_000,
+        "events; 0: never",
+    ),
+    ("recycle_above_memory_percent", 0, 100, "percent; 0: never"),
+];
+
+/// Allowed values of each `[plugins.limits.NAME]` key (the same as in
+/// `[plugins]`).
+const PLUGIN_OVERRIDE_KEYS: [&str; 4] = [
+    "max_memory_mib",
+    "callback_deadline_ms",
+    "recycle_after_calls",
+    "recycle_above_memory_percent",
 ];
 
 /// `[paper]`.
@@ -259,6 +299,39 @@ struct PluginsLayer {
     max_instances: Option<i64>,
     #[allow(dead_code)] // reason: only deserialized, to validate its type
     cache_dir: Option<PathBuf>,
+    recycle_after_calls: Option<i64>,
+    recycle_above_memory_percent: Option<i64>,
+    limits: Option<BTreeMap<String, PluginOverrideLayer>>,
+}
+
+/// One `[plugins.limits.NAME]` table of a layer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PluginOverrideLayer {
+    max_memory_mib: Option<i64>,
+    callback_deadline_ms: Option<i64>,
+    recycle_after_calls: Option<i64>,
+    recycle_above_memory_percent: Option<i64>,
+}
+
+/// `value` against the `[plugins]` range of `key`, as one line naming
+/// `path` (the key as written) on failure.
+fn check_plugin_key(
+    source_name: &str,
+    path: &str,
+    key: &str,
+    value: Option<i64>,
+) -> Result<(), ConfigError> {
+    let Some((_, min, max, unit)) = PLUGIN_KEY_RANGES.iter().find(|(k, ..)| *k == key) else {
+        return Ok(());
+    };
+    match value {
+        Some(value) if !(*min..=*max).contains(&value) => Err(invalid(
+            source_name,
+            format!("{path}: must be an integer from {min} to {max} ({unit}), got {value}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl PluginsLayer {
@@ -275,17 +348,26 @@ impl PluginsLayer {
             self.max_snapshot_bytes,
             self.max_risk_rejections,
             self.max_instances,
+            self.recycle_after_calls,
+            self.recycle_above_memory_percent,
         ];
-        for ((key, min, max, unit), value) in PLUGIN_KEY_RANGES.iter().zip(values) {
-            if let Some(value) = value
-                && !(*min..=*max).contains(&value)
-            {
-                return Err(invalid(
+        for ((key, ..), value) in PLUGIN_KEY_RANGES.iter().zip(values) {
+            check_plugin_key(source_name, &format!("plugins.{key}"), key, value)?;
+        }
+        for (name, section) in self.limits.iter().flatten() {
+            let values = [
+                section.max_memory_mib,
+                section.callback_deadline_ms,
+                section.recycle_after_calls,
+                section.recycle_above_memory_percent,
+            ];
+            for (key, value) in PLUGIN_OVERRIDE_KEYS.iter().zip(values) {
+                check_plugin_key(
                     source_name,
-                    format!(
-                        "plugins.{key}: must be an integer from {min} to {max} ({unit}), got {value}"
-                    ),
-                ));
+                    &format!("plugins.limits.{name}.{key}"),
+                    key,
+                    value,
+                )?;
             }
         }
         Ok(())
@@ -448,6 +530,16 @@ pub fn load(
     Ok(config)
 }
 
+/// The recycling policy of the `recycle_*` keys, where 0 means never.
+fn recycle_policy(after_calls: u64, above_memory_percent: u64) -> RecyclePolicy {
+    RecyclePolicy {
+        after_calls: (after_calls > 0).then_some(after_calls),
+        above_memory_percent: u8::try_from(above_memory_percent)
+            .ok()
+            .filter(|percent| *percent > 0),
+    }
+}
+
 /// Values are range-checked on load, so this only saturates on targets whose
 /// `usize` is narrower than the range.
 fn to_usize(value: u64) -> usize {
@@ -530,6 +622,35 @@ impl Config {
             max_wasm_stack_bytes: to_usize(plugins.max_wasm_stack_kib.saturating_mul(1 << 10)),
             max_output_bytes: to_usize(plugins.max_output_kib.saturating_mul(1 << 10)),
             max_instances: u32::try_from(plugins.max_instances).unwrap_or(u32::MAX),
+            recycle: recycle_policy(
+                plugins.recycle_after_calls,
+                plugins.recycle_above_memory_percent,
+            ),
+            per_plugin: plugins
+                .limits
+                .iter()
+                .map(|(name, section)| {
+                    let overrides = PluginOverrides {
+                        max_memory_bytes: section
+                            .max_memory_mib
+                            .map(|mib| to_usize(mib.saturating_mul(1 << 20))),
+                        callback_deadline: section.callback_deadline_ms.map(Duration::from_millis),
+                        recycle: (section.recycle_after_calls.is_some()
+                            || section.recycle_above_memory_percent.is_some())
+                        .then(|| {
+                            recycle_policy(
+                                section
+                                    .recycle_after_calls
+                                    .unwrap_or(plugins.recycle_after_calls),
+                                section
+                                    .recycle_above_memory_percent
+                                    .unwrap_or(plugins.recycle_above_memory_percent),
+                            )
+                        }),
+                    };
+                    (name.clone(), overrides)
+                })
+                .collect(),
         }
     }
 

@@ -243,3 +243,76 @@ fn bad_plugin_limits_name_the_key_the_source_and_the_range() {
         "{error}"
     );
 }
+
+#[test]
+fn one_plugins_limits_override_the_plugins_table_for_that_plugin_alone() {
+    let file = write(
+        "[plugins]\nrecycle_after_calls = 5000\n\
+         [plugins.limits.twap_py]\nmax_memory_mib = 128\ncallback_deadline_ms = 500\n\
+         [plugins.limits.twap_js]\nrecycle_above_memory_percent = 0\n",
+    );
+    let env = vec![(
+        "TESSER_PLUGINS__LIMITS__TWAP_JS__RECYCLE_AFTER_CALLS".to_owned(),
+        "0".to_owned(),
+    )];
+    let limits = load(Some(file.path()), env)
+        .expect("config")
+        .plugin_limits();
+    assert_eq!(
+        limits.recycle,
+        RecyclePolicy {
+            after_calls: Some(5000),
+            above_memory_percent: Some(75),
+        }
+    );
+    assert_eq!(limits.max_memory_bytes_for("twap_py"), 128 << 20);
+    assert_eq!(limits.max_memory_bytes_for("twap"), 64 << 20);
+    assert_eq!(
+        limits.memory_slot_bytes(),
+        128 << 20,
+        "slots fit the largest"
+    );
+    assert_eq!(
+        limits.callback_deadline_for("twap_py"),
+        Duration::from_millis(500)
+    );
+    assert_eq!(
+        limits.callback_deadline_for("twap_js"),
+        limits.callback_deadline
+    );
+    assert_eq!(
+        limits.recycle_for("twap_py"),
+        limits.recycle,
+        "not overridden"
+    );
+    assert_eq!(
+        limits.recycle_for("twap_js"),
+        RecyclePolicy::NEVER,
+        "file + env"
+    );
+}
+
+#[test]
+fn bad_per_plugin_limits_name_the_plugin_and_the_key() {
+    let file = write("[plugins.limits.algo]\nmax_memory_mib = 0\n");
+    let error = load(Some(file.path()), Vec::new())
+        .expect_err("zero")
+        .to_string();
+    assert!(
+        error.contains("plugins.limits.algo.max_memory_mib") && error.contains("got 0"),
+        "{error}"
+    );
+    let file = write("[plugins.limits.algo]\nmax_snapshot_bytes = 10\n");
+    let error = load(Some(file.path()), Vec::new())
+        .expect_err("not a per-plugin key")
+        .to_string();
+    assert!(error.contains("max_snapshot_bytes"), "{error}");
+    let file = write("[plugins]\nrecycle_above_memory_percent = 101\n");
+    let error = load(Some(file.path()), Vec::new())
+        .expect_err("over 100")
+        .to_string();
+    assert!(
+        error.contains("plugins.recycle_above_memory_percent") && error.contains("from 0 to 100"),
+        "{error}"
+    );
+}

@@ -120,29 +120,10 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// The plugin engine over `live.plugins_dir` with the `[plugins]` limits and,
-/// unless switched off, the compiled-plugin cache (`[plugins] cache_dir`). A
-/// cache directory that cannot be used costs only the cache: a warning names
-/// it and plugins are compiled on every start.
+/// The plugin engine over `live.plugins_dir`, with the compiled-plugin cache
+/// (see [`crate::plugin::engine`]).
 fn plugin_engine(config: &config::Config) -> anyhow::Result<WasmPluginEngine> {
-    let plugins_dir = &config.live.plugins_dir;
-    let engine = || {
-        WasmPluginEngine::with_limits(plugins_dir, config.plugin_limits())
-            .with_context(|| format!("plugins directory {}", plugins_dir.display()))
-    };
-    let Some(cache_dir) = config.plugin_cache_dir() else {
-        return engine();
-    };
-    match engine()?.with_compiled_cache(&cache_dir) {
-        Ok(engine) => {
-            tracing::debug!(cache_dir = %cache_dir.display(), "compiled-plugin cache");
-            Ok(engine)
-        }
-        Err(error) => {
-            tracing::warn!(%error, "running without the compiled-plugin cache ([plugins] cache_dir); plugins are compiled on every start");
-            engine()
-        }
-    }
+    crate::plugin::engine(config, &config.live.plugins_dir)
 }
 
 /// The layered configuration with this run's flags applied.

@@ -1,14 +1,15 @@
-//! `tesser plugin build`: cargo build for `wasm32-wasip2`, check, install.
+//! `tesser plugin build`: build a plugin project (cargo for Rust, the pinned
+//! component tools for Python and JavaScript, see [`super::lang`]), check
+//! the `.wasm` loads as a plugin, install it.
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::inspect::describe_abi;
+use super::lang::{self, Install, Language};
 use anyhow::{Context as _, bail};
 use clap::Args;
-use tesser_execution::wasm::WasmPluginEngine;
-
-use super::inspect::describe_abi;
 
 /// The target plugins are built for.
 pub const WASM_TARGET: &str = "wasm32-wasip2";
@@ -16,9 +17,14 @@ pub const WASM_TARGET: &str = "wasm32-wasip2";
 /// `tesser plugin build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The plugin crate (a directory with Cargo.toml).
+    /// The plugin project: a Rust crate (Cargo.toml), a Python project
+    /// (pyproject.toml) or a JavaScript package (package.json).
     #[arg(default_value = ".", value_name = "PATH")]
     pub path: PathBuf,
+    /// Fail instead of installing a missing componentize-py (into `.venv`)
+    /// or componentize-js (into `node_modules`), saying how to install it.
+    #[arg(long)]
+    pub no_install: bool,
     /// Where to install the `.wasm` [default: live.plugins_dir of the configuration].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -128,28 +134,38 @@ fn cargo_build(dir: &Path, manifest: &Path) -> anyhow::Result<PathBuf> {
 /// Builds, checks and installs the plugin.
 ///
 /// # Errors
-/// No crate, a missing target, a failed build, or a `.wasm` the engine
-/// refuses; the message says what to do.
+/// No project, a missing target or tool, a failed build, or a `.wasm` the
+/// engine refuses; the message says what to do.
 pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
-    let manifest = args.path.join("Cargo.toml");
-    if !manifest.is_file() {
-        bail!(
-            "{} is not a plugin crate (no Cargo.toml); pass the crate directory, e.g. `tesser plugin build my-plugin`",
-            args.path.display()
-        );
-    }
-    let manifest = manifest
-        .canonicalize()
-        .with_context(|| format!("resolving {}", manifest.display()))?;
-    let dir = manifest.parent().context("crate directory")?.to_path_buf();
+    let project = lang::detect(&args.path)?;
     let config = super::load_config(args.config.as_deref(), args.out.as_deref())?;
     let out = config.live.plugins_dir.clone();
-    check_target_installed()?;
-    let wasm = cargo_build(&dir, &manifest)?;
-    let engine = WasmPluginEngine::with_limits(&out, config.plugin_limits())?;
+    let wasm = match project.language {
+        Language::Rust => {
+            let manifest = project.dir.join("Cargo.toml");
+            check_target_installed()?;
+            cargo_build(&project.dir, &manifest)?
+        }
+        Language::Python | Language::Js => {
+            let install = if args.no_install {
+                Install::Refused
+            } else {
+                Install::Allowed
+            };
+            lang::build(&project, install)?
+        }
+    };
+    let hint = match project.language {
+        Language::Rust => "does src/lib.rs call export_plugin!?".to_owned(),
+        Language::Python => format!("does {}.py end with `Guest = export(...)`?", project.entry),
+        Language::Js => format!("does {} export `guest = exportPlugin(...)`?", project.entry),
+    };
+    // Through the compiled-plugin cache: `plugin replay` and `live run` load
+    // the installed copy (same bytes) without compiling it again.
+    let engine = super::engine(&config, &out)?;
     let plugin = engine.load_file(&wasm).with_context(|| {
         format!(
-            "{} built but is not a valid plugin (does src/lib.rs call export_plugin!?)",
+            "{} built but is not a valid plugin ({hint})",
             wasm.display()
         )
     })?;

@@ -211,7 +211,7 @@ pub fn run_inspect(args: &InspectArgs) -> anyhow::Result<()> {
     let config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
     let dir = &config.live.plugins_dir;
     let path = super::resolve_plugin(&args.plugin, dir)?;
-    let engine = WasmPluginEngine::with_limits(dir, config.plugin_limits())?;
+    let engine = super::engine(&config, dir)?;
     let info = inspect_file(&engine, &path);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -233,7 +233,7 @@ pub fn run_list(args: &ListArgs) -> anyhow::Result<()> {
     let config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
     let dir = &config.live.plugins_dir;
     let files = super::wasm_files(dir)?;
-    let engine = WasmPluginEngine::with_limits(dir, config.plugin_limits())?;
+    let engine = super::engine(&config, dir)?;
     let infos: Vec<PluginInfo> = files.iter().map(|f| inspect_file(&engine, f)).collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&infos)?);

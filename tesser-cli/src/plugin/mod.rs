@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod inspect;
+pub mod lang;
 pub mod metrics;
 pub mod replay;
 pub mod report;
@@ -13,18 +14,23 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Subcommand;
+use tesser_execution::wasm::WasmPluginEngine;
 
 use crate::config;
 
 /// The `tesser plugin` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Scaffold a ready-to-build plugin crate: Cargo.toml, a commented
-    /// src/lib.rs (a small working algorithm with a params JSON Schema), a
-    /// native unit test and a README.
+    /// Scaffold a ready-to-build plugin: a Rust crate (Cargo.toml, a
+    /// commented src/lib.rs with a params JSON Schema, a native unit test, a
+    /// README), or with --lang python|js a project with the WIT, a helper
+    /// module, a commented TWAP-like example, unit tests for pytest or
+    /// `node --test`, and a README.
     New(scaffold::NewArgs),
-    /// Build a plugin crate for wasm32-wasip2, check the `.wasm` loads as a
-    /// plugin, and install it into the plugins directory.
+    /// Build a plugin (Rust: cargo for wasm32-wasip2; Python:
+    /// componentize-py 0.25.1; JavaScript: componentize-js 0.23.0), check
+    /// the `.wasm` loads as a plugin, and install it into the plugins
+    /// directory.
     Build(build::BuildArgs),
     /// Show a plugin's ABI version, exports, size and metadata (name,
     /// version, description, params JSON Schema).
@@ -64,6 +70,35 @@ fn load_config(
         config.live.plugins_dir = dir.to_path_buf();
     }
     Ok(config)
+}
+
+/// The plugin engine over `plugins_dir` with the `[plugins]` limits and,
+/// unless switched off, the compiled-plugin cache (`[plugins] cache_dir`), so
+/// a plugin is compiled once per file content: `plugin build` warms the
+/// cache that `plugin replay` and `live run` then load from. A cache
+/// directory that cannot be used costs only the cache: a warning names it
+/// and plugins are compiled on every load.
+///
+/// # Errors
+/// The wasmtime engine cannot be created.
+pub fn engine(config: &config::Config, plugins_dir: &Path) -> anyhow::Result<WasmPluginEngine> {
+    let engine = || {
+        WasmPluginEngine::with_limits(plugins_dir, config.plugin_limits())
+            .with_context(|| format!("plugins directory {}", plugins_dir.display()))
+    };
+    let Some(cache_dir) = config.plugin_cache_dir() else {
+        return engine();
+    };
+    match engine()?.with_compiled_cache(&cache_dir) {
+        Ok(engine) => {
+            tracing::debug!(cache_dir = %cache_dir.display(), "compiled-plugin cache");
+            Ok(engine)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "running without the compiled-plugin cache ([plugins] cache_dir); plugins are compiled on every load");
+            engine()
+        }
+    }
 }
 
 /// Resolves `FILE|NAME`: an existing path (or one ending in `.wasm`) is a

@@ -13,7 +13,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tesser_core::{ExecutionHint, OrderType, Side, Signal, SignalKind, Tick};
 use tesser_data::TradeFileReader;
-use tesser_execution::wasm::WasmPluginEngine;
 use tesser_execution::{
     AlgorithmStatus, FixedQuantitySizer, Orchestrator, OrchestratorError, OrchestratorParts,
     RiskGuard, StateStore,
@@ -234,8 +233,7 @@ fn replay_one(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .context("plugin file name")?;
-    let engine = WasmPluginEngine::with_limits(dir, config.plugin_limits())
-        .with_context(|| format!("plugins directory {}", dir.display()))?;
+    let engine = super::engine(config, dir)?;
     // Load up front: a broken plugin is reported as such, not as a failed run.
     engine
         .load(&name)

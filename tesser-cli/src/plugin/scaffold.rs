@@ -5,9 +5,49 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::Args;
 
+use super::lang::Language;
+
 const CARGO_TOML: &str = include_str!("template/Cargo.toml.tmpl");
 const LIB_RS: &str = include_str!("template/lib.rs.tmpl");
 const README: &str = include_str!("template/README.md.tmpl");
+
+/// The files of a Python plugin: (path in the project, template).
+pub const PYTHON_FILES: [(&str, &str); 6] = [
+    (
+        "pyproject.toml",
+        include_str!("template/python/pyproject.toml.tmpl"),
+    ),
+    ("app.py", include_str!("template/python/app.py.tmpl")),
+    (
+        "tesser_plugin.py",
+        include_str!("template/python/tesser_plugin.py"),
+    ),
+    (
+        "test_app.py",
+        include_str!("template/python/test_app.py.tmpl"),
+    ),
+    ("README.md", include_str!("template/python/README.md.tmpl")),
+    (".gitignore", include_str!("template/python/gitignore.tmpl")),
+];
+
+/// The files of a JavaScript plugin: (path in the project, template).
+pub const JS_FILES: [(&str, &str); 6] = [
+    (
+        "package.json",
+        include_str!("template/js/package.json.tmpl"),
+    ),
+    ("plugin.js", include_str!("template/js/plugin.js.tmpl")),
+    (
+        "tesser_plugin.js",
+        include_str!("template/js/tesser_plugin.js"),
+    ),
+    (
+        "plugin.test.js",
+        include_str!("template/js/plugin.test.js.tmpl"),
+    ),
+    ("README.md", include_str!("template/js/README.md.tmpl")),
+    (".gitignore", include_str!("template/js/gitignore.tmpl")),
+];
 
 /// `tesser plugin new`.
 #[derive(Debug, Args)]
@@ -22,6 +62,10 @@ pub struct NewArgs {
     /// tesser-wasm of the workspace this binary was built from].
     #[arg(long, value_name = "DIR")]
     pub sdk_path: Option<PathBuf>,
+    /// The plugin's language: a Rust crate, a Python project
+    /// (componentize-py) or a JavaScript package (componentize-js).
+    #[arg(long, value_enum, default_value_t = Language::Rust)]
+    pub lang: Language,
 }
 
 /// Checks a crate name the way Cargo does (a conservative subset).
@@ -78,6 +122,9 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if args.lang != Language::Rust {
+        return write_guest_project(args, &dir);
+    }
     let sdk = args.sdk_path.clone().unwrap_or_else(default_sdk_path);
     let sdk = sdk.canonicalize().map_err(|_| {
         anyhow::anyhow!(
@@ -126,6 +173,50 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     );
     println!(
         "next: cd {} && cargo test && tesser plugin build",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// `{{name}}` and `{{module}}` (the name with `-` as `_`, the `.wasm`'s
+/// stem) filled in.
+#[must_use]
+pub fn fill_template(template: &str, name: &str) -> String {
+    template
+        .replace("{{name}}", name)
+        .replace("{{module}}", &name.replace('-', "_"))
+}
+
+/// Writes a Python or JavaScript project: the language's files, and the WIT
+/// world its component tool builds against.
+fn write_guest_project(args: &NewArgs, dir: &Path) -> anyhow::Result<()> {
+    let files: &[(&str, &str)] = match args.lang {
+        Language::Python => &PYTHON_FILES,
+        Language::Js => &JS_FILES,
+        Language::Rust => unreachable!("Rust crates are written by run()"),
+    };
+    std::fs::create_dir_all(dir.join("wit"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let write = |relative: &str, text: &str| {
+        let path = dir.join(relative);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    write("wit/plugin.wit", tesser_wasm::WIT_SOURCE)?;
+    for (relative, template) in files {
+        write(relative, &fill_template(template, &args.name))?;
+    }
+    let test = match args.lang {
+        Language::Python => "python3 -m pytest",
+        _ => "node --test",
+    };
+    println!(
+        "created {} plugin '{}' in {}",
+        args.lang.display_name(),
+        args.name,
+        dir.display()
+    );
+    println!(
+        "next: cd {} && {test} && tesser plugin build .",
         dir.display()
     );
     Ok(())

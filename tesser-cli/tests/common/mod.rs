@@ -14,6 +14,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// `plugin_chase.wasm`, built once for `wasm32-wasip2` in a target dir of its
 /// own (so the nested build never waits on the outer `cargo test`).
+#[allow(dead_code)] // not every test crate runs the chase
 pub fn chase_wasm() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| built_wasm("plugin-chase"))

@@ -34,6 +34,9 @@ use super::output::BoundedOutput;
 /// counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// Imports no plugin may have: the sandbox has no network.
+const FORBIDDEN_IMPORT_PREFIX: &str = "wasi:http/";
+
 /// The prefix of the interface a plugin exports, before its version.
 const GUEST_INTERFACE: &str = "tesser:plugin/guest@";
 
@@ -70,7 +73,7 @@ pub enum EngineError {
     },
     /// The file is not WebAssembly.
     #[error(
-        "{} is not a WebAssembly plugin: {reason}; build one with `cargo build --release --target wasm32-wasip2`",
+        "{} is not a WebAssembly plugin: {reason}; build one with `tesser plugin build` (Rust, Python or JavaScript)",
         .path.display()
     )]
     NotWasm {
@@ -90,7 +93,7 @@ pub enum EngineError {
     },
     /// The component does not implement the plugin ABI.
     #[error(
-        "plugin {} does not implement the Tesser plugin ABI: {reason}; a plugin must call `tesser_wasm::export_plugin!`",
+        "plugin {} does not implement the Tesser plugin ABI: {reason}; a plugin must export the WIT world `execution-plugin` (Rust: `tesser_wasm::export_plugin!`; Python: `Guest = export(...)`; JavaScript: `export const guest = exportPlugin(...)`)",
         .path.display()
     )]
     MissingExports {
@@ -101,7 +104,7 @@ pub enum EngineError {
     },
     /// The plugin was built for another major ABI version.
     #[error(
-        "plugin {} was built for plugin ABI {plugin_abi} but this host speaks ABI {host_abi}; rebuild it against tesser-wasm with ABI {}.x",
+        "plugin {} was built for plugin ABI {plugin_abi} but this host speaks ABI {host_abi}; rebuild it against the ABI {}.x SDK (Rust: tesser-wasm; Python and JavaScript: the wit/plugin.wit and helper module `tesser plugin new` writes)",
         .path.display(), .host_abi.major
     )]
     AbiMismatch {
@@ -111,6 +114,20 @@ pub enum EngineError {
         plugin_abi: String,
         /// The ABI version of this host.
         host_abi: AbiVersion,
+    },
+    /// The component imports an interface the sandbox refuses on purpose
+    /// (such as `wasi:http`: plugins have no network).
+    #[error(
+        "plugin {} imports `{import}`, which the sandbox does not provide: plugins have no network; {fix}",
+        .path.display()
+    )]
+    ForbiddenImport {
+        /// The file.
+        path: PathBuf,
+        /// The refused import.
+        import: String,
+        /// How to build the plugin without it.
+        fix: &'static str,
     },
     /// The component imports something the sandbox does not provide.
     #[error("plugin {} cannot be linked: {reason}", .path.display())]
@@ -170,7 +187,6 @@ pub enum PluginSource {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) limits: PluginLimits,
-    pub(crate) deadline_ticks: u64,
     /// Plugin instances alive on this engine, of every plugin: the pool
     /// holds `limits.max_instances`.
     live_instances: AtomicU32,
@@ -241,6 +257,8 @@ pub struct LoadedPlugin {
     export_types: OnceLock<Result<(), String>>,
     engine: Engine,
     shared: Arc<Shared>,
+    /// The CPU deadline of one callback, in epoch ticks.
+    deadline_ticks: u64,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -334,6 +352,11 @@ impl LoadedPlugin {
         &self.shared
     }
 
+    /// The CPU deadline of one callback, in epoch ticks.
+    pub(crate) const fn deadline_ticks(&self) -> u64 {
+        self.deadline_ticks
+    }
+
     /// Creates a fresh instance with its own store, memory and WASI context:
     /// no preopened directories, no network, no environment, no arguments,
     /// a clock frozen at zero and a fixed random seed, stdout and stderr
@@ -367,16 +390,13 @@ impl LoadedPlugin {
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter {
-                max_memory_bytes: limits.max_memory_bytes,
-                refused: None,
-            },
+            limiter: MemoryLimiter::new(limits.max_memory_bytes_for(&self.name)),
             stdout,
             stderr,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(self.shared.deadline_ticks);
+        store.set_epoch_deadline(self.deadline_ticks);
         let instance_error = |reason: String| EngineError::Instantiate {
             name: self.name.clone(),
             reason,
@@ -515,16 +535,12 @@ impl WasmPluginEngine {
             .and_then(|()| never_sleep(&mut linker))
             .map_err(|error| EngineError::Engine(format!("{error:#}")))?;
         spawn_epoch_ticker(&engine);
-        let tick_ms = EPOCH_TICK.as_millis().max(1);
-        let deadline_ticks = u64::try_from(limits.callback_deadline.as_millis().div_ceil(tick_ms))
-            .unwrap_or(u64::MAX);
         Ok(Self {
             engine,
             linker,
             plugins_dir: plugins_dir.into(),
             shared: Arc::new(Shared {
                 limits,
-                deadline_ticks: deadline_ticks.max(1),
                 live_instances: AtomicU32::new(0),
             }),
             cache: Mutex::new(HashMap::new()),
@@ -668,6 +684,7 @@ impl WasmPluginEngine {
         })?;
         let (component_bytes, source) = to_component(path, &bytes)?;
         let (component, from_cache) = self.component(path, &component_bytes)?;
+        self.check_imports(path, &component)?;
         let (plugin_abi, interface) = self.check_abi(path, &component)?;
         let exports = ExportIndices::new(&component, &interface).map_err(|reason| {
             EngineError::MissingExports {
@@ -702,6 +719,7 @@ impl WasmPluginEngine {
             export_types: OnceLock::new(),
             engine: self.engine.clone(),
             shared: Arc::clone(&self.shared),
+            deadline_ticks: deadline_ticks(self.shared.limits.callback_deadline_for(name)),
         };
         // Ask the plugin itself for its ABI version and metadata, in a
         // throw-away instance.
@@ -764,6 +782,24 @@ impl WasmPluginEngine {
         }
     }
 
+    /// Refuses the imports the sandbox withholds on purpose, naming the first
+    /// one and how to build without it, before the linker's generic error.
+    fn check_imports(&self, path: &Path, component: &Component) -> Result<(), EngineError> {
+        let component_type = component.component_type();
+        let forbidden = component_type
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .find(|name| name.starts_with(FORBIDDEN_IMPORT_PREFIX));
+        match forbidden {
+            Some(import) => Err(EngineError::ForbiddenImport {
+                path: path.to_owned(),
+                import,
+                fix: "a JavaScript plugin must be built with the `http` and `fetch-event` features disabled (`tesser plugin build` does this; by hand: componentize-js ... -d http fetch-event), and a plugin in any other language must not use an HTTP client",
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Finds the versioned guest interface among the component's exports and
     /// checks its major version before anything is type-checked, so a plugin
     /// built for another ABI gets an error naming both versions.
@@ -802,6 +838,14 @@ impl WasmPluginEngine {
         }
         Ok((plugin_abi, format!("{GUEST_INTERFACE}{version}")))
     }
+}
+
+/// A CPU deadline in epoch ticks (at least one).
+fn deadline_ticks(deadline: Duration) -> u64 {
+    let tick_ms = EPOCH_TICK.as_millis().max(1);
+    u64::try_from(deadline.as_millis().div_ceil(tick_ms))
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 fn parse_version(text: &str) -> Option<AbiVersion> {
@@ -877,9 +921,12 @@ fn to_component<'a>(
 
 /// Core wasm instances one plugin component may contain (its module plus
 /// the shims `wit-component` adds; a `wasm32-wasip1` plugin also carries the
-/// WASI adapter).
+/// WASI adapter). A Python plugin (componentize-py 0.25.1: CPython, its
+/// libraries and their shims) has 14, the most of any toolchain we build.
 const CORE_INSTANCES_PER_PLUGIN: u32 = 16;
-/// Linear memories one plugin component may contain.
+/// Linear memories one plugin component may contain: a JavaScript plugin
+/// built by jco's QuickJS backend has 2 (not supported for other reasons,
+/// see the author guide); every other toolchain has 1.
 const MEMORIES_PER_PLUGIN: u32 = 2;
 /// Tables one plugin component may contain.
 const TABLES_PER_PLUGIN: u32 = 8;
@@ -915,7 +962,7 @@ const TABLE_KEEP_RESIDENT_BYTES: usize = 64 << 10;
 #[must_use]
 pub fn engine_config(limits: &PluginLimits) -> Config {
     let instances = limits.max_instances.max(1);
-    let memory_bytes = limits.max_memory_bytes.max(64 << 10);
+    let memory_bytes = limits.memory_slot_bytes().max(64 << 10);
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
         .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_PLUGIN))

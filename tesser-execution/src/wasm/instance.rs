@@ -15,6 +15,7 @@ use super::bindings::wit;
 use super::convert;
 use super::engine::{LiveInstance, LoadedPlugin};
 use super::exports::GuestExports;
+use super::limits::RecyclePolicy;
 use super::output::{BoundedOutput, GuestOutputLine, GuestStream};
 
 /// A plugin callback, for error messages and logs.
@@ -114,17 +115,30 @@ impl WasiView for HostState {
     }
 }
 
-/// Caps linear memory and remembers when the cap refused a growth, so the
+/// Caps linear memory, counts what the instance's memories hold together
+/// (for recycling), and remembers when the cap refused a growth, so the
 /// resulting trap can name the limit.
 pub(crate) struct MemoryLimiter {
     pub(crate) max_memory_bytes: usize,
     pub(crate) refused: Option<usize>,
+    /// Bytes of every linear memory of the instance together.
+    pub(crate) used_bytes: usize,
+}
+
+impl MemoryLimiter {
+    pub(crate) const fn new(max_memory_bytes: usize) -> Self {
+        Self {
+            max_memory_bytes,
+            refused: None,
+            used_bytes: 0,
+        }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -132,6 +146,10 @@ impl ResourceLimiter for MemoryLimiter {
             self.refused = Some(desired);
             return Ok(false);
         }
+        // Memory creation counts as growth from 0, so this is the total.
+        self.used_bytes = self
+            .used_bytes
+            .saturating_add(desired.saturating_sub(current));
         Ok(true)
     }
 
@@ -154,6 +172,15 @@ pub struct PluginInstance {
     exports: GuestExports,
     trapped: Option<String>,
     output: Vec<GuestOutputLine>,
+    /// The algorithm's id and symbol, from `init` or `restore`: what a
+    /// fresh instance is restored with when this one is recycled.
+    identity: Option<(String, String)>,
+    /// When this instance is replaced by a fresh one.
+    recycle: RecyclePolicy,
+    /// Event callbacks since the instance was created.
+    events: u64,
+    /// How many times the algorithm moved to a fresh instance.
+    recycles: u64,
     /// Declared after `store`, so dropped after it: the count of live
     /// instances goes down only once the pool slot is free.
     _live: LiveInstance,
@@ -177,14 +204,32 @@ impl PluginInstance {
         exports: GuestExports,
         live: LiveInstance,
     ) -> Self {
+        let recycle = plugin.shared().limits.recycle_for(plugin.name());
         Self {
             plugin,
             store,
             exports,
             trapped: None,
             output: Vec::new(),
+            identity: None,
+            recycle,
+            events: 0,
+            recycles: 0,
             _live: live,
         }
+    }
+
+    /// How many times the algorithm was moved to a fresh instance
+    /// ([`RecyclePolicy`]).
+    #[must_use]
+    pub const fn recycle_count(&self) -> u64 {
+        self.recycles
+    }
+
+    /// Bytes held by the instance's linear memories together.
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().limiter.used_bytes
     }
 
     /// The plugin this instance runs.
@@ -253,6 +298,7 @@ impl PluginInstance {
                 PluginCallErrorKind::Plugin(PluginError::invalid_params(reason)),
             ));
         }
+        self.identity = Some((ctx.algorithm_id.clone(), ctx.signal.symbol.clone()));
         let ctx = convert::init_context_out(ctx);
         self.event(PluginCallback::Init, |guest, store| {
             guest.call_init(store, &ctx)
@@ -324,6 +370,7 @@ impl PluginInstance {
     /// # Errors
     /// As [`init`](Self::init).
     pub fn restore(&mut self, ctx: &PluginRestoreContext) -> Result<(), PluginCallError> {
+        self.identity = Some((ctx.algorithm_id.clone(), ctx.symbol.clone()));
         let ctx = convert::restore_context_out(ctx);
         self.call(PluginCallback::Restore, |guest, store| {
             guest.call_restore(store, &ctx)
@@ -338,6 +385,10 @@ impl PluginInstance {
         callback: PluginCallback,
         f: impl FnOnce(&GuestExports, &mut Store<HostState>) -> wasmtime::Result<wit::EventOutcome>,
     ) -> Result<PluginResult, PluginCallError> {
+        if callback != PluginCallback::Init {
+            self.recycle_if_due(callback)?;
+            self.events += 1;
+        }
         let outcome = self.call(callback, |guest, store| f(guest, store).map(Ok))?;
         if outcome == wit::EventOutcome::Idle {
             return Ok(PluginResult::new());
@@ -354,6 +405,75 @@ impl PluginInstance {
             .map_err(|reason| self.error(callback, PluginCallErrorKind::InvalidOutput(reason)))
     }
 
+    /// Moves the algorithm to a fresh instance (snapshot → new instance →
+    /// restore) when the [`RecyclePolicy`] says so. A plugin whose snapshot
+    /// is `null` keeps its instance: it could not be restored.
+    ///
+    /// # Errors
+    /// The snapshot, the new instance or the restore failed; the message
+    /// says it happened while recycling.
+    fn recycle_if_due(&mut self, callback: PluginCallback) -> Result<(), PluginCallError> {
+        let policy = self.recycle;
+        let by_calls = policy.after_calls.is_some_and(|n| self.events >= n);
+        let limiter = &self.store.data().limiter;
+        let by_memory = policy.above_memory_percent.is_some_and(|percent| {
+            limiter.used_bytes.saturating_mul(100)
+                >= limiter
+                    .max_memory_bytes
+                    .saturating_mul(usize::from(percent))
+        });
+        if !(by_calls || by_memory) || self.trapped.is_some() {
+            return Ok(());
+        }
+        let Some((algorithm_id, symbol)) = self.identity.clone() else {
+            return Ok(());
+        };
+        let failed = |this: &Self, step: &str, reason: String| {
+            this.error(
+                callback,
+                PluginCallErrorKind::Trap(format!(
+                    "recycling the instance (after {} events, {} MiB of memory) failed at {step}: {reason}",
+                    this.events,
+                    this.memory_bytes() >> 20
+                )),
+            )
+        };
+        let snapshot_json = self.snapshot()?;
+        if snapshot_json.trim() == "null" {
+            tracing::warn!(
+                plugin = self.name(),
+                algorithm = algorithm_id,
+                "the plugin's snapshot is null, so its instance cannot be recycled; it keeps running in the same instance"
+            );
+            self.recycle = RecyclePolicy::NEVER;
+            return Ok(());
+        }
+        let mut fresh = self
+            .plugin
+            .instantiate()
+            .map_err(|error| failed(self, "a new instance", error.to_string()))?;
+        let restored = fresh.restore(&PluginRestoreContext {
+            algorithm_id,
+            symbol,
+            snapshot_json,
+        });
+        if let Err(error) = restored {
+            return Err(failed(self, "restore", error.to_string()));
+        }
+        tracing::debug!(
+            plugin = self.name(),
+            events = self.events,
+            memory_mib = self.memory_bytes() >> 20,
+            "recycled the plugin instance"
+        );
+        let mut old = std::mem::replace(self, fresh);
+        old.output.append(&mut self.output);
+        self.output = std::mem::take(&mut old.output);
+        self.recycle = old.recycle;
+        self.recycles = old.recycles + 1;
+        Ok(())
+    }
+
     fn call<R>(
         &mut self,
         callback: PluginCallback,
@@ -362,8 +482,7 @@ impl PluginInstance {
         if let Some(reason) = &self.trapped {
             return Err(self.error(callback, PluginCallErrorKind::Unusable(reason.clone())));
         }
-        self.store
-            .set_epoch_deadline(self.plugin.shared().deadline_ticks);
+        self.store.set_epoch_deadline(self.plugin.deadline_ticks());
         let outcome = f(&self.exports, &mut self.store);
         self.collect_output();
         match outcome {
@@ -393,7 +512,7 @@ impl PluginInstance {
         let mut reason = match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => format!(
                 "CPU deadline exceeded: a callback may run for at most {} ms",
-                limits.callback_deadline.as_millis()
+                limits.callback_deadline_for(self.plugin.name()).as_millis()
             ),
             Some(Trap::StackOverflow) => format!(
                 "wasm stack overflow: the stack limit is {} KiB",
@@ -407,9 +526,11 @@ impl PluginInstance {
         };
         if let Some(desired) = self.store.data().limiter.refused {
             reason = format!(
-                "memory limit exceeded: the plugin asked for {} MiB, the limit is {} MiB ({reason})",
+                "memory limit exceeded: the plugin asked for {} MiB, the limit is {} MiB ({reason}); \
+                 raise [plugins] max_memory_mib, or [plugins.limits.{}] max_memory_mib for this plugin alone",
                 desired >> 20,
-                limits.max_memory_bytes >> 20
+                self.store.data().limiter.max_memory_bytes >> 20,
+                self.plugin.name()
             );
         }
         let stderr: Vec<&str> = self

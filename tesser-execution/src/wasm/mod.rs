@@ -13,5 +13,5 @@ mod output;
 pub use cache::{CacheError, CompiledCache};
 pub use engine::{EngineError, LoadedPlugin, PluginSource, WasmPluginEngine, engine_config};
 pub use instance::{PluginCallError, PluginCallErrorKind, PluginCallback, PluginInstance};
-pub use limits::PluginLimits;
+pub use limits::{PluginLimits, PluginOverrides, RecyclePolicy};
 pub use output::{GuestOutputLine, GuestStream};

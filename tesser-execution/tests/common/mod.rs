@@ -32,6 +32,7 @@ pub const TEST_PLUGINS: &[&str] = &[
     "panicky",
     "scripted",
     "raw-snapshot",
+    "leaky",
 ];
 
 pub fn workspace_root() -> PathBuf {

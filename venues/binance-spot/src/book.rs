@@ -405,6 +405,14 @@ impl Book {
         }
     }
 
+    /// Forgets what the runtime was last told about `runtime`, so the next
+    /// [`Book::emit_update`] queues an update even if nothing changed.
+    pub fn forget_reported(&mut self, runtime: &ClientOrderId) {
+        if let Some(tracked) = self.orders.get_mut(runtime) {
+            tracked.reported = None;
+        }
+    }
+
     /// Records that generation `generation` of `runtime` is venue order
     /// `order_id`.
     pub fn link(&mut self, runtime: &ClientOrderId, symbol: &str, generation: u32, order_id: i64) {

@@ -28,6 +28,12 @@ pub(super) async fn amend(
         return Err(ExchangeError::UnknownOrder(id.clone()));
     };
     if !tracked.status.is_open() {
+        // The runtime asks to amend an order it believes open: whatever
+        // told it otherwise was lost, so say it again (the runtime takes a
+        // closing update once).
+        let mut book = shared.lock_book();
+        book.forget_reported(id);
+        book.emit_update(id, None);
         return Err(ExchangeError::OrderClosed(id.clone()));
     }
     let reject = |reason: String| ExchangeError::Rejected {
@@ -82,7 +88,7 @@ pub(super) async fn amend(
             tracked.updated_ms = response.transact_time;
             tracked.to_order()
         };
-        book.mark_reported(id);
+        report_amended(&mut book, id, &order);
         return Ok(order);
     }
     if !price_changes && new_total == tracked.request.quantity {
@@ -168,7 +174,7 @@ pub(super) async fn amend(
                 .get(id)
                 .map(Tracked::to_order)
                 .ok_or_else(|| ExchangeError::UnknownOrder(id.clone()))?;
-            book.mark_reported(id);
+            report_amended(&mut book, id, &order);
             Ok(order)
         }
         Err(CancelReplaceError::Failed { error, data }) => {
@@ -209,6 +215,19 @@ pub(super) async fn amend(
                 detail: error.to_string(),
             })
         }
+    }
+}
+
+/// After an amend answered `order`: an open order's state went back with
+/// the answer; a closed one's must travel as an event. The runtime takes
+/// only the new request from an amend's answer, so an order that the amend
+/// found closed (raced fills shrank the replacement to nothing, or filled
+/// it) would otherwise stay open in the runtime, which keeps amending it.
+fn report_amended(book: &mut crate::book::Book, id: &ClientOrderId, order: &Order) {
+    if order.status.is_open() {
+        book.mark_reported(id);
+    } else {
+        book.emit_update(id, None);
     }
 }
 
