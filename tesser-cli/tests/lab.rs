@@ -17,7 +17,10 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
-use common::{chase_wasm, error_line, quick_start_wasm, stderr, tesser, workspace_root};
+use common::{
+    chase_wasm, error_line, kraken_trades, ok, quick_start_wasm, stderr, stdout, tesser,
+    workspace_root,
+};
 
 /// The name of the scaffolded plugin crate (its `.wasm` is `lab_clip.wasm`).
 const SCAFFOLD: &str = "lab-clip";
@@ -32,17 +35,6 @@ fn nested_target_dir() -> PathBuf {
     workspace_root().join("target").join("lab-plugins")
 }
 
-/// The Kraken sample trades, read in place.
-fn kraken_trades() -> PathBuf {
-    let path = workspace_root().join("../shared/data/kraken-btcusd-2019-07-01T00.csv");
-    assert!(
-        path.is_file(),
-        "{} is missing: these tests read the shared sample trades in place (../shared/data next to the workspace)",
-        path.display()
-    );
-    path
-}
-
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     tesser()
         .current_dir(dir)
@@ -50,20 +42,6 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run tesser")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "tesser failed: {}\n{}",
-        stderr(output),
-        stdout(output)
-    );
-    stdout(output)
 }
 
 /// A scratch directory with the scaffold created, built and installed into

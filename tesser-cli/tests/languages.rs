@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use common::{error_line, stderr, tesser, workspace_root};
+use common::{error_line, kraken_trades, ok, stderr, tesser, workspace_root};
 
 /// Per-plugin limits for the interpreted guests: a CPU deadline that a
 /// loaded CI machine does not hit by accident (CPython and StarlingMonkey
@@ -56,12 +56,6 @@ fn tools_path() -> &'static str {
     })
 }
 
-fn kraken_trades() -> PathBuf {
-    let path = workspace_root().join("../shared/data/kraken-btcusd-2019-07-01T00.csv");
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
-}
-
 struct Lab {
     dir: tempfile::TempDir,
 }
@@ -85,14 +79,7 @@ impl Lab {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "tesser {args:?} failed: {}\n{}",
-            stderr(&output),
-            String::from_utf8_lossy(&output.stdout)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        ok(&self.run(args))
     }
 
     /// `plugin build DIR --out plugins --config lab.toml`.

@@ -120,12 +120,6 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// The plugin engine over `live.plugins_dir`, with the compiled-plugin cache
-/// (see [`crate::plugin::engine`]).
-fn plugin_engine(config: &config::Config) -> anyhow::Result<WasmPluginEngine> {
-    crate::plugin::engine(config, &config.live.plugins_dir)
-}
-
 /// The layered configuration with this run's flags applied.
 fn settings(args: &RunArgs) -> anyhow::Result<config::Config> {
     let mut config = config::load(args.config.as_deref(), std::env::vars())?;
@@ -165,7 +159,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             plugins_dir.display()
         );
     }
-    let engine = plugin_engine(&config)?;
+    let engine = crate::plugin::engine(&config, &config.live.plugins_dir)?;
     if let ExecutionHint::Plugin { name, .. } = &hint {
         let plugin = engine.load(name).with_context(|| {
             format!(

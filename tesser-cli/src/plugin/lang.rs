@@ -396,6 +396,18 @@ fn componentize_js(dir: &Path, install: Install) -> anyhow::Result<PathBuf> {
 mod tests {
     use super::*;
 
+    /// `scripts/plugin-tools` (CI and the tests) installs the versions
+    /// `tesser plugin build` pins.
+    #[test]
+    fn the_tools_script_installs_the_pinned_versions() {
+        let script = include_str!("../../../scripts/plugin-tools");
+        assert!(script.contains(&format!("componentize-py=={COMPONENTIZE_PY_VERSION}")));
+        assert!(script.contains(&format!("componentize-py {COMPONENTIZE_PY_VERSION}")));
+        assert!(script.contains(&format!(
+            "{COMPONENTIZE_JS_PACKAGE}@{COMPONENTIZE_JS_VERSION}"
+        )));
+    }
+
     #[test]
     fn detects_each_language_and_names_what_is_missing() {
         let dir = tempfile::tempdir().expect("temp dir");

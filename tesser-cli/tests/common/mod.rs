@@ -70,6 +70,36 @@ pub fn tesser() -> Command {
     command
 }
 
+/// A run's standard output as text.
+#[allow(dead_code)] // not every test crate reads standard output
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A run's standard output, checking it succeeded (its stderr otherwise).
+#[allow(dead_code)] // not every test crate runs the lab
+pub fn ok(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "tesser failed: {}\n{}",
+        stderr(output),
+        stdout(output)
+    );
+    stdout(output)
+}
+
+/// The Kraken sample trades, read in place.
+#[allow(dead_code)] // not every test crate replays real trades
+pub fn kraken_trades() -> PathBuf {
+    let path = workspace_root().join("../shared/data/kraken-btcusd-2019-07-01T00.csv");
+    assert!(
+        path.is_file(),
+        "{} is missing: these tests read the shared sample trades in place (../shared/data next to the workspace)",
+        path.display()
+    );
+    path
+}
+
 /// A run's standard error as text.
 #[allow(dead_code)] // not every test crate checks error output
 pub fn stderr(output: &std::process::Output) -> String {
