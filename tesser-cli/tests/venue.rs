@@ -273,9 +273,16 @@ enum Keys {
 /// no order left open at the venue.
 fn assert_venue_agrees(twin: &TwinHandle, run: &VenueRun, algo: &serde_json::Value) {
     let log = run.log();
-    assert_eq!(algo["status"], "completed", "{algo}\nlog:\n{log}");
-    assert_eq!(algo["filled"], "5", "{algo}");
-    assert_eq!(algo["unfilled"], "0", "{algo}");
+    let venue_orders = twin.orders();
+    assert_eq!(
+        algo["status"], "completed",
+        "{algo}\nlog:\n{log}\nvenue orders: {venue_orders:#?}"
+    );
+    assert_eq!(
+        algo["filled"], "5",
+        "{algo}\nlog:\n{log}\nvenue orders: {venue_orders:#?}"
+    );
+    assert_eq!(algo["unfilled"], "0", "{algo}\nlog:\n{log}");
     // A refused request (a -1021 retried after the clock re-sync, a
     // cancel-replace refused) may carry an id again; an order may not.
     let orders = twin.orders();

@@ -14,8 +14,8 @@ use tesser_core::{ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick}
 use tesser_execution::{AlgorithmStatus, Orchestrator, RiskLimits, StateStore};
 
 use common::runtime::{
-    Crash, Recording, default_limits, filled, merge, orchestrator, paper, paper_orchestrator,
-    real_trades, real_trades_path, runtime_plugins, synthetic_ticks,
+    Crash, FillsLate, Recording, default_limits, filled, merge, orchestrator, paper,
+    paper_orchestrator, real_trades, real_trades_path, runtime_plugins, synthetic_ticks,
 };
 
 fn chase(symbol: &str, kind: SignalKind, quantity: Decimal, clip: &str) -> Signal {
@@ -100,6 +100,85 @@ fn chase_executes_five_btc_on_the_real_trades() {
         exchange.open_orders().expect("open").is_empty(),
         "no child outlives its algorithm"
     );
+}
+
+/// A closing update can overtake the fills it counts (a venue's final
+/// report before its trades). Until those fills arrive, the plugin (which
+/// counts fills) believes less is filled than is, and would place again for
+/// it: the risk guard counts the quantity reported filled but not yet
+/// delivered as working, so the target is never exceeded.
+#[test]
+fn fills_arriving_after_their_closing_update_cannot_overfill() {
+    let plugins = runtime_plugins();
+    let mut paper = paper();
+    let mut exchange = FillsLate {
+        inner: &mut paper,
+        held: Vec::new(),
+        overtaken: 0,
+        lose: 0,
+        lost: 0,
+    };
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.5), 4_000, 7);
+    let summary = {
+        let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
+        orch.on_tick(&ticks[0]).expect("first tick");
+        let id = orch
+            .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(2), "0.25"))
+            .expect("submit")
+            .expect("an algorithm");
+        feed(&mut orch, &ticks[1..]);
+        orch.algorithm(&id).expect("summary")
+    };
+    assert!(exchange.overtaken > 0, "updates overtook their fills");
+    assert_eq!(summary.status, AlgorithmStatus::Completed, "{summary:?}");
+    assert_eq!(summary.filled, dec!(2), "{summary:?}");
+    drop(exchange);
+    assert_eq!(filled(paper.fills()), dec!(2), "never more than the target");
+}
+
+/// Fill reports lost for good (a stream that dropped them): the closed
+/// child's reported quantity is not counted as working for ever; after a
+/// while the orchestrator asks the exchange for the order's fills, books the
+/// missing ones, and the algorithm completes on exactly its target.
+#[test]
+fn lost_fill_reports_are_recovered_from_the_exchange() {
+    let plugins = runtime_plugins();
+    let mut paper = paper();
+    let mut exchange = FillsLate {
+        inner: &mut paper,
+        held: Vec::new(),
+        overtaken: 0,
+        lose: 3,
+        lost: 0,
+    };
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.5), 4_000, 7);
+    let (summary, journal) = {
+        let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
+        orch.on_tick(&ticks[0]).expect("first tick");
+        let id = orch
+            .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(2), "0.25"))
+            .expect("submit")
+            .expect("an algorithm");
+        feed(&mut orch, &ticks[1..]);
+        let journal: Vec<Fill> = orch
+            .store()
+            .fills()
+            .expect("journal")
+            .into_iter()
+            .map(|j| j.fill)
+            .collect();
+        (orch.algorithm(&id).expect("summary"), journal)
+    };
+    assert_eq!(exchange.lost, 3, "three fill reports were lost");
+    assert_eq!(summary.status, AlgorithmStatus::Completed, "{summary:?}");
+    assert_eq!(summary.filled, dec!(2), "{summary:?}");
+    drop(exchange);
+    assert_eq!(filled(paper.fills()), dec!(2), "never more than the target");
+    let mut journal_ids: Vec<&str> = journal.iter().map(|f| f.fill_id.as_str()).collect();
+    let mut venue_ids: Vec<&str> = paper.fills().iter().map(|f| f.fill_id.as_str()).collect();
+    journal_ids.sort_unstable();
+    venue_ids.sort_unstable();
+    assert_eq!(journal_ids, venue_ids, "the journal holds every fill once");
 }
 
 #[test]

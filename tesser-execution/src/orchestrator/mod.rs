@@ -68,6 +68,11 @@ mod recovery;
 mod results;
 mod routing;
 
+/// How long (clock ms) a closed child may stay reported filled beyond the
+/// fills delivered for it before the orchestrator asks the exchange for its
+/// fills ([`ExchangeClient::order_fills`]).
+const AWAITED_FILLS_RECOVERY_MS: i64 = 5_000;
+
 /// Settings of the orchestrator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrchestratorConfig {
@@ -228,6 +233,16 @@ impl Child {
         self.open_beyond_filled(self.counted_quantity())
     }
 
+    /// A closed order's quantity reported filled whose fills have not
+    /// arrived yet.
+    fn fills_in_flight(&self) -> Decimal {
+        if self.open {
+            Decimal::ZERO
+        } else {
+            (self.row.filled - self.exchange_filled).max(Decimal::ZERO)
+        }
+    }
+
     fn open_beyond_filled(&self, quantity: Decimal) -> Decimal {
         if self.open {
             (quantity - self.exchange_filled).max(Decimal::ZERO)
@@ -252,6 +267,10 @@ struct Algorithm {
     instance: Option<Box<dyn ExecutionAlgorithm>>,
     children: BTreeMap<ClientOrderId, Child>,
     open_children: BTreeSet<ClientOrderId>,
+    /// Closed children the exchange reported filled beyond the fills it has
+    /// delivered so far (a closing update can overtake its fills): the
+    /// difference is about to fill and counts as working.
+    awaiting_fills: BTreeMap<ClientOrderId, i64>,
     filled: Decimal,
     notional: Decimal,
     rate: ActionRate,
@@ -266,13 +285,31 @@ struct Algorithm {
 
 impl Algorithm {
     fn exposure(&self) -> (Decimal, Decimal) {
-        let working = self
+        let open: Decimal = self
             .open_children
             .iter()
             .filter_map(|id| self.children.get(id))
             .map(Child::counted_working)
             .sum();
-        (self.filled, working)
+        let in_flight: Decimal = self
+            .awaiting_fills
+            .keys()
+            .filter_map(|id| self.children.get(id))
+            .map(Child::fills_in_flight)
+            .sum();
+        (self.filled, open + in_flight)
+    }
+
+    /// Notes what an update said a child filled, at `now_ms`: a closed
+    /// child reported filled beyond its delivered fills awaits them.
+    fn note_reported_fill(&mut self, id: &ClientOrderId, now_ms: i64) {
+        if self
+            .children
+            .get(id)
+            .is_some_and(|child| child.fills_in_flight() > Decimal::ZERO)
+        {
+            self.awaiting_fills.entry(id.clone()).or_insert(now_ms);
+        }
     }
 
     fn summary(&self) -> AlgorithmSummary {
@@ -668,6 +705,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let mut i = 0;
         // The list shrinks when an algorithm ends during its heartbeat.
         while let Some(&idx) = self.working.get(i) {
+            self.recover_awaited_fills(idx)?;
             let algo = &mut self.algorithms[idx];
             match algo.row.status {
                 AlgorithmStatus::Working if algo.next_timer_ms <= now => {
@@ -738,6 +776,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             instance,
             children: BTreeMap::new(),
             open_children: BTreeSet::new(),
+            awaiting_fills: BTreeMap::new(),
             filled: Decimal::ZERO,
             notional: Decimal::ZERO,
             rate: ActionRate::default(),

@@ -33,6 +33,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 child.row.updated_ms = update.timestamp_ms;
                 touched.push(update.client_order_id.clone());
             }
+            algo.note_reported_fill(&update.client_order_id, now);
         }
         let mut outgoing: Vec<Outgoing> = Vec::new();
         let mut refusals: Vec<OrderUpdate> = Vec::new();

@@ -159,6 +159,48 @@ impl<E: ExchangeClient> Orchestrator<E> {
         }
     }
 
+    /// Asks the exchange for the fills of children reported filled beyond
+    /// their delivered fills for [`AWAITED_FILLS_RECOVERY_MS`]: a venue that
+    /// lost its fill reports (a dropped stream) must not leave their quantity
+    /// counted as working, and the algorithm stalled, for ever.
+    pub(super) fn recover_awaited_fills(&mut self, idx: usize) -> Result<(), OrchestratorError> {
+        let now = self.now_ms;
+        let algo = &self.algorithms[idx];
+        if algo
+            .awaiting_fills
+            .values()
+            .all(|since| now - since < AWAITED_FILLS_RECOVERY_MS)
+        {
+            return Ok(());
+        }
+        let due: Vec<ClientOrderId> = algo
+            .awaiting_fills
+            .iter()
+            .filter(|(_, since)| now - **since >= AWAITED_FILLS_RECOVERY_MS)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            tracing::warn!(algorithm = %self.algorithms[idx].row.id, order = %id, "fills reported but not received for {AWAITED_FILLS_RECOVERY_MS} ms; asking the exchange");
+            match self.exchange.order_fills(&id) {
+                Ok(fills) => {
+                    for fill in fills {
+                        if fill.client_order_id == id {
+                            self.route_event(ExchangeEvent::Fill(fill))?;
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(order = %id, "cannot ask the exchange for the fills: {error}");
+                }
+            }
+            // Still short: ask again later.
+            if let Some(since) = self.algorithms[idx].awaiting_fills.get_mut(&id) {
+                *since = now;
+            }
+        }
+        Ok(())
+    }
+
     /// Books a fill into the portfolio and the algorithm's totals.
     pub(super) fn book_fill(&mut self, idx: usize, fill: &Fill) {
         self.portfolio.apply_fill(fill);
@@ -167,6 +209,9 @@ impl<E: ExchangeClient> Orchestrator<E> {
         algo.notional += fill.notional();
         if let Some(child) = algo.children.get_mut(&fill.client_order_id) {
             child.exchange_filled += fill.quantity;
+            if child.fills_in_flight().is_zero() {
+                algo.awaiting_fills.remove(&fill.client_order_id);
+            }
         }
     }
 }

@@ -250,3 +250,69 @@ impl ExchangeClient for Recording<'_> {
 pub fn filled(fills: &[Fill]) -> Decimal {
     fills.iter().map(|f| f.quantity).sum()
 }
+
+/// An exchange wrapper whose order updates overtake their fills: each poll
+/// delivers the updates at once and the fills one poll later, as a venue's
+/// closing report can arrive before the trades it counts; and which can
+/// lose fill reports outright (as a dropped stream does), though
+/// `order_fills` still answers them.
+pub struct FillsLate<'a> {
+    pub inner: &'a mut PaperExchange,
+    /// Fills held back until the next poll.
+    pub held: Vec<ExchangeEvent>,
+    /// Updates that overtook a fill of their order.
+    pub overtaken: usize,
+    /// Fill reports still to lose.
+    pub lose: usize,
+    /// Fill reports lost.
+    pub lost: usize,
+}
+
+impl ExchangeClient for FillsLate<'_> {
+    fn name(&self) -> &str {
+        "fills-late-paper"
+    }
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.place_order(request, now_ms)
+    }
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.amend_order(amend, now_ms)
+    }
+    fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.cancel_order(id, now_ms)
+    }
+    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+        self.inner.order(id)
+    }
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+        self.inner.open_orders()
+    }
+    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+        self.inner.order_fills(id)
+    }
+    fn on_market_tick(&mut self, tick: &Tick) {
+        self.inner.on_market_tick(tick);
+    }
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
+        let mut fresh = Vec::new();
+        self.inner.poll_events(&mut fresh);
+        out.append(&mut self.held);
+        for event in fresh {
+            match event {
+                ExchangeEvent::Fill(_) if self.lose > 0 => {
+                    self.lose -= 1;
+                    self.lost += 1;
+                }
+                ExchangeEvent::Fill(_) => self.held.push(event),
+                ExchangeEvent::OrderUpdate(ref update) => {
+                    if self.held.iter().any(|held| {
+                        matches!(held, ExchangeEvent::Fill(fill) if fill.client_order_id == update.client_order_id)
+                    }) {
+                        self.overtaken += 1;
+                    }
+                    out.push(event);
+                }
+            }
+        }
+    }
+}

@@ -161,6 +161,9 @@ pub struct Faults {
     /// Process the next cancel-replace at once but hold its answer this
     /// long, so its executionReports reach the client first.
     pub delay_next_replace_answer: Option<Duration>,
+    /// Print a trade `(price, size)` just before handling the next
+    /// cancel-replace, as if the market traded while the request travelled.
+    pub trade_before_next_replace: Option<(Decimal, Decimal)>,
     /// Send every executionReport twice.
     pub duplicate_reports: bool,
     /// Hold executionReports while set; when cleared, send them in reverse.

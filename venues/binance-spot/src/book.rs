@@ -239,6 +239,12 @@ pub struct Book {
     pub booked: HashSet<String>,
     /// Highest booked trade id per symbol.
     pub last_trade_id: HashMap<String, i64>,
+    /// Highest trade id per symbol booked from the user data stream or a
+    /// reconcile sweep: every earlier trade of the account was seen, so a
+    /// reconcile sweeps from here. (A placement's `FULL` answer books later
+    /// trades while the stream may be down; [`Book::last_trade_id`] would
+    /// skip the trades missed before them.)
+    pub stream_trade_id: HashMap<String, i64>,
     /// Events for `poll_events`.
     pub events: VecDeque<ExchangeEvent>,
     /// Reports of hashed ids not named yet.
@@ -380,6 +386,15 @@ impl Book {
         true
     }
 
+    /// Advances [`Book::stream_trade_id`] for a trade seen in sequence.
+    pub fn note_stream_trade(&mut self, symbol: &str, trade_id: i64) {
+        let last = self
+            .stream_trade_id
+            .entry(symbol.to_owned())
+            .or_insert(trade_id);
+        *last = (*last).max(trade_id);
+    }
+
     /// Queues an order update when the order's status or filled quantity
     /// changed since the last one.
     pub fn emit_update(&mut self, runtime: &ClientOrderId, reason: Option<String>) {
@@ -503,6 +518,7 @@ impl Book {
                 time_ms: report.transaction_time,
             };
             self.book_fill(&runtime, &execution, FillReport::Queue);
+            self.note_stream_trade(&report.symbol, report.trade_id);
         }
         if let Some(status) = model::parse_status(&report.order_status)
             && let Some(tracked) = self.orders.get_mut(&runtime)

@@ -347,6 +347,52 @@ fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
 }
 
 #[test]
+fn a_gap_fill_is_recovered_though_a_later_trade_was_booked_from_an_answer() {
+    let (twin, mut venue) = start();
+    // A trade seen on the stream: the reconcile sweep's starting point.
+    venue
+        .place_order(buy("seen-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    twin.print("BTCUSDT", dec!(99), dec!(1), true);
+    collect(&mut venue, |e| {
+        last_status(e, "seen-1") == Some(OrderStatus::Filled)
+    });
+    venue
+        .place_order(buy("gap-2", dec!(1), dec!(100)), 0)
+        .unwrap();
+    twin.faults(|f| f.refuse_user_connections = true);
+    twin.drop_user_connections();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while twin.user_subscriptions() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Missed on the stream: gap-2 fills.
+    twin.print("BTCUSDT", dec!(99), dec!(1), true);
+    // Then another order fills, and asking for its fills books that later
+    // trade id outside the stream.
+    venue
+        .place_order(buy("late-1", dec!(0.5), dec!(100)), 0)
+        .unwrap();
+    twin.print("BTCUSDT", dec!(99), dec!(0.5), true);
+    let late = venue.order_fills(&"late-1".into()).unwrap();
+    assert_eq!(late.len(), 1, "{late:?}");
+    twin.faults(|f| f.refuse_user_connections = false);
+    assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+    let events = collect(&mut venue, |e| {
+        last_status(e, "gap-2") == Some(OrderStatus::Filled)
+            && fills(e)
+                .iter()
+                .any(|f| f.client_order_id.as_str() == "gap-2")
+    });
+    let gap: Decimal = fills(&events)
+        .iter()
+        .filter(|f| f.client_order_id.as_str() == "gap-2")
+        .map(|f| f.quantity)
+        .sum();
+    assert_eq!(gap, dec!(1), "the missed fill is recovered: {events:?}");
+}
+
+#[test]
 fn event_stream_terminated_resubscribes() {
     let (twin, venue) = start();
     twin.terminate_user_streams();
@@ -420,16 +466,20 @@ fn amends_use_keep_priority_or_cancel_replace_without_overfilling() {
     );
 }
 
-/// Places `id` (buy 2 at 100), fills 0.5 of it, and lowers it to 1.5
-/// (keep priority); returns the events so far.
-fn placed_half_filled_and_lowered(
+/// Places `id` (buy 2 at 100), fills `fill` of it (none when zero), and
+/// lowers it to 1.5 (keep priority); returns the events so far.
+fn placed_and_lowered(
     twin: &TwinHandle,
     venue: &mut BinanceSpot,
     id: &str,
+    fill: Decimal,
 ) -> Vec<ExchangeEvent> {
     venue.place_order(buy(id, dec!(2), dec!(100)), 0).unwrap();
-    twin.print("BTCUSDT", dec!(99), dec!(0.5), true);
-    let mut events = collect(venue, |e| fills(e).len() == 1);
+    let mut events = Vec::new();
+    if fill > Decimal::ZERO {
+        twin.print("BTCUSDT", dec!(99), fill, true);
+        events = collect(venue, |e| fills(e).len() == 1);
+    }
     let order = venue
         .amend_order(
             &AmendRequest {
@@ -458,20 +508,26 @@ fn reprice(venue: &mut BinanceSpot, id: &str, price: Decimal) -> tesser_core::Or
         .unwrap()
 }
 
-/// After a cancel-replace whose reply and reports raced: the amend answered
-/// 0.5 filled of 1.5, no update ever said the order was cancelled, and the
-/// rest fills it to exactly 1.5.
+/// After a replacement whose reply and reports raced: the amend answered
+/// `filled` of `total` at 101, no update ever said the order was cancelled,
+/// the replacement was sized `total - filled`, and the rest fills it to
+/// exactly `total`.
 fn assert_replaced_once(
     twin: &TwinHandle,
     venue: &mut BinanceSpot,
-    id: &str,
+    (id, filled, total): (&str, Decimal, Decimal),
     order: &tesser_core::Order,
     mut events: Vec<ExchangeEvent>,
 ) {
-    assert_eq!(order.filled_quantity, dec!(0.5), "{order:?}");
-    assert_eq!(order.request.quantity, dec!(1.5));
+    assert_eq!(order.filled_quantity, filled, "{order:?}");
+    assert_eq!(order.request.quantity, total);
     assert_eq!(order.request.price, Some(dec!(101)));
-    assert_eq!(order.status, OrderStatus::PartiallyFilled);
+    let open = if filled.is_zero() {
+        OrderStatus::Accepted
+    } else {
+        OrderStatus::PartiallyFilled
+    };
+    assert_eq!(order.status, open);
     let replacement = format!("_r1_{id}");
     assert_eq!(
         twin.orders()
@@ -479,7 +535,7 @@ fn assert_replaced_once(
             .find(|o| o.client_order_id == replacement)
             .unwrap()
             .orig_qty,
-        dec!(1)
+        total - filled
     );
     twin.print("BTCUSDT", dec!(100), dec!(5), true);
     let more = collect(venue, |e| last_status(e, id) == Some(OrderStatus::Filled));
@@ -496,47 +552,150 @@ fn assert_replaced_once(
     assert!(
         updates
             .iter()
-            .all(|(status, filled)| *status != OrderStatus::Cancelled && *filled <= dec!(1.5)),
+            .all(|(status, filled)| *status != OrderStatus::Cancelled && *filled <= total),
         "{updates:?}"
     );
     assert_eq!(
         updates.last(),
-        Some(&(OrderStatus::Filled, dec!(1.5))),
+        Some(&(OrderStatus::Filled, total)),
         "{updates:?}"
     );
     assert_eq!(
         fills(&events).iter().map(|f| f.quantity).sum::<Decimal>(),
-        dec!(1.5)
+        total
     );
     let order = venue.order(&id.into()).unwrap().unwrap();
     assert_eq!(
         (order.status, order.filled_quantity),
-        (OrderStatus::Filled, dec!(1.5))
+        (OrderStatus::Filled, total)
     );
 }
 
 #[test]
-fn a_cancel_replace_reply_after_its_reports_counts_fills_once() {
+fn a_cancel_replace_reply_after_its_reports_counts_once() {
     let (twin, mut venue) = start();
-    let events = placed_half_filled_and_lowered(&twin, &mut venue, "race-1");
+    let events = placed_and_lowered(&twin, &mut venue, "race-1", Decimal::ZERO);
     // The reports of the cancel and the replacement reach the connector
     // before the reply does.
     twin.faults(|f| f.delay_next_replace_answer = Some(Duration::from_millis(300)));
     let order = reprice(&mut venue, "race-1", dec!(101));
-    assert_replaced_once(&twin, &mut venue, "race-1", &order, events);
+    assert_eq!(twin.count("POST", "/api/v3/order/cancelReplace"), 1);
+    assert_replaced_once(
+        &twin,
+        &mut venue,
+        ("race-1", dec!(0), dec!(1.5)),
+        &order,
+        events,
+    );
 }
 
 #[test]
-fn a_cancel_replace_reply_before_its_reports_counts_fills_once() {
+fn a_cancel_replace_reply_before_its_reports_counts_once() {
     let (twin, mut venue) = start();
-    let mut events = placed_half_filled_and_lowered(&twin, &mut venue, "race-2");
+    let mut events = placed_and_lowered(&twin, &mut venue, "race-2", Decimal::ZERO);
     // The reply is handled first; the reports come after, in reverse.
     twin.faults(|f| f.reorder_reports = true);
     let order = reprice(&mut venue, "race-2", dec!(101));
     twin.faults(|f| f.reorder_reports = false);
     std::thread::sleep(Duration::from_millis(100));
     venue.poll_events(&mut events);
-    assert_replaced_once(&twin, &mut venue, "race-2", &order, events);
+    assert_eq!(twin.count("POST", "/api/v3/order/cancelReplace"), 1);
+    assert_replaced_once(
+        &twin,
+        &mut venue,
+        ("race-2", dec!(0), dec!(1.5)),
+        &order,
+        events,
+    );
+}
+
+#[test]
+fn a_traded_order_is_cancelled_then_replaced_for_what_its_cancel_left() {
+    let (twin, mut venue) = start();
+    let mut events = placed_and_lowered(&twin, &mut venue, "part-1", dec!(0.5));
+    // The reports of the cancel and the replacement arrive in reverse,
+    // after the answers.
+    twin.faults(|f| f.reorder_reports = true);
+    let order = reprice(&mut venue, "part-1", dec!(101));
+    twin.faults(|f| f.reorder_reports = false);
+    std::thread::sleep(Duration::from_millis(100));
+    venue.poll_events(&mut events);
+    // Fills could race a cancel-replace and oversize the replacement: a
+    // traded order is cancelled first and replaced after.
+    assert_eq!(twin.count("POST", "/api/v3/order/cancelReplace"), 0);
+    assert_eq!(twin.count("DELETE", "/api/v3/order"), 1);
+    assert_replaced_once(
+        &twin,
+        &mut venue,
+        ("part-1", dec!(0.5), dec!(1.5)),
+        &order,
+        events,
+    );
+}
+
+#[test]
+fn a_fill_racing_a_cancel_replace_is_refused_and_the_replacement_sized_exactly() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("rf-1", dec!(2), dec!(100)), 0)
+        .unwrap();
+    // The order trades 0.3 after the connector sized the cancel-replace
+    // (no fill known: 2 at 101) and before the venue handles it.
+    twin.faults(|f| f.trade_before_next_replace = Some((dec!(99), dec!(0.3))));
+    let order = reprice(&mut venue, "rf-1", dec!(101));
+    // ONLY_NEW: the venue refused to cancel a traded order, and the
+    // connector cancelled, then placed what the cancel's count left.
+    assert_eq!(twin.count("POST", "/api/v3/order/cancelReplace"), 1);
+    assert_eq!(twin.count("DELETE", "/api/v3/order"), 1);
+    let mut events = Vec::new();
+    venue.poll_events(&mut events);
+    assert_replaced_once(
+        &twin,
+        &mut venue,
+        ("rf-1", dec!(0.3), dec!(2)),
+        &order,
+        events,
+    );
+    let venue_filled: Decimal = twin.trades().iter().map(|t| t.qty).sum();
+    assert_eq!(venue_filled, dec!(2), "the venue filled exactly the order");
+}
+
+#[test]
+fn a_replacement_whose_ack_is_delayed_is_settled_at_its_generation() {
+    let (twin, mut venue) = start();
+    let mut events = placed_and_lowered(&twin, &mut venue, "slow-r", dec!(0.5));
+    // The cancel answers; the replacement's answer comes after the
+    // client's timeout.
+    twin.faults(|f| f.delay_next_order = Some(Duration::from_millis(2500)));
+    let error = venue
+        .amend_order(
+            &AmendRequest {
+                client_order_id: "slow-r".into(),
+                new_price: Some(dec!(101)),
+                new_quantity: None,
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExchangeError::OutcomeUnknown { .. }),
+        "{error}"
+    );
+    // Found in the background: still open, never reported cancelled.
+    let found = collect(&mut venue, |e| {
+        last_status(e, "slow-r") == Some(OrderStatus::PartiallyFilled)
+    });
+    events.extend(found);
+    let order = venue.order(&"slow-r".into()).unwrap().unwrap();
+    assert_eq!(order.request.price, Some(dec!(101)), "{order:?}");
+    assert_eq!(twin.count("POST", "/api/v3/order"), 2);
+    assert_replaced_once(
+        &twin,
+        &mut venue,
+        ("slow-r", dec!(0.5), dec!(1.5)),
+        &order,
+        events,
+    );
 }
 
 #[test]

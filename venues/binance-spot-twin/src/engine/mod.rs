@@ -438,6 +438,35 @@ impl Engine {
         Ok(cancel_id)
     }
 
+    /// Checks a cancel's `cancelRestrictions` against the order at
+    /// `position` (rest-api.md, "Regarding `cancelRestrictions`").
+    ///
+    /// # Errors
+    /// `-1145 Invalid cancelRestrictions` for an unknown value; `-2011 Order
+    /// was not canceled due to cancel restrictions.` when the order's status
+    /// is not the one the restriction allows.
+    pub fn check_cancel_restrictions(
+        &self,
+        position: usize,
+        restriction: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let Some(restriction) = restriction else {
+            return Ok(());
+        };
+        let allowed = match restriction {
+            "ONLY_NEW" => "NEW",
+            "ONLY_PARTIALLY_FILLED" => "PARTIALLY_FILLED",
+            _ => return Err(ApiError::bad(-1145, "Invalid cancelRestrictions")),
+        };
+        match self.orders.get(position) {
+            Some(order) if order.is_open() && order.status != allowed => Err(ApiError::bad(
+                -2011,
+                "Order was not canceled due to cancel restrictions.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Lowers an open order's quantity in place (keep priority), reporting
     /// `REPLACED`.
     ///

@@ -178,6 +178,10 @@ async fn rest_inner(
                 engine
                     .find(&params, "origClientOrderId", "orderId", &unknown)
                     .and_then(|position| {
+                        engine.check_cancel_restrictions(
+                            position,
+                            params.get("cancelRestrictions").map(String::as_str),
+                        )?;
                         let id = engine.cancel(
                             position,
                             params.get("newClientOrderId").map(String::as_str),
@@ -282,6 +286,18 @@ async fn rest_inner(
             }
         }
         ("POST", "/api/v3/order/cancelReplace") => {
+            let trade = state.lock_faults().trade_before_next_replace.take();
+            if let (Some((price, size)), Some(symbol)) = (trade, params.get("symbol")) {
+                let tick = tesser_core::Tick {
+                    symbol: symbol.as_str().into(),
+                    price,
+                    size,
+                    aggressor: None,
+                    timestamp_ms: now,
+                };
+                let buyer_is_maker = params.get("side").is_some_and(|side| side == "BUY");
+                state.print(&tick, buyer_is_maker);
+            }
             let mut output = Output::default();
             let result = {
                 let mut engine = state.lock_engine();
@@ -294,6 +310,10 @@ async fn rest_inner(
                         &unknown,
                     )
                     .and_then(|position| {
+                        engine.check_cancel_restrictions(
+                            position,
+                            params.get("cancelRestrictions").map(String::as_str),
+                        )?;
                         let id = engine.cancel(
                             position,
                             params.get("cancelNewClientOrderId").map(String::as_str),

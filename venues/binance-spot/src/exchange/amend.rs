@@ -7,12 +7,13 @@ use tesser_core::{AmendRequest, ClientOrderId, ExchangeError, Order, OrderStatus
 
 use crate::book::Tracked;
 use crate::client_id::encode;
-use crate::error::{BinanceError, CANCEL_REPLACE_FAILED, CANCEL_REPLACE_PARTIAL};
+use crate::error::{BinanceError, CANCEL_REJECTED};
 use crate::model;
 use crate::rest::{CancelReplaceError, OrderRef};
 
 use super::lookup::lookup;
 use super::place::{book_response_fills, new_order};
+use super::replace::{Replacement, cancel_then_place};
 use super::{Shared, rejected, unavailable};
 
 pub(super) async fn amend(
@@ -94,43 +95,122 @@ pub(super) async fn amend(
     if !price_changes && new_total == tracked.request.quantity {
         return Err(reject("the amend changes nothing".into()));
     }
-    // Cancel-replace into the next generation.
-    let next = generation + 1;
     let mut request = tracked.request.clone();
     if let Some(price) = amend.new_price {
         request.price = Some(price);
     }
-    let new_qty = new_total - filled;
-    let order = new_order(&request, new_qty, encode(id, next));
+    let replacement = Replacement {
+        id,
+        symbol: &symbol,
+        generation,
+        request,
+        new_total,
+    };
+    if filled > tracked.prev_filled {
+        // The working generation has fills, and more may come while the
+        // request travels: only a cancel's answer says how much it filled
+        // in the end, so cancel first and size the replacement on that.
+        return cancel_then_place(shared, replacement).await;
+    }
+    match cancel_replace(shared, &replacement, &tracked).await {
+        Replaced::Done(result) => result,
+        Replaced::OldOrderTraded => cancel_then_place(shared, replacement).await,
+    }
+}
+
+/// What a cancel-replace came to.
+enum Replaced {
+    /// The amend's answer.
+    Done(Result<Order, ExchangeError>),
+    /// The venue refused to cancel under `ONLY_NEW`: the old order traded
+    /// (or closed) after the request was sized.
+    OldOrderTraded,
+}
+
+/// Cancel-replace (`ONLY_NEW`) of a generation without fills into the next.
+async fn cancel_replace(
+    shared: &Arc<Shared>,
+    replacement: &Replacement<'_>,
+    tracked: &Tracked,
+) -> Replaced {
+    let Replacement {
+        id,
+        symbol,
+        generation,
+        ref request,
+        new_total,
+    } = *replacement;
+    let next = generation + 1;
+    let new_qty = new_total - tracked.filled();
+    let order = new_order(request, new_qty, encode(id, next));
     // Until the reply is handled, the old generation's CANCELED report does
     // not close the order; the replacement's NEW report may arrive before the
     // reply and advance the generation itself (see `book`).
-    if let Some(tracked) = shared.lock_book().orders.get_mut(id) {
-        tracked.replacing = Some(generation);
-    }
+    set_replacing(shared, id, Some(generation));
     let result = shared
         .rest
         .cancel_replace(&encode(id, generation), &order)
         .await;
-    match result {
-        Ok(response) => {
-            let cancelled_filled = response.cancel_response.executed_qty.unwrap_or_default();
-            // What the replacement's size assumed the old generation filled.
-            let seen_before = filled - tracked.prev_filled;
-            let surprise = cancelled_filled - seen_before;
-            {
-                let mut book = shared.lock_book();
-                book.link(id, &symbol, next, response.new_order_response.order_id);
-                book.link(id, &symbol, generation, response.cancel_response.order_id);
-                let side = tracked.request.side;
-                book_response_fills(&mut book, id, &response.new_order_response, side);
-                let tracked = book
-                    .orders
-                    .get_mut(id)
-                    .ok_or_else(|| ExchangeError::UnknownOrder(id.clone()))?;
+    let response = match result {
+        Ok(response) => response,
+        Err(CancelReplaceError::Failed { error, data }) => {
+            set_replacing(shared, id, None);
+            let Some(data) = data else {
+                return Replaced::Done(Err(rejected(id, &error)));
+            };
+            if data.cancel_result != "SUCCESS" {
+                let cancel_code = data
+                    .cancel_response
+                    .get("code")
+                    .and_then(serde_json::Value::as_i64);
+                if cancel_code == Some(CANCEL_REJECTED) {
+                    return Replaced::OldOrderTraded;
+                }
+                return Replaced::Done(Err(rejected(id, &error)));
+            }
+            // The old order is gone and the new one was refused.
+            let reason = format!(
+                "amend: the order was cancelled but its replacement was refused ({} {})",
+                error.code,
+                replacement_refusal(&data).unwrap_or(error.msg)
+            );
+            close_cancelled(shared, id, &reason);
+            return Replaced::Done(Err(ExchangeError::Rejected {
+                client_order_id: id.clone(),
+                reason,
+            }));
+        }
+        Err(CancelReplaceError::Other(BinanceError::Rejected(body))) => {
+            set_replacing(shared, id, None);
+            return Replaced::Done(Err(rejected(id, &body)));
+        }
+        Err(CancelReplaceError::Other(error)) if error.is_definite_failure() => {
+            // Not sent: nothing changed.
+            set_replacing(shared, id, None);
+            return Replaced::Done(Err(unavailable(&error)));
+        }
+        Err(CancelReplaceError::Other(error)) => {
+            // Unknown: find out what the venue holds now (a cancelled old
+            // generation without a replacement closes the order).
+            set_replacing(shared, id, None);
+            let _ = lookup(shared, id).await;
+            return Replaced::Done(Err(ExchangeError::OutcomeUnknown {
+                client_order_id: id.clone(),
+                detail: error.to_string(),
+            }));
+        }
+    };
+    let cancelled_filled = response.cancel_response.executed_qty.unwrap_or_default();
+    let result = {
+        let mut book = shared.lock_book();
+        book.link(id, symbol, next, response.new_order_response.order_id);
+        book.link(id, symbol, generation, response.cancel_response.order_id);
+        book_response_fills(&mut book, id, &response.new_order_response, request.side);
+        match book.orders.get_mut(id) {
+            Some(tracked) => {
                 // The old generation's final count and the move to the
-                // replacement are idempotent: the reports may have said both
-                // already, and they are counted once either way.
+                // replacement are idempotent: the reports may have said
+                // both already, and they are counted once either way.
                 tracked.note_executed(
                     generation,
                     cancelled_filled,
@@ -141,81 +221,33 @@ pub(super) async fn amend(
                 tracked.request.price = request.price;
                 tracked.apply_response(next, &response.new_order_response);
                 tracked.request.quantity = new_total.max(tracked.prev_filled);
+                Ok(())
             }
-            if surprise > Decimal::ZERO {
-                // The old order filled more than we knew before the cancel:
-                // shrink the new one by that much so the total cannot overfill.
-                let remaining = new_qty - surprise;
-                tracing::warn!(client_order_id = %id, %surprise, "fills raced the cancel-replace; shrinking the replacement");
-                let venue_id = encode(id, next);
-                if remaining > Decimal::ZERO {
-                    if let Err(error) = shared
-                        .rest
-                        .amend_keep_priority(&symbol, &venue_id, remaining)
-                        .await
-                    {
-                        tracing::error!(client_order_id = %id, %error, "could not shrink the replacement; cancelling it");
-                        let _ = shared
-                            .rest
-                            .cancel_order(&symbol, &OrderRef::ClientId(venue_id))
-                            .await;
-                    }
-                } else {
-                    let _ = shared
-                        .rest
-                        .cancel_order(&symbol, &OrderRef::ClientId(venue_id))
-                        .await;
-                }
-                lookup(shared, id).await.map_err(|e| unavailable(&e))?;
-            }
-            let mut book = shared.lock_book();
-            let order = book
-                .orders
-                .get(id)
-                .map(Tracked::to_order)
-                .ok_or_else(|| ExchangeError::UnknownOrder(id.clone()))?;
-            report_amended(&mut book, id, &order);
-            Ok(order)
+            None => Err(ExchangeError::UnknownOrder(id.clone())),
         }
-        Err(CancelReplaceError::Failed { error, data }) => {
-            let cancelled = data
-                .as_ref()
-                .is_some_and(|data| data.cancel_result == "SUCCESS");
-            let mut book = shared.lock_book();
-            if let Some(tracked) = book.orders.get_mut(id) {
-                tracked.replacing = None;
-            }
-            if error.code == CANCEL_REPLACE_PARTIAL && cancelled {
-                // The old order is gone and the new one was refused.
-                if let Some(tracked) = book.orders.get_mut(id) {
-                    tracked.status = OrderStatus::Cancelled;
-                }
-                book.emit_update(id, Some(format!("replacement refused: {}", error.msg)));
-                return Err(reject(format!(
-                    "cancel-replace: the order was cancelled but its replacement was refused ({} {})",
-                    error.code, error.msg
-                )));
-            }
-            if error.code == CANCEL_REPLACE_FAILED || !cancelled {
-                return Err(rejected(id, &error));
-            }
-            Err(rejected(id, &error))
-        }
-        Err(CancelReplaceError::Other(BinanceError::Rejected(body))) => {
-            end_replace(shared, id);
-            Err(rejected(id, &body))
-        }
-        Err(CancelReplaceError::Other(error)) => {
-            // Unknown: find out what the venue holds now (a cancelled old
-            // generation without a replacement closes the order).
-            end_replace(shared, id);
-            let _ = lookup(shared, id).await;
-            Err(ExchangeError::OutcomeUnknown {
-                client_order_id: id.clone(),
-                detail: error.to_string(),
-            })
-        }
+    };
+    if let Err(error) = result {
+        return Replaced::Done(Err(error));
     }
+    if cancelled_filled > Decimal::ZERO {
+        // ONLY_NEW makes this impossible on a venue that keeps its word; if
+        // it happens, the replacement was sized too large: withdraw it.
+        tracing::error!(client_order_id = %id, %cancelled_filled, "an order cancelled under ONLY_NEW had traded; cancelling its replacement");
+        let _ = shared
+            .rest
+            .cancel_order(symbol, &OrderRef::ClientId(encode(id, next)))
+            .await;
+        let _ = lookup(shared, id).await;
+    }
+    Replaced::Done(answer(shared, id))
+}
+
+/// The replacement's own refusal in a `-2021` answer, when it says one.
+fn replacement_refusal(data: &crate::model::CancelReplaceFailure) -> Option<String> {
+    let response = data.new_order_response.as_ref()?;
+    let code = response.get("code")?.as_i64()?;
+    let msg = response.get("msg")?.as_str()?;
+    Some(format!("{code} {msg}"))
 }
 
 /// After an amend answered `order`: an open order's state went back with
@@ -223,7 +255,7 @@ pub(super) async fn amend(
 /// only the new request from an amend's answer, so an order that the amend
 /// found closed (raced fills shrank the replacement to nothing, or filled
 /// it) would otherwise stay open in the runtime, which keeps amending it.
-fn report_amended(book: &mut crate::book::Book, id: &ClientOrderId, order: &Order) {
+pub(super) fn report_amended(book: &mut crate::book::Book, id: &ClientOrderId, order: &Order) {
     if order.status.is_open() {
         book.mark_reported(id);
     } else {
@@ -231,9 +263,34 @@ fn report_amended(book: &mut crate::book::Book, id: &ClientOrderId, order: &Orde
     }
 }
 
-/// Ends the cancel-replace in flight of `id`: reports decide again.
-fn end_replace(shared: &Shared, id: &ClientOrderId) {
+/// Marks (or, with `None`, ends) the replacement in flight of `id`: while
+/// set, the old generation's `CANCELED` report does not close the order.
+pub(super) fn set_replacing(shared: &Shared, id: &ClientOrderId, generation: Option<u32>) {
     if let Some(tracked) = shared.lock_book().orders.get_mut(id) {
-        tracked.replacing = None;
+        tracked.replacing = generation;
     }
+}
+
+/// Closes `id` as cancelled (its last generation is gone and no replacement
+/// exists) and reports it with `reason`.
+pub(super) fn close_cancelled(shared: &Shared, id: &ClientOrderId, reason: &str) {
+    let mut book = shared.lock_book();
+    if let Some(tracked) = book.orders.get_mut(id) {
+        tracked.replacing = None;
+        tracked.status = OrderStatus::Cancelled;
+    }
+    book.emit_update(id, Some(reason.to_owned()));
+}
+
+/// The amend's answer: the order as the book holds it now, reported as an
+/// event too when it is closed.
+pub(super) fn answer(shared: &Shared, id: &ClientOrderId) -> Result<Order, ExchangeError> {
+    let mut book = shared.lock_book();
+    let order = book
+        .orders
+        .get(id)
+        .map(Tracked::to_order)
+        .ok_or_else(|| ExchangeError::UnknownOrder(id.clone()))?;
+    report_amended(&mut book, id, &order);
+    Ok(order)
 }

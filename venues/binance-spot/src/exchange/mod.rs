@@ -19,12 +19,18 @@
 //! # Amends
 //!
 //! A quantity decrease alone uses `PUT /api/v3/order/amend/keepPriority`
-//! (keeps the client id and the queue place). Anything else uses
-//! `POST /api/v3/order/cancelReplace` with `STOP_ON_FAILURE` and the next
-//! generation's client id ([`crate::client_id`]); the new order's quantity is
-//! the new total minus everything filled so far, and if the cancel reveals
-//! fills we had not seen, the new order is reduced by that much at once, so
-//! the total never overfills.
+//! (keeps the client id and the queue place). Anything else moves the order
+//! to its next generation's client id ([`crate::client_id`]), sized as the
+//! new total minus everything the old generation filled, so the total never
+//! overfills:
+//!
+//! * a generation without fills is replaced in one request,
+//!   `POST /api/v3/order/cancelReplace` with `STOP_ON_FAILURE` and
+//!   `cancelRestrictions=ONLY_NEW`: if it trades before the venue handles
+//!   the request, the venue refuses the cancel and nothing is placed;
+//! * a generation with fills (known, or revealed by that refusal) is
+//!   cancelled first, and the replacement is placed for what the cancel's
+//!   final executed quantity leaves (`replace.rs`).
 //!
 //! The cancel-replace reply and the user data reports of the same change (the
 //! old generation's `CANCELED`, the replacement's `NEW`) race. Either may be
@@ -37,6 +43,7 @@ mod cancel;
 mod lookup;
 mod place;
 mod reconcile;
+mod replace;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

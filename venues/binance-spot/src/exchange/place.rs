@@ -135,7 +135,13 @@ pub(super) async fn place(
             let symbol = request.symbol.as_str().to_owned();
             let settle_id = id.clone();
             tokio::spawn(async move {
-                settle(&task_shared, &settle_id, &symbol, &venue_id, started).await;
+                let placement = Placement {
+                    id: &settle_id,
+                    symbol: &symbol,
+                    venue_id: &venue_id,
+                    generation: 0,
+                };
+                settle(&task_shared, placement, started).await;
             });
             Err(ExchangeError::OutcomeUnknown {
                 client_order_id: id,
@@ -145,14 +151,27 @@ pub(super) async fn place(
     }
 }
 
+/// One generation's placement whose outcome is unknown.
+pub(super) struct Placement<'a> {
+    /// The runtime's id.
+    pub id: &'a ClientOrderId,
+    /// The venue symbol.
+    pub symbol: &'a str,
+    /// The client order id sent to the venue.
+    pub venue_id: &'a str,
+    /// Its generation: 0 for a new order, later for the replacement of an
+    /// amend whose old generation is already cancelled.
+    pub generation: u32,
+}
+
 /// Finds out whether an ambiguous placement exists; queues its state.
-async fn settle(
-    shared: &Arc<Shared>,
-    id: &ClientOrderId,
-    symbol: &str,
-    venue_id: &str,
-    started_ms: i64,
-) {
+pub(super) async fn settle(shared: &Arc<Shared>, placement: Placement<'_>, started_ms: i64) {
+    let Placement {
+        id,
+        symbol,
+        venue_id,
+        generation,
+    } = placement;
     let config = &shared.config;
     let window = i64::try_from((config.max_rate_limit_wait + config.request_timeout).as_millis())
         .unwrap_or(i64::MAX)
@@ -180,12 +199,18 @@ async fn settle(
                 };
                 let mut book = shared.lock_book();
                 book.settling.remove(id);
-                book.link(id, symbol, 0, response.order_id);
+                book.link(id, symbol, generation, response.order_id);
                 for trade in &fills {
                     book.book_fill(id, &Execution::from_my_trade(trade), FillReport::Queue);
                 }
                 if let Some(tracked) = book.orders.get_mut(id) {
-                    tracked.apply_response(0, &response);
+                    tracked.replacing = None;
+                    tracked.apply_response(generation, &response);
+                }
+                if generation > 0 {
+                    // The runtime waits to hear how its amend ended, even
+                    // when the status and the filled quantity are unchanged.
+                    book.forget_reported(id);
                 }
                 book.emit_update(id, None);
                 tracing::info!(client_order_id = %id, "ambiguous placement settled: the order exists");
@@ -194,14 +219,25 @@ async fn settle(
             Ok(None) if asked_at > not_after => {
                 let mut book = shared.lock_book();
                 book.settling.remove(id);
+                // A replacement that never came leaves its cancelled
+                // predecessor: the order is cancelled, not rejected.
+                let (status, reason) = if generation == 0 {
+                    (
+                        OrderStatus::Rejected,
+                        "not placed: the venue never accepted the request",
+                    )
+                } else {
+                    (
+                        OrderStatus::Cancelled,
+                        "amend: the order was cancelled and the venue never accepted its replacement",
+                    )
+                };
                 if let Some(tracked) = book.orders.get_mut(id) {
-                    tracked.status = OrderStatus::Rejected;
+                    tracked.replacing = None;
+                    tracked.status = status;
                     tracked.updated_ms = asked_at;
                 }
-                book.emit_update(
-                    id,
-                    Some("not placed: the venue never accepted the request".into()),
-                );
+                book.emit_update(id, Some(reason.into()));
                 tracing::info!(client_order_id = %id, "ambiguous placement settled: never placed");
                 return;
             }

@@ -11,38 +11,53 @@ use crate::rest::OrderRef;
 
 use super::Shared;
 
-/// Reconciles after a user data reconnect: `myTrades` from the last booked
-/// trade id (or per open order when nothing was booked yet), then the state
-/// of every order still open here.
+/// An order open here, with the venue order id of each generation.
+type OpenOrder = (ClientOrderId, BTreeSet<i64>);
+
+/// Reconciles after a user data reconnect: `myTrades` from the last trade
+/// seen in sequence ([`crate::book::Book::stream_trade_id`]), and per order
+/// for every order still open or whose venue count runs ahead of its booked
+/// fills (its trades were missed, whatever their ids); then the state of
+/// every order still open here.
 ///
 /// # Errors
 /// The first REST failure.
 pub async fn reconcile(shared: &Arc<Shared>) -> Result<(), BinanceError> {
     for symbol in &shared.config.symbols {
-        let (from, open): (Option<i64>, Vec<(ClientOrderId, BTreeSet<i64>)>) = {
+        let (from, open, short): (Option<i64>, Vec<OpenOrder>, BTreeSet<i64>) = {
             let book = shared.lock_book();
-            let open = book
-                .orders
-                .iter()
-                .filter(|(_, tracked)| {
-                    tracked.request.symbol.as_str() == symbol && tracked.status.is_open()
-                })
+            let of_symbol = || {
+                book.orders
+                    .iter()
+                    .filter(|(_, tracked)| tracked.request.symbol.as_str() == symbol)
+            };
+            let open = of_symbol()
+                .filter(|(_, tracked)| tracked.status.is_open())
                 .map(|(id, tracked)| (id.clone(), tracked.order_ids.values().copied().collect()))
                 .collect();
-            (book.last_trade_id.get(symbol).map(|last| last + 1), open)
+            let short = of_symbol()
+                .filter(|(_, tracked)| {
+                    tracked.status.is_open() || tracked.filled() > tracked.booked_qty
+                })
+                .flat_map(|(_, tracked)| tracked.order_ids.values().copied())
+                .collect();
+            (
+                book.stream_trade_id.get(symbol).map(|last| last + 1),
+                open,
+                short,
+            )
         };
-        let trades = match from {
+        let mut trades = match from {
             Some(from) => shared.rest.my_trades(symbol, Some(from), None).await?,
-            None => {
-                let mut all = Vec::new();
-                for (_, order_ids) in &open {
-                    for order_id in order_ids {
-                        all.extend(shared.rest.my_trades(symbol, None, Some(*order_id)).await?);
-                    }
-                }
-                all
-            }
+            None => Vec::new(),
         };
+        // The sweep saw every trade up to its last one.
+        let swept = trades.iter().map(|trade| trade.id).max();
+        for order_id in &short {
+            trades.extend(shared.rest.my_trades(symbol, None, Some(*order_id)).await?);
+        }
+        trades.sort_by_key(|trade| trade.id);
+        trades.dedup_by_key(|trade| trade.id);
         for trade in &trades {
             let known = shared
                 .lock_book()
@@ -77,7 +92,11 @@ pub async fn reconcile(shared: &Arc<Shared>) -> Result<(), BinanceError> {
             ) {
                 tracing::info!(client_order_id = %runtime, trade_id = trade.id, "fill recovered by reconcile");
             }
+
             book.emit_update(&runtime, None);
+        }
+        if let Some(swept) = swept {
+            shared.lock_book().note_stream_trade(symbol, swept);
         }
         let venue_open = shared.rest.open_orders(symbol).await?;
         let open_ids: BTreeSet<i64> = venue_open.iter().map(|order| order.order_id).collect();

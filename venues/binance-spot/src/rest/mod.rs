@@ -449,8 +449,12 @@ impl RestClient {
         parse(&body, Effect::Changes)
     }
 
-    /// `POST /api/v3/order/cancelReplace` with `STOP_ON_FAILURE`: cancels
-    /// `cancel_client_id` and places `order`.
+    /// `POST /api/v3/order/cancelReplace` with `STOP_ON_FAILURE` and
+    /// `cancelRestrictions=ONLY_NEW`: cancels `cancel_client_id` and places
+    /// `order`, but only while the old order has no fill at all. The
+    /// replacement is sized on the old order's fills, and a fill racing the
+    /// request would otherwise make it too large; with the restriction the
+    /// venue refuses instead (`-2022` whose cancel half is `-2011`).
     ///
     /// # Errors
     /// [`CancelReplaceError::Failed`] for `-2021`/`-2022` (with both halves),
@@ -462,6 +466,7 @@ impl RestClient {
     ) -> Result<CancelReplaceResponse, CancelReplaceError> {
         let mut params = order.params();
         params.push(("cancelReplaceMode".to_owned(), "STOP_ON_FAILURE".to_owned()));
+        params.push(("cancelRestrictions".to_owned(), "ONLY_NEW".to_owned()));
         params.push((
             "cancelOrigClientOrderId".to_owned(),
             cancel_client_id.to_owned(),
