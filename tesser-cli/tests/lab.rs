@@ -323,6 +323,20 @@ fn the_quick_start_says_how_far_it_got_and_its_resting_orders_fill_in_the_grace(
 }
 
 #[test]
+fn a_parallel_comparison_equals_the_sequential_one() {
+    // The comparison runs the five plugins at once (as many as the cores);
+    // one at a time, every figure and every fill is the same.
+    let (parallel, _) = kraken_comparison();
+    let (_, sequential) = kraken_replay(
+        &["twap", "--compare", "vwap", "pov", "iceberg", "chase"],
+        &["--jobs", "1"],
+        "kraken-sequential.json",
+    );
+    assert_eq!(parallel.as_array().map(Vec::len), Some(5));
+    assert_eq!(&sequential, parallel);
+}
+
+#[test]
 fn params_for_one_plugin_leave_the_others_on_theirs() {
     let (defaults, _) = kraken_comparison();
     let (_, runs) = kraken_replay(
@@ -589,6 +603,85 @@ fn the_html_report_renders_the_chart_and_the_figures_in_chromium() {
                 "{name}: {key} = {want} in {row}"
             );
         }
+        // The execution schedule: one cumulative line per plugin, ending at
+        // what it filled.
+        assert!(
+            dom.contains(&format!(
+                r#"<polyline class="filled-path" data-plugin="{name}" data-filled="{}""#,
+                run["filled"].as_str().expect("filled")
+            )),
+            "{name}: filled-quantity line"
+        );
+        if let Some(vwap) = run["market_vwap"].as_str() {
+            assert!(
+                dom.contains(&format!(
+                    r#"<line class="vwap-line" data-plugin="{name}" data-price="{vwap}""#
+                )),
+                "{name}: market VWAP line"
+            );
+        }
+    }
+    let arrival = runs[0]["arrival_price"].as_str().expect("arrival");
+    assert!(dom.contains(&format!(
+        r#"<line id="arrival-line" data-price="{arrival}""#
+    )));
+
+    // A UTC clock-time axis, never raw epoch milliseconds.
+    assert!(
+        dom.contains("time (UTC, 2019-07-01)"),
+        "the axis names UTC and the date"
+    );
+    let ticks = count(&dom, r#"class="axis time-tick""#);
+    assert!(ticks >= 9, "time ticks on the three charts: {ticks}");
+    let first_ms = read_csv(&kraken_trades())[0].time;
+    assert!(
+        !dom.contains(&format!("{first_ms} ms")),
+        "no raw epoch ms label"
+    );
+    let tick_start = dom.find(r#"class="axis time-tick""#).expect("a tick");
+    let label = &dom[tick_start..];
+    let label = &label[label.find('>').expect("tag end") + 1..];
+    let label = &label[..label.find('<').expect("text end")];
+    let bytes = label.as_bytes();
+    assert!(
+        label.len() >= 8 && bytes[2] == b':' && bytes[5] == b':',
+        "HH:MM:SS label, got {label}"
+    );
+
+    // Zoomed to the execution window, with the whole file as an overview.
+    assert!(dom.contains(r#"<svg id="overview-chart""#));
+    assert!(dom.contains(r#"<polyline id="overview-path""#));
+    assert!(dom.contains(r#"<svg id="filled-chart""#));
+    let window = &dom[dom.find(r#"<rect id="overview-window""#).expect("window")..];
+    let attr = |name: &str| -> i64 {
+        let start = window.find(&format!(r#"{name}=""#)).expect(name) + name.len() + 2;
+        window[start..start + window[start..].find('"').expect("quote")]
+            .parse()
+            .expect("ms")
+    };
+    let (from, to) = (attr("data-from-ms"), attr("data-to-ms"));
+    let trades = read_csv(&kraken_trades());
+    let span = trades[trades.len() - 1].time - trades[0].time;
+    assert!(
+        to - from < span / 2,
+        "zoomed: {from}..{to} of a {span} ms file"
+    );
+    let last_fill = runs
+        .as_array()
+        .expect("runs")
+        .iter()
+        .flat_map(|r| r["fills"].as_array().expect("fills"))
+        .map(|f| f["time"].as_i64().expect("time"))
+        .max()
+        .expect("fills");
+    assert!(to >= last_fill, "every fill is inside the zoomed window");
+
+    // The fill model the lab assumed is stated in the report itself.
+    let model = &dom[dom
+        .find(r#"<section id="fill-model">"#)
+        .expect("fill model")..];
+    for words in ["trade-through", "Queue position", "Fees", "Latency"] {
+        assert!(model.contains(words), "fill model states {words}");
     }
 }
 
@@ -715,6 +808,14 @@ fn bad_input_fails_with_one_clear_line() {
         (
             [&[SCAFFOLD_WASM, "--data", data, "--qty", "0"][..], &base].concat(),
             &["--qty must be positive, got 0"],
+        ),
+        (
+            [
+                &[SCAFFOLD_WASM, "--data", data, "--qty", "1", "--jobs", "0"][..],
+                &base,
+            ]
+            .concat(),
+            &["--jobs must be at least 1", "--jobs 2"],
         ),
         (
             [

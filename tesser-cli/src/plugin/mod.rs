@@ -3,6 +3,7 @@
 //! or more plugins side by side.
 
 pub mod build;
+pub mod chart;
 pub mod inspect;
 pub mod lang;
 pub mod metrics;

@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tesser_core::{ExecutionHint, OrderType, Side, Signal, SignalKind, Tick};
@@ -71,9 +73,13 @@ pub struct ReplayArgs {
     /// instruments, paper fees, plugin limits, timer interval).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Do not draw the progress bar.
+    /// Do not draw the progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Plugins replayed at once, each on its own core [default: the
+    /// number of cores]. The results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 /// The outcome of one plugin's replay, as written to `--json`.
@@ -166,55 +172,21 @@ fn read_trades(path: &Path) -> anyhow::Result<Vec<Tick>> {
     Ok(trades)
 }
 
-/// Progress over the trades on standard error: a bar on a terminal,
-/// nothing otherwise.
-struct Progress {
-    enabled: bool,
-    label: String,
-    total: usize,
-    last: Instant,
-    drawn: bool,
-}
+/// How often (in trades) a replay moves its progress bar: often enough to
+/// look smooth, rarely enough to cost nothing per trade.
+const PROGRESS_EVERY: usize = 4096;
 
-impl Progress {
-    fn new(enabled: bool, label: &str, total: usize) -> Self {
-        Self {
-            enabled,
-            label: label.to_owned(),
-            total,
-            last: Instant::now(),
-            drawn: false,
-        }
-    }
-
-    fn update(&mut self, done: usize) {
-        if !self.enabled || self.last.elapsed() < Duration::from_millis(80) {
-            return;
-        }
-        self.last = Instant::now();
-        let width = 30;
-        let filled = (done * width)
-            .checked_div(self.total)
-            .unwrap_or(width)
-            .min(width);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{:<20} [{}{}] {done}/{} trades",
-            self.label,
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            self.total
-        );
-        let _ = err.flush();
-        self.drawn = true;
-    }
-
-    fn finish(&mut self) {
-        if self.drawn {
-            let _ = writeln!(std::io::stderr(), "\r{:<80}\r", "");
-        }
-    }
+/// A progress bar over `total` trades for plugin `name` in `bars`.
+pub(super) fn trade_bar(bars: &MultiProgress, name: &str, total: usize) -> ProgressBar {
+    let bar = bars.add(ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX)));
+    let style = ProgressStyle::with_template(
+        "{prefix:<20} [{bar:30}] {human_pos}/{human_len} trades, {eta} left",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("#>-");
+    bar.set_style(style);
+    bar.set_prefix(name.to_owned());
+    bar
 }
 
 /// Replays `trades` through one plugin.
@@ -226,7 +198,7 @@ fn replay_one(
     side: Side,
     qty: Decimal,
     params: &serde_json::Value,
-    show_progress: bool,
+    bars: &MultiProgress,
 ) -> anyhow::Result<PluginRun> {
     let dir = plugin_path.parent().unwrap_or_else(|| Path::new("."));
     let name = plugin_path
@@ -273,7 +245,7 @@ fn replay_one(
             .map_or(AlgorithmStatus::Failed, |a| a.status)
     };
 
-    let mut progress = Progress::new(show_progress, &name, trades.len());
+    let progress = trade_bar(bars, &name, trades.len());
     let mut end_index = 0;
     let mut status = status_of(&orch);
     // A finishing algorithm still has orders open: its fills count.
@@ -284,8 +256,11 @@ fn replay_one(
         orch.on_tick(tick)?;
         status = status_of(&orch);
         end_index = index;
-        progress.update(index + 1);
+        if index % PROGRESS_EVERY == 0 {
+            progress.set_position(u64::try_from(index).unwrap_or(u64::MAX));
+        }
     }
+    progress.set_position(u64::try_from(end_index + 1).unwrap_or(u64::MAX));
     progress.finish();
 
     let summary = orch
@@ -477,6 +452,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
             args.qty
         );
     }
+    let jobs = jobs(args.jobs)?;
     let params: serde_json::Value = match &args.params {
         Some(text) => serde_json::from_str(text).map_err(|error| {
             anyhow::anyhow!(
@@ -501,19 +477,19 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         SideArg::Buy => Side::Buy,
         SideArg::Sell => Side::Sell,
     };
-    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let mut runs = Vec::new();
-    for (spec, path) in specs.iter().zip(&plugins) {
-        runs.push(replay_one(
+    let bars = progress_bars(args.no_progress);
+    let runs = in_parallel(&specs, jobs, |index, spec| {
+        replay_one(
             &config,
-            path,
+            &plugins[index],
             &trades,
             side,
             args.qty,
             params_for.get(spec).unwrap_or(&params),
-            show_progress,
-        )?);
-    }
+            &bars,
+        )
+    })?;
+    bars.clear().ok();
     print!("{}", table(&runs));
     std::io::stdout().flush().ok();
     if let Some(path) = &args.json {
@@ -522,10 +498,72 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
             .with_context(|| format!("writing --json {}", path.display()))?;
     }
     if let Some(path) = &args.report {
-        let html = super::report::render(&args.data, &trades, &runs);
+        let html = super::report::render(&args.data, &trades, &runs, &config.paper_config());
         std::fs::write(path, html)
             .with_context(|| format!("writing --report {}", path.display()))?;
         eprintln!("report written to {}", path.display());
     }
     Ok(())
+}
+
+/// The `--jobs` option, or the number of cores.
+///
+/// # Errors
+/// `--jobs 0`.
+pub(super) fn jobs(option: Option<usize>) -> anyhow::Result<usize> {
+    match option {
+        Some(0) => {
+            bail!("--jobs must be at least 1: pass how many plugins run at once, e.g. --jobs 2")
+        }
+        Some(jobs) => Ok(jobs),
+        None => Ok(std::thread::available_parallelism().map_or(1, std::num::NonZero::get)),
+    }
+}
+
+/// Progress bars on standard error when it is a terminal and they are
+/// wanted; hidden otherwise.
+pub(super) fn progress_bars(no_progress: bool) -> MultiProgress {
+    if !no_progress && std::io::stderr().is_terminal() {
+        MultiProgress::with_draw_target(ProgressDrawTarget::stderr())
+    } else {
+        MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+    }
+}
+
+/// Runs `work` on every item, at most `jobs` at once, and returns the
+/// results in the items' order.
+///
+/// # Errors
+/// The error of the first item (in order) that failed.
+pub(super) fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(usize, &T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<anyhow::Result<R>>>> =
+        Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(index) else {
+                        break;
+                    };
+                    let result = work(index, item);
+                    if let Ok(mut results) = results.lock() {
+                        results[index] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a replay thread panicked"))?;
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err(anyhow::anyhow!("a replay thread panicked"))))
+        .collect()
 }

@@ -1,34 +1,21 @@
 //! The self-contained HTML report of `tesser plugin replay --report`: inline
 //! CSS and SVG, no scripts or external resources.
 //!
-//! Stable hooks for tools and tests: the chart is `svg#price-chart` with the
-//! price path `polyline#price-path` (at most [`MAX_POINTS`] points) and one
-//! `circle.fill-marker[data-plugin]` per fill; the legend entries are
-//! `.legend-item[data-plugin]`; the figures are `table#figures` with one
-//! `tr[data-plugin]` per plugin and cells `td[data-figure=<json key>]`.
+//! Stable hooks for tools and tests: the charts are described in `chart.rs`;
+//! the legend entries are `.legend-item[data-plugin]`; the figures are
+//! `table#figures` with one `tr[data-plugin]` per plugin and cells
+//! `td[data-figure=<json key>]`; the fill model the lab assumed is
+//! `section#fill-model`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive as _;
 use tesser_core::Tick;
+use tesser_paper::PaperConfig;
 
+use super::chart::{self, MAX_POINTS, Millis, PALETTE, execution_window, utc_clock, utc_date};
 use super::replay::PluginRun;
-
-/// Most points of the drawn price path.
-pub const MAX_POINTS: usize = 2000;
-
-const PALETTE: [&str; 8] = [
-    "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#8c564b",
-];
-
-const WIDTH: f64 = 1000.0;
-const HEIGHT: f64 = 420.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 20.0;
-const TOP: f64 = 20.0;
-const BOTTOM: f64 = 40.0;
 
 /// Escapes text for HTML content and attribute values.
 #[must_use]
@@ -45,120 +32,6 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// Indices of the trades drawn: evenly spaced, first and last included, at
-/// most [`MAX_POINTS`].
-#[must_use]
-pub fn downsample(len: usize) -> Vec<usize> {
-    if len <= MAX_POINTS {
-        return (0..len).collect();
-    }
-    let stride = (len - 1).div_ceil(MAX_POINTS - 1);
-    let mut indices: Vec<usize> = (0..len).step_by(stride).collect();
-    if indices.last() != Some(&(len - 1)) {
-        indices.push(len - 1);
-    }
-    indices
-}
-
-/// Chart coordinates (drawing only: f64 never feeds a figure).
-struct Scale {
-    t0: f64,
-    t1: f64,
-    p0: f64,
-    p1: f64,
-}
-
-impl Scale {
-    fn x(&self, t: i64) -> f64 {
-        #[allow(clippy::cast_precision_loss)] // drawing only
-        let t = t as f64;
-        LEFT + (t - self.t0) / (self.t1 - self.t0).max(1.0) * (WIDTH - LEFT - RIGHT)
-    }
-
-    fn y(&self, price: Decimal) -> f64 {
-        let p = price.to_f64().unwrap_or(self.p0);
-        TOP + (self.p1 - p) / (self.p1 - self.p0).max(f64::EPSILON) * (HEIGHT - TOP - BOTTOM)
-    }
-}
-
-fn chart(trades: &[Tick], runs: &[PluginRun]) -> String {
-    let (first, last) = (&trades[0], &trades[trades.len() - 1]);
-    let mut low = trades.iter().map(|t| t.price).min().unwrap_or_default();
-    let mut high = trades.iter().map(|t| t.price).max().unwrap_or_default();
-    for fill in runs.iter().flat_map(|r| &r.fills) {
-        low = low.min(fill.price);
-        high = high.max(fill.price);
-    }
-    #[allow(clippy::cast_precision_loss)] // drawing only
-    let scale = Scale {
-        t0: first.timestamp_ms as f64,
-        t1: last.timestamp_ms as f64,
-        p0: low.to_f64().unwrap_or(0.0),
-        p1: high.to_f64().unwrap_or(1.0),
-    };
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg id="price-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="price path with fills">"#
-    );
-    let _ = write!(
-        svg,
-        r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="#fafafa" stroke="#ccc"/>"##,
-        WIDTH - LEFT - RIGHT,
-        HEIGHT - TOP - BOTTOM
-    );
-    for (price, anchor) in [(high, TOP + 4.0), (low, HEIGHT - BOTTOM)] {
-        let _ = write!(
-            svg,
-            r#"<text class="axis" x="{}" y="{anchor:.1}" text-anchor="end">{price}</text>"#,
-            LEFT - 6.0
-        );
-    }
-    let _ = write!(
-        svg,
-        r#"<text class="axis" x="{LEFT}" y="{}">{} ms</text><text class="axis" x="{}" y="{}" text-anchor="end">+{} ms</text>"#,
-        HEIGHT - 15.0,
-        first.timestamp_ms,
-        WIDTH - RIGHT,
-        HEIGHT - 15.0,
-        last.timestamp_ms - first.timestamp_ms
-    );
-    let points: Vec<String> = downsample(trades.len())
-        .into_iter()
-        .map(|i| {
-            let t = &trades[i];
-            format!("{:.2},{:.2}", scale.x(t.timestamp_ms), scale.y(t.price))
-        })
-        .collect();
-    let _ = write!(
-        svg,
-        r##"<polyline id="price-path" fill="none" stroke="#555" stroke-width="1" points="{}"/>"##,
-        points.join(" ")
-    );
-    for (i, run) in runs.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
-        let name = escape(&run.plugin);
-        let _ = write!(svg, r#"<g class="fills" data-plugin="{name}">"#);
-        for fill in &run.fills {
-            let _ = write!(
-                svg,
-                r#"<circle class="fill-marker" data-plugin="{name}" data-price="{}" data-quantity="{}" cx="{:.2}" cy="{:.2}" r="4" fill="{colour}" fill-opacity="0.75"><title>{name}: {} {} @ {} (t={})</title></circle>"#,
-                fill.price,
-                fill.quantity,
-                scale.x(fill.time),
-                scale.y(fill.price),
-                fill.side,
-                fill.quantity,
-                fill.price,
-                fill.time
-            );
-        }
-        svg.push_str("</g>");
-    }
-    svg.push_str("</svg>");
-    svg
 }
 
 fn cell(key: &str, value: &str) -> String {
@@ -222,10 +95,29 @@ fn legend(runs: &[PluginRun]) -> String {
     html
 }
 
-/// The report: a price chart of `trades` with every fill of every run, and
-/// the figures. `trades` must not be empty.
+/// What the paper exchange assumed, as the report states it.
+fn fill_model(paper: &PaperConfig) -> String {
+    format!(
+        r#"<section id="fill-model"><h2>Fill model</h2><ul>
+<li>Only trade prints are known: no quotes, no order book.</li>
+<li>Nothing fills when it is placed; an order can fill from the next print on.</li>
+<li>A resting limit order fills only on a <b>trade-through</b>: a print strictly below a buy's price (above a sell's), at the limit price, as maker. A print <i>at</i> the limit fills nothing (the order may be last in the queue there).</li>
+<li><b>Queue position</b> is not modelled beyond that; a print's size bounds what it fills, shared among the open orders in price-time priority.</li>
+<li>Market, IOC and FOK orders take liquidity at the print's price, as taker.</li>
+<li><b>Fees</b>: maker {maker} bps, taker {taker} bps of notional (<code>[paper]</code> in the config).</li>
+<li><b>Latency</b>: none; an order is live from the print after the one that triggered it.</li>
+</ul></section>"#,
+        maker = paper.maker_fee_bps,
+        taker = paper.taker_fee_bps,
+    )
+}
+
+/// The report: the price chart over the execution window (fills, arrival
+/// price, market VWAPs), an overview of the whole file, the cumulative
+/// filled quantity per run, the figures and the fill model. `trades` must
+/// not be empty.
 #[must_use]
-pub fn render(data: &Path, trades: &[Tick], runs: &[PluginRun]) -> String {
+pub fn render(data: &Path, trades: &[Tick], runs: &[PluginRun], paper: &PaperConfig) -> String {
     let title = format!(
         "Plugin replay: {} {} {} on {}",
         runs.first().map_or("", |r| r.side),
@@ -233,12 +125,30 @@ pub fn render(data: &Path, trades: &[Tick], runs: &[PluginRun]) -> String {
         trades[0].symbol,
         data.display()
     );
+    let window = execution_window(trades, runs);
+    let (first, last) = (
+        trades[0].timestamp_ms,
+        trades[trades.len() - 1].timestamp_ms,
+    );
+    let mut note = String::new();
+    let _ = write!(
+        note,
+        "{} trades from {} {} to {} UTC; the order was submitted at the first trade. The charts show the execution window, {} to {} UTC; the overview below shows the whole file. Positive bps are a cost (a buy above, a sell below the reference). Price paths are drawn from at most {} trades.",
+        trades.len(),
+        utc_date(first),
+        utc_clock(first, Millis::Hidden),
+        utc_clock(last, Millis::Hidden),
+        utc_clock(window.0, Millis::Hidden),
+        utc_clock(window.1, Millis::Hidden),
+        MAX_POINTS
+    );
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 24px; color: #222; }}
 h1 {{ font-size: 20px; }}
+h2 {{ font-size: 16px; margin-top: 24px; }}
 table {{ border-collapse: collapse; margin-top: 16px; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; font-variant-numeric: tabular-nums; }}
 th {{ background: #f0f0f0; }}
@@ -246,39 +156,37 @@ td[data-figure="plugin"], td[data-figure="status"], td[data-figure="reason"] {{ 
 .swatch {{ display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 5px; }}
 #legend {{ list-style: none; padding: 0; display: flex; gap: 24px; }}
 .axis {{ font-size: 11px; fill: #666; }}
-p.note {{ color: #666; font-size: 13px; }}
+p.note, #fill-model {{ color: #555; font-size: 13px; }}
 </style></head>
 <body>
 <h1>{title}</h1>
-<p class="note">{trades} trades; the order was submitted at the first trade. Positive bps are a cost (a buy above, a sell below the reference). The price path is drawn from at most {max} trades.</p>
+<p class="note">{note}</p>
 {legend}
-{chart}
+<h2>Price over the execution window</h2>
+<p class="note">Dashed black: arrival price. Dotted, in each plugin's colour: the market VWAP over its own window.</p>
+{price}
+<h2>Filled quantity over time</h2>
+{filled}
+<h2>The whole file</h2>
+{overview}
 {table}
+{model}
 </body></html>
 "#,
         title = escape(&title),
-        trades = trades.len(),
-        max = MAX_POINTS,
+        note = escape(&note),
         legend = legend(runs),
-        chart = chart(trades, runs),
+        price = chart::price_chart(trades, runs, window),
+        filled = chart::filled_chart(runs, window),
+        overview = chart::overview_chart(trades, window),
         table = figures_table(runs),
+        model = fill_model(paper),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn downsampling_keeps_ends_and_bounds_points() {
-        assert_eq!(downsample(3), vec![0, 1, 2]);
-        for len in [2000, 2001, 2673, 20_000, 1_000_003] {
-            let idx = downsample(len);
-            assert!(idx.len() <= MAX_POINTS, "{len}: {}", idx.len());
-            assert_eq!(idx[0], 0);
-            assert_eq!(*idx.last().unwrap(), len - 1);
-        }
-    }
 
     #[test]
     fn escapes_markup() {
