@@ -337,6 +337,51 @@ fn a_parallel_comparison_equals_the_sequential_one() {
 }
 
 #[test]
+fn a_latency_of_zero_is_todays_model_and_a_positive_one_delays_every_fill() {
+    let (today, _) = kraken_comparison();
+    let by_name = |runs: &Value, name: &str| -> Value {
+        runs.as_array()
+            .expect("runs")
+            .iter()
+            .find(|r| r["plugin"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {runs}"))
+    };
+    let plugins = ["twap", "--compare", "pov", "chase"];
+    let (_, zero) = kraken_replay(&plugins, &["--latency-ms", "0"], "latency-0.json");
+    let (_, slow) = kraken_replay(&plugins, &["--latency-ms", "2000"], "latency-2000.json");
+    let first_fill = |run: &Value| -> i64 {
+        run["fills"]
+            .as_array()
+            .expect("fills")
+            .iter()
+            .map(|f| f["time"].as_i64().expect("time"))
+            .min()
+            .expect("a fill")
+    };
+    let mut changed = false;
+    for name in ["twap", "pov", "chase"] {
+        let (zero, slow) = (by_name(&zero, name), by_name(&slow, name));
+        assert_eq!(
+            zero,
+            by_name(today, name),
+            "{name}: latency 0 is today's run"
+        );
+        let submitted = slow["submitted_ms"].as_i64().expect("submitted");
+        assert!(
+            first_fill(&slow) >= submitted + 2000,
+            "{name}: nothing fills before the first order arrives"
+        );
+        assert!(
+            first_fill(&slow) >= first_fill(&zero),
+            "{name}: the first fill comes no sooner"
+        );
+        changed |= slow["fills"] != zero["fills"];
+    }
+    assert!(changed, "a 2 s latency changes the fills");
+}
+
+#[test]
 fn params_for_one_plugin_leave_the_others_on_theirs() {
     let (defaults, _) = kraken_comparison();
     let (_, runs) = kraken_replay(
@@ -816,6 +861,22 @@ fn bad_input_fails_with_one_clear_line() {
             ]
             .concat(),
             &["--jobs must be at least 1", "--jobs 2"],
+        ),
+        (
+            [
+                &[
+                    SCAFFOLD_WASM,
+                    "--data",
+                    data,
+                    "--qty",
+                    "1",
+                    "--latency-ms",
+                    "-5",
+                ][..],
+                &base,
+            ]
+            .concat(),
+            &["--latency-ms must not be negative, got -5"],
         ),
         (
             [

@@ -12,4 +12,9 @@ pub struct PaperConfig {
     pub maker_fee_bps: Decimal,
     /// Fee on taker fills (market, triggered stop-market, IOC and FOK orders).
     pub taker_fee_bps: Decimal,
+    /// Order arrival delay, ms of data time: an order placed at `t` reaches
+    /// the book at `t + latency_ms` and can fill from the first print at or
+    /// after then. 0 (the default) puts it on the book at once, to fill from
+    /// the next print. Amends and cancels act at once.
+    pub latency_ms: i64,
 }

@@ -34,6 +34,9 @@ pub struct PaperExchange {
     pub(crate) ledger: Ledger,
     /// The next time priority to hand out.
     pub(crate) next_priority: u64,
+    /// Open orders on their way to the book (a latency is configured), in
+    /// acceptance order.
+    pub(crate) arriving: Vec<usize>,
 }
 
 impl PartialEq for PaperExchange {
@@ -44,6 +47,7 @@ impl PartialEq for PaperExchange {
             && self.last_prices == other.last_prices
             && self.ledger == other.ledger
             && self.next_priority == other.next_priority
+            && self.arriving == other.arriving
     }
 }
 
@@ -61,6 +65,7 @@ impl PaperExchange {
             last_prices: BTreeMap::new(),
             ledger: Ledger::new(),
             next_priority: 0,
+            arriving: Vec::new(),
         }
     }
 
@@ -80,7 +85,33 @@ impl PaperExchange {
     /// [`ExchangeClient::open_orders`]).
     #[must_use]
     pub fn has_open_orders(&self) -> bool {
-        self.books.values().any(|book| !book.is_empty())
+        self.books.values().any(|book| !book.is_empty()) || !self.arriving.is_empty()
+    }
+
+    /// Books the orders of `tick`'s symbol that have arrived by its time.
+    fn admit_arrivals(&mut self, tick: &Tick) {
+        let mut index = 0;
+        while let Some(&position) = self.arriving.get(index) {
+            let due = self.orders.get(position).map(|working| {
+                (
+                    working.order.request.symbol == tick.symbol
+                        && working.arrives_ms <= tick.timestamp_ms,
+                    working.order.status.is_open(),
+                )
+            });
+            match due {
+                Some((true, open)) => {
+                    self.arriving.remove(index);
+                    if open {
+                        self.book(position);
+                    }
+                }
+                Some((false, _)) => index += 1,
+                None => {
+                    self.arriving.remove(index);
+                }
+            }
+        }
     }
 
     /// The last trade price of `symbol`, once a print of it was seen.
@@ -243,14 +274,20 @@ impl ExchangeClient for PaperExchange {
         let position = self.orders.len();
         self.ids
             .insert(order.request.client_order_id.clone(), position);
+        let latency = self.config.latency_ms.max(0);
         self.orders.push(Working {
             order: order.clone(),
             priority,
             triggered: false,
             filled_notional: Decimal::ZERO,
             fills: Vec::new(),
+            arrives_ms: now_ms.saturating_add(latency),
         });
-        self.book(position);
+        if latency == 0 {
+            self.book(position);
+        } else {
+            self.arriving.push(position);
+        }
         Ok(order)
     }
 
@@ -327,9 +364,12 @@ impl ExchangeClient for PaperExchange {
         }
         working.order.updated_ms = now_ms;
         let order = working.order.clone();
-        // Requeue: the price or the priority may have changed.
-        self.unbook(&order.request.symbol, position);
-        self.book(position);
+        // Requeue: the price or the priority may have changed. An order on
+        // its way stays on its way.
+        if !self.arriving.contains(&position) {
+            self.unbook(&order.request.symbol, position);
+            self.book(position);
+        }
         Ok(order)
     }
 
@@ -350,6 +390,7 @@ impl ExchangeClient for PaperExchange {
         working.order.updated_ms = now_ms;
         let order = working.order.clone();
         self.unbook(&order.request.symbol, position);
+        self.arriving.retain(|&arriving| arriving != position);
         Ok(order)
     }
 
@@ -370,7 +411,12 @@ impl ExchangeClient for PaperExchange {
     /// # Errors
     /// Never.
     fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
-        let mut positions: Vec<usize> = self.books.values().flat_map(Book::positions).collect();
+        let mut positions: Vec<usize> = self
+            .books
+            .values()
+            .flat_map(Book::positions)
+            .chain(self.arriving.iter().copied())
+            .collect();
         positions.sort_unstable();
         Ok(positions
             .into_iter()
@@ -403,6 +449,9 @@ impl ExchangeClient for PaperExchange {
     /// its price as the symbol's last trade. Allocates nothing when the
     /// symbol has no open order (after its first print).
     fn on_market_tick(&mut self, tick: &Tick) {
+        if !self.arriving.is_empty() {
+            self.admit_arrivals(tick);
+        }
         if let Some(book) = self.books.get_mut(&tick.symbol)
             && !book.is_empty()
         {

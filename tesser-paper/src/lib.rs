@@ -47,6 +47,10 @@
 //!   price (stop-limit). A triggered order stays triggered.
 //! * **Fees** are `price × quantity × bps / 10000`, with the maker or taker
 //!   rate of [`PaperConfig`].
+//! * **Latency** ([`PaperConfig::latency_ms`], 0 by default): an order placed
+//!   at `t` reaches the book at `t + latency_ms` and can fill from the first
+//!   print of its symbol at or after then; until then it is open (and
+//!   listed) but nothing fills it. Amends and cancels act at once.
 //!
 //! Every fill is reported by `poll_events` as an
 //! [`ExchangeEvent::Fill`](tesser_core::ExchangeEvent::Fill) followed by an

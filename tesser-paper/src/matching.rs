@@ -31,6 +31,10 @@ pub(crate) struct Working {
     pub(crate) triggered: bool,
     /// Σ price × quantity of the fills, for the average fill price.
     pub(crate) filled_notional: Decimal,
+    /// Data time at which the order reaches the book (placement time plus
+    /// the configured latency).
+    #[serde(default)]
+    pub(crate) arrives_ms: i64,
     /// Positions of the order's fills in the exchange's fill list. Rebuilt
     /// when a saved state is loaded.
     #[serde(skip)]

@@ -24,6 +24,7 @@ struct StateRef<'a> {
     pending: &'a [Pending],
     next_fill: u64,
     next_priority: u64,
+    arriving: &'a [usize],
 }
 
 /// The saved form, owned for loading.
@@ -37,6 +38,8 @@ struct State {
     pending: Vec<Pending>,
     next_fill: u64,
     next_priority: u64,
+    #[serde(default)]
+    arriving: Vec<usize>,
 }
 
 impl Serialize for PaperExchange {
@@ -49,6 +52,7 @@ impl Serialize for PaperExchange {
             pending: &self.ledger.pending,
             next_fill: self.ledger.next_fill,
             next_priority: self.next_priority,
+            arriving: &self.arriving,
         }
         .serialize(serializer)
     }
@@ -88,7 +92,7 @@ fn restore(state: State) -> Result<PaperExchange, String> {
         if exchange.ids.insert(id.clone(), position).is_some() {
             return Err(format!("saved order id {id} appears twice"));
         }
-        if working.order.status.is_open() {
+        if working.order.status.is_open() && !state.arriving.contains(&position) {
             exchange
                 .books
                 .entry(request.symbol.clone())
@@ -128,5 +132,16 @@ fn restore(state: State) -> Result<PaperExchange, String> {
         next_fill: state.next_fill,
     };
     exchange.next_priority = state.next_priority;
+    if let Some(&bad) = state
+        .arriving
+        .iter()
+        .find(|&&position| position >= exchange.orders.len())
+    {
+        return Err(format!(
+            "a saved arriving order refers to order #{bad}, but there are {} orders",
+            exchange.orders.len()
+        ));
+    }
+    exchange.arriving = state.arriving;
     Ok(exchange)
 }

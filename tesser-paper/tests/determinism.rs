@@ -14,6 +14,7 @@ fn config() -> PaperConfig {
     PaperConfig {
         maker_fee_bps: dec!(1),
         taker_fee_bps: dec!(5),
+        ..PaperConfig::default()
     }
 }
 

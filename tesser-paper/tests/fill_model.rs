@@ -102,6 +102,7 @@ fn market_orders_take_the_next_prints() {
     let mut ex = PaperExchange::new(PaperConfig {
         maker_fee_bps: dec!(1),
         taker_fee_bps: dec!(5),
+        ..PaperConfig::default()
     });
     ex.place_order(OrderRequest::market("m", "BTCUSD", Side::Sell, dec!(2)), 0)
         .expect("place");
@@ -296,4 +297,74 @@ fn same_input_same_fills_and_state_survives_serde() {
     let mut restored: PaperExchange = serde_json::from_str(&saved).expect("restore");
     session(&mut restored, 5_000, 10_000);
     assert_eq!(restored.fills(), a.fills());
+}
+
+#[test]
+fn an_order_reaches_the_book_after_the_latency() {
+    let mut ex = PaperExchange::new(PaperConfig {
+        latency_ms: 500,
+        ..PaperConfig::default()
+    });
+    ex.on_market_tick(&tick(dec!(100), dec!(1), 1_000));
+    ex.place_order(limit("slow", Side::Buy, dec!(1), dec!(100)), 1_000)
+        .expect("accepted");
+    let open = ex.open_orders().expect("open");
+    assert_eq!(open.len(), 1, "on its way, it is open");
+    assert!(ex.has_open_orders());
+    // A print through the limit before the order arrives fills nothing.
+    ex.on_market_tick(&tick(dec!(99), dec!(5), 1_400));
+    assert!(fills_of(&ex, "slow").is_empty());
+    // An amend on the way keeps it on the way.
+    ex.amend_order(
+        &AmendRequest {
+            client_order_id: ClientOrderId::new("slow"),
+            new_price: Some(dec!(101)),
+            new_quantity: None,
+        },
+        1_450,
+    )
+    .expect("amended");
+    ex.on_market_tick(&tick(dec!(99), dec!(5), 1_499));
+    assert!(fills_of(&ex, "slow").is_empty());
+    // From its arrival on, it fills as any resting order.
+    ex.on_market_tick(&tick(dec!(99), dec!(5), 1_500));
+    assert_eq!(fills_of(&ex, "slow"), vec![(dec!(101), dec!(1))]);
+    assert_eq!(status(&ex, "slow"), OrderStatus::Filled);
+
+    // A cancel on the way: it never reaches the book.
+    ex.place_order(limit("gone", Side::Buy, dec!(1), dec!(100)), 2_000)
+        .expect("accepted");
+    ex.cancel_order(&ClientOrderId::new("gone"), 2_100)
+        .expect("cancelled");
+    ex.on_market_tick(&tick(dec!(99), dec!(5), 2_600));
+    assert!(fills_of(&ex, "gone").is_empty());
+    assert!(!ex.has_open_orders());
+
+    // Saved on the way and restored, it still arrives at its time.
+    ex.place_order(limit("saved", Side::Buy, dec!(1), dec!(100)), 3_000)
+        .expect("accepted");
+    let json = serde_json::to_string(&ex).expect("save");
+    let mut back: PaperExchange = serde_json::from_str(&json).expect("load");
+    assert_eq!(back, ex);
+    back.on_market_tick(&tick(dec!(99), dec!(5), 3_200));
+    assert!(fills_of(&back, "saved").is_empty());
+    back.on_market_tick(&tick(dec!(99), dec!(5), 3_500));
+    assert_eq!(fills_of(&back, "saved"), vec![(dec!(100), dec!(1))]);
+}
+
+#[test]
+fn zero_latency_is_the_model_as_before() {
+    let mut a = exchange();
+    let mut b = PaperExchange::new(PaperConfig {
+        latency_ms: 0,
+        ..PaperConfig::default()
+    });
+    for ex in [&mut a, &mut b] {
+        ex.on_market_tick(&tick(dec!(100), dec!(1), 0));
+        ex.place_order(limit("x", Side::Buy, dec!(1), dec!(100)), 0)
+            .expect("accepted");
+        ex.on_market_tick(&tick(dec!(99), dec!(5), 0));
+    }
+    assert_eq!(fills_of(&a, "x"), vec![(dec!(100), dec!(1))]);
+    assert_eq!(a, b);
 }

@@ -463,6 +463,7 @@ fn fees_maker_and_taker() {
     let mut ex = PaperExchange::new(PaperConfig {
         maker_fee_bps: dec!(1),
         taker_fee_bps: dec!(5),
+        ..PaperConfig::default()
     });
     place(&mut ex, limit("maker", Side::Buy, dec!(2), dec!(100)));
     place(&mut ex, market("taker", Side::Sell, dec!(3)));
@@ -482,6 +483,7 @@ fn negative_maker_fee_is_a_rebate() {
     let mut ex = PaperExchange::new(PaperConfig {
         maker_fee_bps: dec!(-0.5),
         taker_fee_bps: dec!(0),
+        ..PaperConfig::default()
     });
     place(&mut ex, limit("maker", Side::Sell, dec!(1), dec!(200)));
     ex.on_market_tick(&print(dec!(201), dec!(1), 1));

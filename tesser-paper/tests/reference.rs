@@ -418,6 +418,7 @@ fn the_exchange_matches_a_naive_reference_model() {
     let config = PaperConfig {
         maker_fee_bps: dec!(2),
         taker_fee_bps: dec!(7.5),
+        ..PaperConfig::default()
     };
     for seed in [1, 2, 3, 99, 2024] {
         let actions = scenario(seed, 10_000);

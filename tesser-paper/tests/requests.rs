@@ -422,7 +422,8 @@ fn config_deserializes_strictly() {
         config,
         PaperConfig {
             maker_fee_bps: dec!(1),
-            taker_fee_bps: dec!(5.5)
+            taker_fee_bps: dec!(5.5),
+            ..PaperConfig::default()
         }
     );
     let partial: PaperConfig = serde_json::from_str(r#"{"taker_fee_bps":"2"}"#).unwrap();

@@ -187,6 +187,9 @@ pub struct PaperSection {
     pub initial_cash: Decimal,
     /// Cash asset.
     pub quote_asset: String,
+    /// Order arrival delay, ms of data time (0: none).
+    #[serde(default)]
+    pub latency_ms: i64,
 }
 
 /// One `[instruments.<SYMBOL>]` table.
@@ -382,6 +385,7 @@ struct PaperLayer {
     taker_fee_bps: Option<Decimal>,
     initial_cash: Option<Decimal>,
     quote_asset: Option<String>,
+    latency_ms: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -576,6 +580,15 @@ impl Config {
                 ),
             ));
         }
+        if self.paper.latency_ms < 0 {
+            return Err(bad(
+                "paper.latency_ms",
+                format!(
+                    "must not be negative, got {}: the order arrival delay in ms, 0 for none",
+                    self.paper.latency_ms
+                ),
+            ));
+        }
         if self.live.default_quantity <= Decimal::ZERO {
             return Err(bad(
                 "live.default_quantity",
@@ -709,6 +722,7 @@ impl Config {
         PaperConfig {
             maker_fee_bps: self.paper.maker_fee_bps,
             taker_fee_bps: self.paper.taker_fee_bps,
+            latency_ms: self.paper.latency_ms,
         }
     }
 

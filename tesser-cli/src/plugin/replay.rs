@@ -80,6 +80,10 @@ pub struct ReplayArgs {
     /// number of cores]. The results do not depend on it.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Order arrival delay of the paper exchange, ms of data time: an order
+    /// reaches the book this long after it is sent [config: paper.latency_ms].
+    #[arg(long, value_name = "MS", allow_hyphen_values = true)]
+    pub latency_ms: Option<i64>,
 }
 
 /// The outcome of one plugin's replay, as written to `--json`.
@@ -466,7 +470,15 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     let params_for = params_per_plugin(&args.params_for, &specs)?;
-    let config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
+    let mut config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
+    if let Some(latency) = args.latency_ms {
+        if latency < 0 {
+            bail!(
+                "--latency-ms must not be negative, got {latency}: pass the order arrival delay in ms, e.g. --latency-ms 50"
+            );
+        }
+        config.paper.latency_ms = latency;
+    }
     let dir = config.live.plugins_dir.clone();
     let mut plugins = Vec::new();
     for spec in &specs {

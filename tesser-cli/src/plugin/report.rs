@@ -105,10 +105,18 @@ fn fill_model(paper: &PaperConfig) -> String {
 <li><b>Queue position</b> is not modelled beyond that; a print's size bounds what it fills, shared among the open orders in price-time priority.</li>
 <li>Market, IOC and FOK orders take liquidity at the print's price, as taker.</li>
 <li><b>Fees</b>: maker {maker} bps, taker {taker} bps of notional (<code>[paper]</code> in the config).</li>
-<li><b>Latency</b>: none; an order is live from the print after the one that triggered it.</li>
+<li><b>Latency</b>: {latency}.</li>
 </ul></section>"#,
         maker = paper.maker_fee_bps,
         taker = paper.taker_fee_bps,
+        latency = if paper.latency_ms > 0 {
+            format!(
+                "{} ms of data time; an order reaches the book that long after it is sent (<code>--latency-ms</code>)",
+                paper.latency_ms
+            )
+        } else {
+            "none; an order is on the book at once and can fill from the next print (<code>--latency-ms</code> sets a delay)".to_owned()
+        },
     )
 }
 

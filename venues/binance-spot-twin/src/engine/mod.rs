@@ -99,6 +99,7 @@ impl Engine {
             paper: PaperExchange::new(PaperConfig {
                 maker_fee_bps,
                 taker_fee_bps,
+                ..PaperConfig::default()
             }),
             symbols: symbols
                 .iter()
