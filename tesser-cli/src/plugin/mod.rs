@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod replay;
 pub mod report;
 pub mod scaffold;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,11 @@ pub enum PluginCommand {
     /// shortfall vs arrival, slippage vs market VWAP, fill ratio, child
     /// orders, duration. Optional JSON and self-contained HTML report.
     Replay(replay::ReplayArgs),
+    /// Score one plugin across a grid of params (every combination of the
+    /// values given per key), in parallel, with replay's metrics: a table
+    /// sorted by shortfall, optional JSON and HTML report. Ctrl-C prints
+    /// what finished.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Runs a `tesser plugin` subcommand.
@@ -57,6 +63,7 @@ pub fn run(command: &PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Inspect(args) => inspect::run_inspect(args),
         PluginCommand::List(args) => inspect::run_list(args),
         PluginCommand::Replay(args) => replay::run(args),
+        PluginCommand::Sweep(args) => sweep::run(args),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
@@ -150,7 +150,7 @@ fn order_kind(order_type: OrderType) -> &'static str {
 }
 
 /// Reads every trade of the data file.
-fn read_trades(path: &Path) -> anyhow::Result<Vec<Tick>> {
+pub(super) fn read_trades(path: &Path) -> anyhow::Result<Vec<Tick>> {
     if !path.is_file() {
         bail!(
             "data file {} not found: pass --data with an existing .csv or .jsonl trades file (`tesser data generate --out trades.csv` makes one)",
@@ -193,17 +193,43 @@ pub(super) fn trade_bar(bars: &MultiProgress, name: &str, total: usize) -> Progr
     bar
 }
 
-/// Replays `trades` through one plugin.
-#[allow(clippy::too_many_arguments)] // the replay's inputs, each needed
-fn replay_one(
-    config: &Config,
+/// What every replay of one `replay` or `sweep` shares.
+pub(super) struct Setup<'a> {
+    /// The configuration (paper exchange, risk, plugin limits).
+    pub config: &'a Config,
+    /// The trades, read once.
+    pub trades: &'a [Tick],
+    /// Side of the order.
+    pub side: Side,
+    /// Quantity of the order.
+    pub qty: Decimal,
+    /// Where the progress bars go.
+    pub bars: &'a MultiProgress,
+    /// Set by Ctrl-C: a replay in progress stops and fails.
+    pub stop: &'a AtomicBool,
+}
+
+/// A replay stopped by Ctrl-C.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub(super) struct Interrupted;
+
+/// Replays the setup's trades through one plugin with `params`; `label`
+/// names its progress bar.
+pub(super) fn replay_one(
+    setup: &Setup<'_>,
     plugin_path: &Path,
-    trades: &[Tick],
-    side: Side,
-    qty: Decimal,
     params: &serde_json::Value,
-    bars: &MultiProgress,
+    label: &str,
 ) -> anyhow::Result<PluginRun> {
+    let Setup {
+        config,
+        trades,
+        side,
+        qty,
+        bars,
+        stop,
+    } = *setup;
     let dir = plugin_path.parent().unwrap_or_else(|| Path::new("."));
     let name = plugin_path
         .file_stem()
@@ -249,7 +275,7 @@ fn replay_one(
             .map_or(AlgorithmStatus::Failed, |a| a.status)
     };
 
-    let progress = trade_bar(bars, &name, trades.len());
+    let progress = trade_bar(bars, label, trades.len());
     let mut end_index = 0;
     let mut status = status_of(&orch);
     // A finishing algorithm still has orders open: its fills count.
@@ -262,6 +288,10 @@ fn replay_one(
         end_index = index;
         if index % PROGRESS_EVERY == 0 {
             progress.set_position(u64::try_from(index).unwrap_or(u64::MAX));
+            if stop.load(Ordering::Relaxed) {
+                progress.abandon();
+                return Err(Interrupted.into());
+            }
         }
     }
     progress.set_position(u64::try_from(end_index + 1).unwrap_or(u64::MAX));
@@ -337,7 +367,7 @@ fn replay_one(
 }
 
 /// The figures as a text table.
-fn table(runs: &[PluginRun]) -> String {
+pub(super) fn table(runs: &[PluginRun]) -> String {
     let dash = |v: Option<Decimal>| v.map_or_else(|| "-".to_owned(), |d| d.to_string());
     let header = [
         "PLUGIN",
@@ -490,15 +520,24 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         SideArg::Sell => Side::Sell,
     };
     let bars = progress_bars(args.no_progress);
+    let stop = AtomicBool::new(false);
+    let setup = Setup {
+        config: &config,
+        trades: &trades,
+        side,
+        qty: args.qty,
+        bars: &bars,
+        stop: &stop,
+    };
     let runs = in_parallel(&specs, jobs, |index, spec| {
+        let label = plugins[index]
+            .file_stem()
+            .map_or_else(|| (*spec).to_owned(), |s| s.to_string_lossy().into_owned());
         replay_one(
-            &config,
+            &setup,
             &plugins[index],
-            &trades,
-            side,
-            args.qty,
             params_for.get(spec).unwrap_or(&params),
-            &bars,
+            &label,
         )
     })?;
     bars.clear().ok();
