@@ -294,8 +294,7 @@ pub(super) fn replay_one(
             }
         }
     }
-    progress.set_position(u64::try_from(end_index + 1).unwrap_or(u64::MAX));
-    progress.finish();
+    progress.finish_and_clear();
 
     let summary = orch
         .algorithm(&id)

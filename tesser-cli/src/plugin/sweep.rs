@@ -368,6 +368,17 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     };
     let total = runs_params.len();
     let done = AtomicUsize::new(0);
+    let overall = bars.add(indicatif::ProgressBar::new(
+        u64::try_from(total).unwrap_or(u64::MAX),
+    ));
+    overall.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix:<20} [{bar:30}] {pos}/{len} combinations, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("#>-"),
+    );
+    overall.set_prefix("sweep");
     let quiet = !std::io::stderr().is_terminal();
     let results = in_parallel_all(&runs_params, jobs, |_, (params, combination)| {
         if stop.load(Ordering::Relaxed) {
@@ -375,6 +386,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         }
         let run = replay_one(&setup, &path, params, &label(combination))?;
         let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+        overall.inc(1);
         if quiet {
             eprintln!("finished {finished}/{total}: {}", label(combination));
         }
