@@ -14,6 +14,8 @@ pub struct Plugins {
     pub chase_dir: PathBuf,
     /// The JSON-ABI chase component.
     pub json_chase: PathBuf,
+    /// Holds `scripted.wasm` (test-plugins/scripted), for figure R_idle.
+    pub scripted_dir: PathBuf,
 }
 
 /// The plugin name the chase is loaded under.
@@ -59,12 +61,18 @@ pub fn plugins() -> anyhow::Result<Plugins> {
     let root = workspace_root().join("target").join("bench-plugins");
     let chase = build("plugin-chase", &root.join("typed"))?;
     let json_chase = build("json-chase", &root.join("json"))?;
+    let scripted = build("scripted", &root.join("scripted"))?;
     let chase_dir = root.join("plugins");
     std::fs::create_dir_all(&chase_dir)?;
     std::fs::copy(&chase, chase_dir.join(format!("{CHASE}.wasm")))
         .with_context(|| format!("copying {}", chase.display()))?;
+    let scripted_dir = root.join("scripted-plugins");
+    std::fs::create_dir_all(&scripted_dir)?;
+    std::fs::copy(&scripted, scripted_dir.join("scripted.wasm"))
+        .with_context(|| format!("copying {}", scripted.display()))?;
     Ok(Plugins {
         chase_dir,
         json_chase,
+        scripted_dir,
     })
 }

@@ -76,6 +76,17 @@ pub fn chase_signal(quantity: Decimal, clip: Decimal) -> Signal {
 pub fn orchestrator(
     provider: Box<dyn AlgorithmProvider>,
 ) -> anyhow::Result<Orchestrator<PaperExchange>> {
+    orchestrator_with_store(provider, StateStore::open_in_memory()?)
+}
+
+/// [`orchestrator`] on `store`.
+///
+/// # Errors
+/// The store could not be read.
+pub fn orchestrator_with_store(
+    provider: Box<dyn AlgorithmProvider>,
+    store: StateStore,
+) -> anyhow::Result<Orchestrator<PaperExchange>> {
     let limits = RiskLimits {
         max_order_quantity: Some(Decimal::new(100, 0)),
         price_band_bps: Some(Decimal::new(500, 0)),
@@ -84,7 +95,7 @@ pub fn orchestrator(
     Ok(Orchestrator::open(OrchestratorParts {
         provider,
         exchange: PaperExchange::new(PaperConfig::default()),
-        store: StateStore::open_in_memory()?,
+        store,
         risk: RiskGuard::new(limits, [instrument()]),
         sizer: Box::new(FixedQuantitySizer::new(Decimal::ONE)),
         config: OrchestratorConfig::default(),

@@ -5,6 +5,15 @@
 //! exchange. Whenever no chase is working a new one starts, as a strategy
 //! would, so a chase is working throughout the file. The state store is in
 //! memory: R measures the pipeline, not the disk.
+//!
+//! Beside it, on the same file:
+//! * R_floor: the reader and the paper exchange alone, no orchestrator;
+//! * R_idle: one `.wasm` plugin that rests one order and then does nothing
+//!   (it still hears every trade);
+//! * R_native: R_busy with the chase compiled into the host
+//!   ([`NativeProvider`]);
+//! * J_clip: R_busy's work per child order with the state in a SQLite file
+//!   (WAL), as `live run` keeps it, over a tenth of the trades.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -13,22 +22,36 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use rust_decimal::Decimal;
+use tesser_core::{ExchangeClient, ExecutionHint, Signal, SignalKind};
 use tesser_data::{GeneratorConfig, TradeFileReader, write_csv};
+use tesser_execution::native::NativeProvider;
 use tesser_execution::wasm::{PluginLimits, WasmPluginEngine};
+use tesser_execution::{AlgorithmProvider, Orchestrator, StateStore};
+use tesser_paper::{PaperConfig, PaperExchange};
 
 use crate::Plan;
-use crate::build::Plugins;
-use crate::dispatch::{chase_signal, orchestrator};
+use crate::build::{CHASE, Plugins};
+use crate::dispatch::{SYMBOL, chase_signal, orchestrator, orchestrator_with_store};
 
 /// What R measured.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplayFigures {
-    /// Trades per second through the whole pipeline.
+    /// R_busy: trades per second through the whole pipeline, chase working.
     pub trades_per_s: f64,
     /// Child orders the chases sent.
     pub child_orders: usize,
     /// Fills booked in the journal.
     pub fills: usize,
+    /// R_floor: trades per second, reader → paper exchange.
+    pub floor_trades_per_s: f64,
+    /// R_idle: trades per second with one plugin resting one order.
+    pub idle_trades_per_s: f64,
+    /// R_native: R_busy with the chase compiled into the host.
+    pub native_trades_per_s: f64,
+    /// J_clip: microseconds per child order of R_busy with a SQLite file.
+    pub journal_us_per_clip: f64,
+    /// Trades of the J_clip run.
+    pub journal_trades: u64,
 }
 
 /// The generated trade file for `trades` trades (written once, then reused).
@@ -50,36 +73,134 @@ fn trade_file(trades: u64) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Replays `plan.replay_trades` generated trades through the pipeline.
-///
-/// # Errors
-/// Generating, reading or the orchestrator failed.
-pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> {
-    let path = trade_file(plan.replay_trades).context("generating the trades")?;
-    let engine = WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
-    let mut orchestrator = orchestrator(Box::new(engine))?;
+/// One busy run: the chase restarted whenever none works; returns (trades
+/// per second, child orders, orchestrator).
+fn busy(
+    path: &Path,
+    mut orchestrator: Orchestrator<PaperExchange>,
+    limit: u64,
+) -> anyhow::Result<(f64, usize, Orchestrator<PaperExchange>)> {
     let signal_quantity = Decimal::new(5, 0);
     let clip = Decimal::new(2, 2);
     let start = Instant::now();
     let mut trades = 0_u64;
-    for tick in TradeFileReader::open(&path)? {
+    for tick in TradeFileReader::open(path)? {
         let tick = tick?;
         orchestrator.on_tick(&tick)?;
         if orchestrator.working_algorithms() == 0 {
             orchestrator.submit_signal(&chase_signal(signal_quantity, clip))?;
         }
         trades += 1;
+        if trades >= limit {
+            break;
+        }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let algorithms = orchestrator.algorithms();
-    let child_orders = algorithms.iter().map(|a| a.child_orders).sum();
-    let (_, store) = orchestrator.into_parts();
-    let fills = store.fills()?.len();
+    let child_orders = orchestrator
+        .algorithms()
+        .iter()
+        .map(|a| a.child_orders)
+        .sum();
     #[allow(clippy::cast_precision_loss)] // reason: ten million trades.
-    let trades_per_s = trades as f64 / elapsed;
+    Ok((trades as f64 / elapsed, child_orders, orchestrator))
+}
+
+/// Trades per second of `feed` over the file.
+fn throughput(
+    path: &Path,
+    mut feed: impl FnMut(&tesser_core::Tick) -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let mut trades = 0_u64;
+    for tick in TradeFileReader::open(path)? {
+        feed(&tick?)?;
+        trades += 1;
+    }
+    #[allow(clippy::cast_precision_loss)] // reason: ten million trades.
+    Ok(trades as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Replays `plan.replay_trades` generated trades through the pipeline, and
+/// the companion figures on the same file.
+///
+/// # Errors
+/// Generating, reading or the orchestrator failed.
+pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> {
+    let path = trade_file(plan.replay_trades).context("generating the trades")?;
+    let wasm = || -> anyhow::Result<Box<dyn AlgorithmProvider>> {
+        Ok(Box::new(WasmPluginEngine::with_limits(
+            &plugins.chase_dir,
+            PluginLimits::default(),
+        )?))
+    };
+
+    // R_floor: no orchestrator, no plugin.
+    let mut exchange = PaperExchange::new(PaperConfig::default());
+    let mut events = Vec::new();
+    let floor_trades_per_s = throughput(&path, |tick| {
+        exchange.on_market_tick(tick);
+        exchange.poll_events(&mut events);
+        events.clear();
+        Ok(())
+    })?;
+
+    // R_busy.
+    let (trades_per_s, child_orders, orch) = busy(&path, orchestrator(wasm()?)?, u64::MAX)?;
+    let (_, store) = orch.into_parts();
+    let fills = store.fills()?.len();
+    drop(store);
+
+    // R_native.
+    let native = NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE);
+    let (native_trades_per_s, _, _) = busy(&path, orchestrator(Box::new(native))?, u64::MAX)?;
+
+    // R_idle: one resting order, 4 % under the start, never completed.
+    let engine = WasmPluginEngine::with_limits(&plugins.scripted_dir, PluginLimits::default())?;
+    let mut idle = orchestrator(Box::new(engine))?;
+    let mut signal =
+        Signal::new(SYMBOL, SignalKind::EnterLong, 1.0).with_hint(ExecutionHint::Plugin {
+            name: "scripted".to_owned(),
+            params: serde_json::json!({ "steps": [{ "on": "init", "actions": [
+                { "place": { "symbol": SYMBOL, "side": "buy", "order_type": "limit",
+                             "quantity": "0.01", "price": "28800" } }
+            ] }] }),
+        });
+    signal.quantity = Some(Decimal::ONE);
+    let mut submitted = false;
+    let idle_trades_per_s = throughput(&path, |tick| {
+        idle.on_tick(tick)?;
+        if !submitted {
+            idle.submit_signal(&signal)?;
+            submitted = true;
+        }
+        Ok(())
+    })?;
+    anyhow::ensure!(
+        idle.working_algorithms() == 1,
+        "the idle plugin stopped working"
+    );
+
+    // J_clip: the busy run on a SQLite file, a tenth of the trades.
+    let dir = tempfile::tempdir()?;
+    let journal_trades = (plan.replay_trades / 10).max(1);
+    let store = StateStore::open(dir.path().join("state.sqlite"))?;
+    let start = Instant::now();
+    let (_, journal_clips, _) = busy(
+        &path,
+        orchestrator_with_store(wasm()?, store)?,
+        journal_trades,
+    )?;
+    #[allow(clippy::cast_precision_loss)] // reason: a few hundred thousand clips.
+    let journal_us_per_clip = start.elapsed().as_secs_f64() * 1e6 / journal_clips.max(1) as f64;
+
     Ok(ReplayFigures {
         trades_per_s,
         child_orders,
         fills,
+        floor_trades_per_s,
+        idle_trades_per_s,
+        native_trades_per_s,
+        journal_us_per_clip,
+        journal_trades,
     })
 }

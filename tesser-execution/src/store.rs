@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use tesser_core::{AmendRequest, ClientOrderId, Fill, OrderRequest, OrderStatus, Side, Symbol};
 
@@ -320,15 +320,21 @@ impl StateStore {
     /// # Errors
     /// SQLite failed.
     pub fn begin(&mut self) -> Result<StoreTx<'_>, StoreError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction()
+        // A cached statement: `Connection::transaction` would parse
+        // `BEGIN` and `COMMIT` again for every transaction, and the runtime
+        // commits one per callback.
+        self.conn
+            .prepare_cached("BEGIN")
+            .and_then(|mut stmt| stmt.execute([]))
             .map_err(|source| StoreError::Sqlite {
-                path: path.clone(),
+                path: self.path.clone(),
                 source,
             })?;
-        Ok(StoreTx { tx, path })
+        Ok(StoreTx {
+            tx: &self.conn,
+            path: &self.path,
+            open: true,
+        })
     }
 
     /// A value of the key-value table.
@@ -535,14 +541,29 @@ impl StateStore {
 
 /// A write transaction on the [`StateStore`].
 pub struct StoreTx<'a> {
-    tx: Transaction<'a>,
-    path: String,
+    tx: &'a Connection,
+    path: &'a str,
+    /// Until committed: dropping it rolls back.
+    open: bool,
+}
+
+impl Drop for StoreTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing of it was committed; a failed rollback leaves SQLite
+            // rolling back on the next statement anyway.
+            let _ = self
+                .tx
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut stmt| stmt.execute([]));
+        }
+    }
 }
 
 impl StoreTx<'_> {
     fn sql(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
-            path: self.path.clone(),
+            path: self.path.to_owned(),
             source,
         }
     }
@@ -624,7 +645,7 @@ impl StoreTx<'_> {
     /// SQLite failed.
     pub fn upsert_child(&self, row: &ChildOrderRow) -> Result<(), StoreError> {
         let request = serde_json::to_string(&row.request).map_err(|e| StoreError::Corrupt {
-            path: self.path.clone(),
+            path: self.path.to_owned(),
             what: "child order request".into(),
             detail: e.to_string(),
         })?;
@@ -660,7 +681,7 @@ impl StoreTx<'_> {
     /// SQLite failed.
     pub fn insert_fill(&self, algorithm_id: &str, fill: &Fill) -> Result<(), StoreError> {
         let json = serde_json::to_string(fill).map_err(|e| StoreError::Corrupt {
-            path: self.path.clone(),
+            path: self.path.to_owned(),
             what: "fill".into(),
             detail: e.to_string(),
         })?;
@@ -687,11 +708,13 @@ impl StoreTx<'_> {
     ///
     /// # Errors
     /// SQLite failed; nothing was written.
-    pub fn commit(self) -> Result<(), StoreError> {
-        let path = self.path;
+    pub fn commit(mut self) -> Result<(), StoreError> {
         self.tx
-            .commit()
-            .map_err(|source| StoreError::Sqlite { path, source })
+            .prepare_cached("COMMIT")
+            .and_then(|mut stmt| stmt.execute([]))
+            .map_err(|source| self.sql(source))?;
+        self.open = false;
+        Ok(())
     }
 }
 
