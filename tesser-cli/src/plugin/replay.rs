@@ -410,27 +410,7 @@ pub(super) fn table(runs: &[PluginRun]) -> String {
             ]
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let mut out = line(header.to_vec()) + "\n";
-    for row in &rows {
-        out += &line(row.iter().map(String::as_str).collect());
-        out.push('\n');
-    }
+    let mut out = text_table(&header, &rows);
     for run in runs {
         if let Some(reason) = &run.reason {
             out += &format!("{}: {reason}\n", run.plugin);
@@ -499,15 +479,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     let params_for = params_per_plugin(&args.params_for, &specs)?;
-    let mut config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
-    if let Some(latency) = args.latency_ms {
-        if latency < 0 {
-            bail!(
-                "--latency-ms must not be negative, got {latency}: pass the order arrival delay in ms, e.g. --latency-ms 50"
-            );
-        }
-        config.paper.latency_ms = latency;
-    }
+    let config = lab_config(
+        args.config.as_deref(),
+        args.plugins_dir.as_deref(),
+        args.latency_ms,
+    )?;
     let dir = config.live.plugins_dir.clone();
     let mut plugins = Vec::new();
     for spec in &specs {
@@ -554,6 +530,53 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         eprintln!("report written to {}", path.display());
     }
     Ok(())
+}
+
+/// The configuration of a lab run, with `--latency-ms` over `[paper]`.
+///
+/// # Errors
+/// The configuration does not load, or the latency is negative.
+pub(super) fn lab_config(
+    config: Option<&Path>,
+    plugins_dir: Option<&Path>,
+    latency_ms: Option<i64>,
+) -> anyhow::Result<Config> {
+    let mut config = super::load_config(config, plugins_dir)?;
+    if let Some(latency) = latency_ms {
+        if latency < 0 {
+            bail!(
+                "--latency-ms must not be negative, got {latency}: pass the order arrival delay in ms, e.g. --latency-ms 50"
+            );
+        }
+        config.paper.latency_ms = latency;
+    }
+    Ok(config)
+}
+
+/// Lays `rows` out under `header` in left-aligned columns two spaces apart.
+pub(super) fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = line(header.to_vec()) + "\n";
+    for row in rows {
+        out += &line(row.iter().map(String::as_str).collect());
+        out.push('\n');
+    }
+    out
 }
 
 /// The `--jobs` option, or the number of cores.

@@ -17,6 +17,14 @@ use tesser_paper::PaperConfig;
 use super::chart::{self, MAX_POINTS, Millis, PALETTE, execution_window, utc_clock, utc_date};
 use super::replay::PluginRun;
 
+/// The style rules the lab's HTML pages share: page, heading, tables.
+pub const BASE_STYLE: &str = "body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 20px; }
+table { border-collapse: collapse; margin-top: 16px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f0f0f0; }
+";
+
 /// Escapes text for HTML content and attribute values.
 #[must_use]
 pub fn escape(text: &str) -> String {
@@ -154,12 +162,7 @@ pub fn render(data: &Path, trades: &[Tick], runs: &[PluginRun], paper: &PaperCon
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 24px; color: #222; }}
-h1 {{ font-size: 20px; }}
-h2 {{ font-size: 16px; margin-top: 24px; }}
-table {{ border-collapse: collapse; margin-top: 16px; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; font-variant-numeric: tabular-nums; }}
-th {{ background: #f0f0f0; }}
+{base}h2 {{ font-size: 16px; margin-top: 24px; }}
 td[data-figure="plugin"], td[data-figure="status"], td[data-figure="reason"] {{ text-align: left; }}
 .swatch {{ display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 5px; }}
 #legend {{ list-style: none; padding: 0; display: flex; gap: 24px; }}
@@ -181,6 +184,7 @@ p.note, #fill-model {{ color: #555; font-size: 13px; }}
 {model}
 </body></html>
 "#,
+        base = BASE_STYLE,
         title = escape(&title),
         note = escape(&note),
         legend = legend(runs),

@@ -17,10 +17,10 @@ use serde_json::{Map, Value};
 use tesser_core::Side;
 
 use super::replay::{
-    Interrupted, PluginRun, Setup, SideArg, in_parallel, jobs, progress_bars, read_trades,
-    replay_one,
+    Interrupted, PluginRun, Setup, SideArg, in_parallel, jobs, lab_config, progress_bars,
+    read_trades, replay_one, text_table,
 };
-use super::report::escape;
+use super::report::{BASE_STYLE, escape};
 
 /// `tesser plugin sweep`.
 #[derive(Debug, Args)]
@@ -172,28 +172,7 @@ fn table(runs: &[SweepRun]) -> String {
             ]
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let mut out = line(header.to_vec()) + "\n";
-    for row in &rows {
-        out += &line(row.iter().map(String::as_str).collect());
-        out.push('\n');
-    }
-    out
+    text_table(&header, &rows)
 }
 
 /// The HTML report: a bar per combination (its shortfall) and the table.
@@ -266,12 +245,7 @@ fn report(title: &str, runs: &[SweepRun]) -> String {
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 24px; color: #222; }}
-h1 {{ font-size: 20px; }}
-table {{ border-collapse: collapse; margin-top: 16px; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; font-variant-numeric: tabular-nums; }}
-th {{ background: #f0f0f0; }}
-td[data-figure="params"], td[data-figure="status"] {{ text-align: left; }}
+{base}td[data-figure="params"], td[data-figure="status"] {{ text-align: left; }}
 .axis {{ font-size: 11px; fill: #444; }}
 p.note {{ color: #666; font-size: 13px; }}
 </style></head>
@@ -282,6 +256,7 @@ p.note {{ color: #666; font-size: 13px; }}
 <table id="sweep"><thead><tr><th>params</th><th>status</th><th>filled</th><th>avg price</th><th>shortfall (bps)</th><th>vs VWAP (bps)</th><th>duration (ms)</th></tr></thead><tbody>{rows}</tbody></table>
 </body></html>
 "#,
+        base = BASE_STYLE,
         title = escape(title),
     )
 }
@@ -312,15 +287,11 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         },
         None => Map::new(),
     };
-    let mut config = super::load_config(args.config.as_deref(), args.plugins_dir.as_deref())?;
-    if let Some(latency) = args.latency_ms {
-        if latency < 0 {
-            bail!(
-                "--latency-ms must not be negative, got {latency}: pass the order arrival delay in ms, e.g. --latency-ms 50"
-            );
-        }
-        config.paper.latency_ms = latency;
-    }
+    let config = lab_config(
+        args.config.as_deref(),
+        args.plugins_dir.as_deref(),
+        args.latency_ms,
+    )?;
     let path = super::resolve_plugin(&args.plugin, &config.live.plugins_dir)?;
     let name = path
         .file_stem()
