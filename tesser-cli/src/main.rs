@@ -2,6 +2,7 @@
 //! or a live venue.
 
 mod config;
+mod data;
 mod durable;
 mod live;
 mod plugin;
@@ -72,6 +73,14 @@ enum DataCommand {
     /// Write realistic sample trade prints (random walk with bursts,
     /// heavy-tailed sizes), deterministic by seed, as CSV.
     Generate(GenerateArgs),
+    /// What a trade file holds: rows, symbols, time span, largest gap,
+    /// price range and the detected format.
+    Inspect(data::inspect::InspectArgs),
+    /// Convert a trade file of any supported format into tesser's CSV.
+    Convert(data::convert::ConvertArgs),
+    /// Download public trade files from a venue, checksum-verified and
+    /// resumable.
+    Download(data::download::DownloadArgs),
 }
 
 /// `tesser data generate`.
@@ -144,6 +153,15 @@ fn main() -> ExitCode {
         Command::Data {
             command: DataCommand::Generate(args),
         } => generate(args),
+        Command::Data {
+            command: DataCommand::Inspect(args),
+        } => data::inspect::run(args),
+        Command::Data {
+            command: DataCommand::Convert(args),
+        } => data::convert::run(args),
+        Command::Data {
+            command: DataCommand::Download(args),
+        } => data::download::run(args),
         Command::Plugin { command } => plugin::run(command),
         Command::Venue {
             command: VenueCommand::Check(args),

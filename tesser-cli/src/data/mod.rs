@@ -1,0 +1,5 @@
+//! `tesser data`: generate, inspect, convert and download trade files.
+
+pub mod convert;
+pub mod download;
+pub mod inspect;
