@@ -19,6 +19,7 @@ mod build;
 mod cold;
 mod dispatch;
 mod floor;
+mod formats;
 mod instantiate;
 mod json;
 mod languages;
@@ -83,18 +84,20 @@ ratios, then one key=value line per figure. --quick runs each figure briefly
 (under a minute once built) with 1,000,000 replayed trades instead of
 10,000,000. --only takes a comma-separated list of groups, for profiling one
 part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C),
-languages (L: the TWAP in Rust, Python and JavaScript; needs python3 and npm).
+languages (L: the TWAP in Rust, Python and JavaScript; needs python3 and npm),
+formats (D: reading Binance, Bybit, Tardis and Parquet files against tesser CSV).
 --spin runs one figure alone (F, W, N, J or I) in a loop for SECONDS
 (default 10) and prints its time per call: a steady load for perf record.";
 
 /// The groups of figures, in the order they run.
-const GROUPS: [&str; 6] = [
+const GROUPS: [&str; 7] = [
     "calls",
     "instantiate",
     "scale",
     "replay",
     "cold",
     "languages",
+    "formats",
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -187,7 +190,18 @@ fn main() -> anyhow::Result<()> {
         eprintln!("L: the TWAP in Rust, Python and JavaScript (building the components)…");
         report.languages = Some(languages::measure(&plan)?);
     }
+    let mut formats = None;
+    if wants("formats") {
+        eprintln!(
+            "D: reading {} generated trades in each file format…",
+            plan.replay_trades
+        );
+        formats = Some(formats::measure(&plan)?);
+    }
     report.print(&plan);
+    if let Some(formats) = &formats {
+        formats.print();
+    }
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -30,12 +30,30 @@ pub enum DataError {
     },
     /// The file's extension names no supported format.
     #[error(
-        "{}: unsupported trade file extension; expected .csv, .jsonl or .ndjson",
+        "{}: unsupported trade file extension; expected .csv, .jsonl or .ndjson (each also as .gz or inside a .zip, e.g. .csv.gz), or .parquet",
         path.display()
     )]
     UnsupportedFormat {
         /// The path that was given.
         path: PathBuf,
+    },
+    /// A `.zip` archive that is unreadable, or does not hold exactly one
+    /// file in a supported compression.
+    #[error("{source_name}: {reason}")]
+    Archive {
+        /// Path of the archive (and the entry, as `a.zip!a.csv`, once known).
+        source_name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A Parquet file that cannot be read as trades: unreadable, or without
+    /// a column the mapping names, or with a column of an unusable type.
+    #[error("{source_name}: {reason}")]
+    Parquet {
+        /// Path of the file.
+        source_name: String,
+        /// What is wrong with it.
+        reason: String,
     },
 }
 

@@ -5,6 +5,9 @@
 //! - [`TradeFileReader`]: trade prints from CSV (header [`CSV_HEADER`]) or
 //!   JSON Lines files, or standard input with the format detected; bad lines
 //!   stop reading or are skipped and counted ([`BadLinePolicy`]).
+//! - [`open_trades`]: any supported file — tesser CSV and JSON Lines,
+//!   Binance public data, Bybit dumps, Tardis `trades` CSV, Parquet — with
+//!   `.gz`/`.zip` decompressed and the format detected ([`TradeFormat`]).
 //! - [`Replay`]: paces any source like the recording, at a [`Speed`].
 //! - [`generate`] / [`write_csv`]: deterministic, realistic sample trades
 //!   ([`GeneratorConfig`]), written with [`TradeCsvWriter`].
@@ -24,8 +27,11 @@
 //! ```
 #![deny(missing_docs)]
 
+mod decompress;
 mod error;
+mod formats;
 mod generator;
+mod open;
 mod reader;
 mod replay;
 mod rng;
@@ -33,9 +39,12 @@ mod source;
 mod writer;
 
 pub use error::DataError;
+pub use formats::{ParseTimeUnitError, TimeUnit};
 pub use generator::{Generator, GeneratorConfig, InvalidConfig, generate, write_csv};
+pub use open::{ColumnMap, OpenOptions, ParseColumnMapError, TradeSource, open_trades};
 pub use reader::{
-    BadLinePolicy, CSV_HEADER, ParsePolicyError, SKIPPED_EXAMPLES, TradeFileReader, TradeFormat,
+    BadLinePolicy, CSV_HEADER, ParseFormatError, ParsePolicyError, SKIPPED_EXAMPLES,
+    TradeFileReader, TradeFormat,
 };
 pub use replay::{Clock, ManualClock, ParseSpeedError, Replay, Speed, SystemClock};
 pub use source::{IterSource, MarketDataSource};

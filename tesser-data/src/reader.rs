@@ -1,4 +1,5 @@
-//! Reading trade files: CSV and JSON Lines.
+//! Reading trade files: CSV and JSON Lines, and the line-based exchange and
+//! vendor formats of [`crate::formats`].
 
 use std::fmt;
 use std::fs::File;
@@ -11,12 +12,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tesser_core::{Side, Symbol, Tick};
 
+use crate::formats::{self, HeaderRule};
 use crate::{DataError, MarketDataSource};
 
 /// The CSV header every trade file starts with.
 pub const CSV_HEADER: &str = "timestamp_ms,symbol,price,size,side";
 
-const CSV_COLUMNS: [&str; 5] = ["timestamp_ms", "symbol", "price", "size", "side"];
+pub(crate) const CSV_COLUMNS: [&str; 5] = ["timestamp_ms", "symbol", "price", "size", "side"];
 
 /// How many skipped lines' errors a reader remembers.
 pub const SKIPPED_EXAMPLES: usize = 5;
@@ -30,16 +32,40 @@ const MAX_QUOTED_CHARS: usize = 40;
 /// Size of the read buffer [`TradeFileReader::open`] uses.
 const FILE_BUFFER_BYTES: usize = 256 * 1024;
 
-/// The text format of a trade file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The format of a trade file.
+///
+/// [`TradeFileReader`] reads every format but [`TradeFormat::Parquet`];
+/// [`crate::open_trades`] reads them all, detecting the format when asked
+/// for [`TradeFormat::Auto`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TradeFormat {
     /// CSV with the header [`CSV_HEADER`].
     Csv,
     /// JSON Lines: one trade object per line.
     JsonLines,
-    /// Decide from the first non-blank line: a line starting with `{` means
-    /// JSON Lines, anything else CSV (which must then be the header).
+    /// Decide from the first non-blank line. [`TradeFileReader`] only tells
+    /// JSON Lines (a line starting with `{`) from CSV (anything else, which
+    /// must then be the header); [`crate::open_trades`] also recognises the
+    /// formats below ([`TradeFormat::detect`]).
+    #[default]
     Auto,
+    /// Binance public data `trades` (spot: no header, 7 columns; USD-M
+    /// futures: 6 columns, with or without a header row). Timestamps in
+    /// milliseconds, or microseconds (spot from 2025), told apart per file.
+    BinanceTrades,
+    /// Binance public data `aggTrades` (spot: no header, 8 columns; USD-M
+    /// futures: 7 columns, with or without a header row).
+    BinanceAggTrades,
+    /// Bybit public trading dumps: header
+    /// `timestamp,symbol,side,size,price,...`, timestamps in seconds with a
+    /// fraction.
+    Bybit,
+    /// Tardis-style `trades` CSV: header
+    /// `exchange,symbol,timestamp,local_timestamp,id,side,price,amount`,
+    /// timestamps in microseconds.
+    Tardis,
+    /// Apache Parquet, with a [`crate::ColumnMap`] naming the columns.
+    Parquet,
 }
 
 impl TradeFormat {
@@ -59,14 +85,63 @@ impl TradeFormat {
         }
     }
 
-    /// Lower-case name: `csv`, `jsonl` or `auto`.
+    /// Lower-case name, as `--format` takes it: `csv`, `jsonl`, `auto`,
+    /// `binance-trades`, `binance-aggtrades`, `bybit`, `tardis` or
+    /// `parquet`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Csv => "csv",
             Self::JsonLines => "jsonl",
             Self::Auto => "auto",
+            Self::BinanceTrades => "binance-trades",
+            Self::BinanceAggTrades => "binance-aggtrades",
+            Self::Bybit => "bybit",
+            Self::Tardis => "tardis",
+            Self::Parquet => "parquet",
         }
+    }
+
+    /// Every format, in the order [`TradeFormat::as_str`] lists them.
+    pub const ALL: [Self; 8] = [
+        Self::Auto,
+        Self::Csv,
+        Self::JsonLines,
+        Self::BinanceTrades,
+        Self::BinanceAggTrades,
+        Self::Bybit,
+        Self::Tardis,
+        Self::Parquet,
+    ];
+}
+
+/// Why a [`TradeFormat`] could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "format {text:?} is not valid; expected one of auto, csv, jsonl, binance-trades, binance-aggtrades, bybit, tardis, parquet"
+)]
+pub struct ParseFormatError {
+    /// The text that was given.
+    pub text: String,
+}
+
+impl FromStr for TradeFormat {
+    type Err = ParseFormatError;
+
+    /// A name from [`TradeFormat::as_str`] (case-insensitive; `ndjson` and
+    /// `binance-agg-trades` are accepted too).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        let alias = match wanted.as_str() {
+            "ndjson" => Some(Self::JsonLines),
+            "binance-agg-trades" => Some(Self::BinanceAggTrades),
+            _ => None,
+        };
+        alias
+            .or_else(|| Self::ALL.into_iter().find(|f| f.as_str() == wanted))
+            .ok_or_else(|| ParseFormatError {
+                text: text.to_owned(),
+            })
     }
 }
 
@@ -190,6 +265,22 @@ impl<R: BufRead> TradeFileReader<R> {
         self
     }
 
+    /// Gives every trade `symbol`, whatever the file says (Binance files
+    /// have no symbol column: without this their trades take
+    /// the symbol [`crate::open_trades`] finds in the file name).
+    #[must_use]
+    pub fn with_symbol(mut self, symbol: Symbol) -> Self {
+        self.state.symbol_override = Some(symbol);
+        self
+    }
+
+    /// The symbol for formats without a symbol column, unless
+    /// [`TradeFileReader::with_symbol`] gives one.
+    pub(crate) fn with_file_symbol(mut self, symbol: Option<Symbol>) -> Self {
+        self.state.file_symbol = symbol;
+        self
+    }
+
     /// The name used in errors.
     #[must_use]
     pub fn source_name(&self) -> &str {
@@ -275,17 +366,35 @@ impl<R: BufRead> TradeFileReader<R> {
                             TradeFormat::Csv
                         };
                     }
-                    match self.format {
-                        TradeFormat::Csv if !self.header_checked => {
-                            self.header_checked = true;
-                            if let Err(reason) = check_header(text) {
-                                self.finished = true;
-                                return Some(Err(self.malformed(reason)));
+                    let format = self.format;
+                    if !self.header_checked {
+                        self.header_checked = true;
+                        match formats::header_rule(format) {
+                            HeaderRule::None => {}
+                            HeaderRule::Required(columns) => {
+                                if let Err(reason) = check_header(text, columns) {
+                                    self.finished = true;
+                                    return Some(Err(self.malformed(reason)));
+                                }
+                                continue;
                             }
-                            continue;
+                            HeaderRule::Optional(columns) => {
+                                if !text.starts_with(|c: char| c.is_ascii_digit()) {
+                                    if let Err(reason) = check_header(text, columns) {
+                                        self.finished = true;
+                                        return Some(Err(self.malformed(reason)));
+                                    }
+                                    continue;
+                                }
+                            }
                         }
+                    }
+                    match format {
                         TradeFormat::JsonLines => parse_json_line(text, &mut self.state),
-                        _ => parse_csv_line(text, &mut self.state),
+                        TradeFormat::Csv | TradeFormat::Auto => {
+                            parse_csv_line(text, &mut self.state)
+                        }
+                        other => formats::parse_line(other, text, &mut self.state),
                     }
                 }
                 Err(_) => Err("line is not valid UTF-8".to_owned()),
@@ -341,12 +450,20 @@ impl<R: BufRead> MarketDataSource for TradeFileReader<R> {
     }
 }
 
-/// Per-reader parsing state: interned symbols and the last timestamp.
+/// Per-reader parsing state: interned symbols, the last timestamp, the
+/// symbol to use instead of (or for want of) a symbol column, and the time
+/// unit of a file whose unit is detected.
 #[derive(Debug, Default)]
-struct ParseState {
+pub(crate) struct ParseState {
     symbols: Vec<Symbol>,
     last_symbol: usize,
     last_timestamp_ms: Option<i64>,
+    /// Given by the user: wins over the file.
+    pub(crate) symbol_override: Option<Symbol>,
+    /// From the file name, for formats without a symbol column.
+    pub(crate) file_symbol: Option<Symbol>,
+    /// The time unit detected from the file's first timestamp.
+    pub(crate) time_unit: Option<crate::TimeUnit>,
 }
 
 impl ParseState {
@@ -369,8 +486,9 @@ impl ParseState {
         symbol
     }
 
-    /// Checks the fields shared by both formats and builds the tick.
-    fn finish(
+    /// Checks the fields shared by all formats and builds the tick. The
+    /// symbol override, if any, replaces `symbol`.
+    pub(crate) fn finish(
         &mut self,
         timestamp_ms: i64,
         symbol: &str,
@@ -378,7 +496,7 @@ impl ParseState {
         size: Decimal,
         aggressor: Option<Side>,
     ) -> Result<Tick, String> {
-        if symbol.is_empty() {
+        if self.symbol_override.is_none() && symbol.is_empty() {
             return Err("symbol is empty".to_owned());
         }
         if let Some(previous) = self.last_timestamp_ms
@@ -389,8 +507,12 @@ impl ParseState {
             ));
         }
         self.last_timestamp_ms = Some(timestamp_ms);
+        let symbol = match &self.symbol_override {
+            Some(symbol) => symbol.clone(),
+            None => self.intern(symbol),
+        };
         Ok(Tick {
-            symbol: self.intern(symbol),
+            symbol,
             price,
             size,
             aggressor,
@@ -399,13 +521,27 @@ impl ParseState {
     }
 }
 
-fn check_header(text: &str) -> Result<(), String> {
-    if text.split(',').map(str::trim).eq(CSV_COLUMNS) {
+/// Checks a header line against `columns` (case-insensitive for the
+/// vendor formats, exact for [`CSV_HEADER`]).
+fn check_header(text: &str, columns: &[&str]) -> Result<(), String> {
+    let exact = columns == CSV_COLUMNS;
+    let mut given = text.split(',').map(str::trim);
+    let matches = columns.iter().all(|column| {
+        given.next().is_some_and(|name| {
+            if exact {
+                name == *column
+            } else {
+                name.eq_ignore_ascii_case(column)
+            }
+        })
+    }) && given.next().is_none();
+    if matches {
         Ok(())
     } else {
         Err(format!(
-            "header is {}, expected \"{CSV_HEADER}\"",
-            quoted(text)
+            "header is {}, expected \"{}\"",
+            quoted(text),
+            columns.join(",")
         ))
     }
 }
@@ -516,7 +652,13 @@ fn parse_timestamp(text: &str) -> Result<i64, String> {
 ///
 /// Signs other than `-`, exponents, underscores and the like are refused even
 /// where [`Decimal`]'s own parser would accept them.
-fn parse_decimal(name: &str, text: &str) -> Result<Decimal, String> {
+pub(crate) fn parse_decimal(name: &str, text: &str) -> Result<Decimal, String> {
+    check_decimal(text).map_err(|reason| format!("{name} {reason}"))
+}
+
+/// [`parse_decimal`] without the column name: the reason reads like
+/// `"abc" is not a decimal`.
+pub(crate) fn check_decimal(text: &str) -> Result<Decimal, String> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let mut seen_digit = false;
     let mut seen_point = false;
@@ -532,18 +674,23 @@ fn parse_decimal(name: &str, text: &str) -> Result<Decimal, String> {
         _ => false,
     });
     if !plain || !seen_digit {
-        return Err(format!("{name} {} is not a decimal", quoted(text)));
+        return Err(format!("{} is not a decimal", quoted(text)));
     }
     let value = Decimal::from_str_exact(text)
-        .map_err(|_| format!("{name} {} is not a decimal (too many digits)", quoted(text)))?;
-    check_positive(name, text, value)
+        .map_err(|_| format!("{} is not a decimal (too many digits)", quoted(text)))?;
+    positive(text, value)
 }
 
 fn check_positive(name: &str, text: &str, value: Decimal) -> Result<Decimal, String> {
+    positive(text, value).map_err(|reason| format!("{name} {reason}"))
+}
+
+/// `value` if it is above zero.
+pub(crate) fn positive(text: &str, value: Decimal) -> Result<Decimal, String> {
     if value.is_sign_positive() && !value.is_zero() {
         Ok(value)
     } else {
-        Err(format!("{name} {} is not positive", quoted(text)))
+        Err(format!("{} is not positive", quoted(text)))
     }
 }
 
@@ -558,7 +705,7 @@ fn parse_side(text: &str) -> Result<Option<Side>, String> {
 }
 
 /// Field text for an error message: quoted, escaped, and cut short if long.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     match text.char_indices().nth(MAX_QUOTED_CHARS) {
         Some((end, _)) => format!("{:?}...", &text[..end]),
         None => format!("{text:?}"),

@@ -2,4 +2,5 @@
 
 pub mod convert;
 pub mod download;
+pub mod input;
 pub mod inspect;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use tesser_core::{ExchangeClient, ExecutionHint, Instrument};
-use tesser_data::{BadLinePolicy, MarketDataSource as _, Replay, Speed, TradeFileReader};
+use tesser_data::{BadLinePolicy, MarketDataSource as _, Replay, Speed};
 use tesser_execution::wasm::WasmPluginEngine;
 use tesser_execution::{
     FixedQuantitySizer, Orchestrator, OrchestratorParts, RiskGuard, StateStore,
@@ -57,10 +57,14 @@ pub struct RunArgs {
     /// Configuration file layered over config/default.toml (then TESSER_* variables, then flags).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Trade prints to replay: a .csv or .jsonl file, or `-` for standard
-    /// input. Without it, --venue gives live data.
+    /// Trade prints to replay: a .csv or .jsonl file, an exchange or vendor
+    /// file (see --format; .gz and .zip are read as they are), or `-` for
+    /// standard input. Without it, --venue gives live data.
     #[arg(long, value_name = "FILE|-")]
     pub data: Option<PathBuf>,
+    /// How to read --data.
+    #[command(flatten)]
+    pub input: crate::data::input::InputArgs,
     /// Replay speed: a multiple of real time (1, 10, 0.5) or `max` [config: live.speed].
     #[arg(long, value_name = "N|max")]
     pub speed: Option<String>,
@@ -271,7 +275,7 @@ fn run_file(
         .with_context(|| "--on-bad-line / live.on_bad_line")?;
     let Some(data_path) = args.data.clone() else {
         bail!(
-            "no market data: pass --data FILE (.csv or .jsonl), --data - for standard input, or --venue binance-spot for a venue's live trades"
+            "no market data: pass --data FILE (.csv, .jsonl, or an exchange file such as BTCUSDT-trades-2024-01-01.zip), --data - for standard input, or --venue binance-spot for a venue's live trades"
         );
     };
     session.source_name = data_path.display().to_string();
@@ -294,7 +298,7 @@ fn run_file(
     if resume_after > 0 {
         tracing::info!(state = %config.live.state_path.display(), working = orch.working_algorithms(), skip = resume_after, "resuming: replaying past the saved position");
     }
-    let reader = TradeFileReader::open_or_stdin(&data_path)?.with_policy(policy);
+    let reader = args.input.open(&data_path, policy)?;
     let mut replay = Replay::new(reader, speed);
     // What was replayed before the restart goes by at once.
     replay.fast_forward(resume_after);

@@ -1,54 +1,74 @@
-//! The one-line progress display on a terminal.
+//! The one-line progress display on a terminal, drawn by `indicatif`.
 
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tesser_core::{ExchangeClient, Tick};
 use tesser_execution::Orchestrator;
 
-/// Redraws at most every 100 ms, and only on a terminal.
+/// How often the line's text is rebuilt: formatting it for every print
+/// would cost more than the print itself.
+const REFRESH: Duration = Duration::from_millis(100);
+
+/// A spinner with `{seen} trades | SYMBOL price | position … | working … |
+/// PnL …`, only on a terminal.
 pub struct Progress {
-    enabled: bool,
+    /// `None` when not drawing.
+    spinner: Option<ProgressBar>,
     last: Instant,
-    drawn: bool,
 }
 
 impl Progress {
-    /// A display that draws only when `enabled`.
+    /// A display that draws on standard error only when `enabled`.
     pub fn new(enabled: Enabled) -> Self {
+        let spinner = (enabled == Enabled::Yes).then(|| {
+            let style = ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10))
+                .with_style(style)
+        });
         Self {
-            enabled: enabled == Enabled::Yes,
+            spinner,
             last: Instant::now(),
-            drawn: false,
         }
     }
 
-    /// Redraws after a print, when due.
+    /// Updates the line after a print, when due.
     pub fn update<E: ExchangeClient>(&mut self, orch: &Orchestrator<E>, tick: &Tick, seen: u64) {
-        if !self.enabled || self.last.elapsed() < Duration::from_millis(100) {
+        let Some(spinner) = &self.spinner else {
+            return;
+        };
+        if self.last.elapsed() < REFRESH {
             return;
         }
         self.last = Instant::now();
         let portfolio = orch.portfolio();
         let pnl = portfolio.realized_pnl() + portfolio.unrealized_pnl() - portfolio.fees_paid();
-        let line = format!(
-            "\r{seen} trades | {} {} | position {} | working {} | PnL {}",
+        spinner.set_message(format!(
+            "{seen} trades | {} {} | position {} | working {} | PnL {}",
             tick.symbol,
             tick.price,
             portfolio.position(&tick.symbol).normalize(),
             orch.working_algorithms(),
             pnl.round_dp(2)
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{line:<100}");
-        let _ = err.flush();
-        self.drawn = true;
+        ));
+        spinner.tick();
     }
 
-    /// Ends the line.
+    /// Leaves the last line on screen (if one was drawn) and ends it.
     pub fn finish(&mut self) {
-        if self.drawn {
-            eprintln!();
+        let Some(spinner) = &self.spinner else {
+            return;
+        };
+        if spinner.is_finished() {
+            return;
+        }
+        // The last line stays, as plain text ending in a newline, so what is
+        // printed next starts on a line of its own.
+        let last = spinner.message();
+        spinner.finish_and_clear();
+        if !last.is_empty() {
+            eprintln!("{last}");
         }
     }
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use tesser_core::{
     ExchangeClient, ExecutionHint, FeedEvent, MarketFeed, Portfolio, SignalId, Symbol, Tick,
 };
-use tesser_data::{MarketDataSource, Replay, TradeFileReader};
+use tesser_data::{MarketDataSource, Replay, TradeSource};
 use tesser_execution::{Orchestrator, OrchestratorError, StoreError};
 use tesser_strategy::{PositionView, Strategy, StrategyContext};
 
@@ -61,7 +61,7 @@ pub enum Market {
     /// processed before a restart.
     File {
         /// The paced reader.
-        replay: Box<Replay<TradeFileReader<Box<dyn std::io::BufRead>>>>,
+        replay: Box<Replay<TradeSource>>,
         /// Prints already processed before the restart.
         resume_after: u64,
     },

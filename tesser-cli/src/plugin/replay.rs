@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tesser_core::{ExecutionHint, OrderType, Side, Signal, SignalKind, Tick};
-use tesser_data::TradeFileReader;
+use tesser_data::BadLinePolicy;
 use tesser_execution::{
     AlgorithmStatus, FixedQuantitySizer, Orchestrator, OrchestratorError, OrchestratorParts,
     RiskGuard, StateStore,
@@ -23,6 +23,7 @@ use tesser_paper::PaperExchange;
 
 use super::metrics::{self, Figures, FillPoint};
 use crate::config::Config;
+use crate::data::input::{InputArgs, tick_or_advice};
 
 /// Side of the replayed order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,10 +40,14 @@ pub struct ReplayArgs {
     /// The plugin: a name in the plugins directory or a `.wasm` file.
     #[arg(value_name = "NAME")]
     pub plugin: String,
-    /// Trade prints (.csv or .jsonl, e.g. from `tesser data generate`); the
-    /// order is submitted at the first trade, whose symbol it trades.
+    /// Trade prints (.csv or .jsonl, e.g. from `tesser data generate`, or an
+    /// exchange or vendor file, see --format); the order is submitted at the
+    /// first trade, whose symbol it trades.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
+    /// How to read --data.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Side of the order.
     #[arg(long, value_enum)]
     pub side: SideArg,
@@ -149,23 +154,12 @@ fn order_kind(order_type: OrderType) -> &'static str {
     }
 }
 
-/// Reads every trade of the data file.
-pub(super) fn read_trades(path: &Path) -> anyhow::Result<Vec<Tick>> {
-    if !path.is_file() {
-        bail!(
-            "data file {} not found: pass --data with an existing .csv or .jsonl trades file (`tesser data generate --out trades.csv` makes one)",
-            path.display()
-        );
-    }
-    let reader = TradeFileReader::open(path).with_context(|| {
-        format!(
-            "data file {}: expected a .csv or .jsonl trades file",
-            path.display()
-        )
-    })?;
+/// Reads every trade of the data file, as `input` says.
+pub(super) fn read_trades(path: &Path, input: &InputArgs) -> anyhow::Result<Vec<Tick>> {
+    let reader = input.open(path, BadLinePolicy::Stop)?;
     let mut trades = Vec::new();
     for tick in reader {
-        trades.push(tick.with_context(|| format!("data file {}", path.display()))?);
+        trades.push(tick_or_advice(tick)?);
     }
     if trades.is_empty() {
         bail!(
@@ -489,7 +483,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
     for spec in &specs {
         plugins.push(super::resolve_plugin(spec, &dir)?);
     }
-    let trades = read_trades(&args.data)?;
+    let trades = read_trades(&args.data, &args.input)?;
     let side = match args.side {
         SideArg::Buy => Side::Buy,
         SideArg::Sell => Side::Sell,

@@ -28,10 +28,14 @@ pub struct SweepArgs {
     /// The plugin: a name in the plugins directory or a `.wasm` file.
     #[arg(value_name = "NAME")]
     pub plugin: String,
-    /// Trade prints (.csv or .jsonl); the order is submitted at the first
-    /// trade, whose symbol it trades.
+    /// Trade prints (.csv or .jsonl, or an exchange or vendor file, see
+    /// --format); the order is submitted at the first trade, whose symbol it
+    /// trades.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
+    /// How to read --data.
+    #[command(flatten)]
+    pub input: crate::data::input::InputArgs,
     /// Side of the order.
     #[arg(long, value_enum)]
     pub side: SideArg,
@@ -317,7 +321,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         runs_params.push((params, combination));
     }
     drop(plugin);
-    let trades = read_trades(&args.data)?;
+    let trades = read_trades(&args.data, &args.input)?;
     let side = match args.side {
         SideArg::Buy => Side::Buy,
         SideArg::Sell => Side::Sell,
