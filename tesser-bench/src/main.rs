@@ -86,8 +86,13 @@ ratios, then one key=value line per figure. --quick runs each figure briefly
 part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C),
 languages (L: the TWAP in Rust, Python and JavaScript; needs python3 and npm),
 formats (D: reading Binance, Bybit, Tardis and Parquet files against tesser CSV).
---spin runs one figure alone (F, W, N, J or I) in a loop for SECONDS
-(default 10) and prints its time per call: a steady load for perf record.";
+--spin runs one figure alone (F, W, N, J, I, or R, RN, RI for R_busy,
+R_native, R_idle over the --quick trade file) in a loop for SECONDS (default
+10) and prints its time per call or trades per second: a steady load for perf
+record.";
+
+/// The figures `--spin` runs.
+const SPIN_FIGURES: [&str; 8] = ["F", "W", "N", "J", "I", "R", "RN", "RI"];
 
 /// The groups of figures, in the order they run.
 const GROUPS: [&str; 7] = [
@@ -103,7 +108,7 @@ const GROUPS: [&str; 7] = [
 fn main() -> anyhow::Result<()> {
     let mut plan = Plan::FULL;
     let mut only: Vec<String> = GROUPS.iter().map(|g| (*g).to_owned()).collect();
-    let mut spin: Option<(char, f64)> = None;
+    let mut spin: Option<(String, f64)> = None;
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -120,9 +125,12 @@ fn main() -> anyhow::Result<()> {
             }
             "--spin" => {
                 let figure = args.next().unwrap_or_default().to_ascii_uppercase();
-                let Some(figure @ ('F' | 'W' | 'N' | 'J' | 'I')) = figure.chars().next() else {
-                    anyhow::bail!("--spin takes one of F, W, N, J, I, got '{figure}'\n{USAGE}");
-                };
+                if !SPIN_FIGURES.contains(&figure.as_str()) {
+                    anyhow::bail!(
+                        "--spin takes one of {}, got '{figure}'\n{USAGE}",
+                        SPIN_FIGURES.join(", ")
+                    );
+                }
                 let seconds = match args.next_if(|a| !a.starts_with("--")) {
                     Some(text) => {
                         text.parse::<f64>()
@@ -152,12 +160,20 @@ fn main() -> anyhow::Result<()> {
 
     if let Some((figure, seconds)) = spin {
         eprintln!("{figure}: spinning for {seconds} s…");
-        if figure == 'I' {
-            let (create_us, drop_us) = instantiate::spin(&plugins, seconds)?;
-            println!("I: {create_us:.2} us per instantiation, {drop_us:.2} us per drop");
-        } else {
-            let ns = dispatch::spin(&plugins, figure, seconds)?;
-            println!("{figure}: {ns:.1} ns per call");
+        match figure.as_str() {
+            "I" => {
+                let (create_us, drop_us) = instantiate::spin(&plugins, seconds)?;
+                println!("I: {create_us:.2} us per instantiation, {drop_us:.2} us per drop");
+            }
+            "R" | "RN" | "RI" => {
+                let rate = replay::spin(&plugins, &figure, seconds)?;
+                println!("{figure}: {rate:.0} trades/s");
+            }
+            _ => {
+                let letter = figure.chars().next().unwrap_or('F');
+                let ns = dispatch::spin(&plugins, letter, seconds)?;
+                println!("{figure}: {ns:.1} ns per call");
+            }
         }
         return Ok(());
     }

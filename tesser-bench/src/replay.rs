@@ -155,30 +155,7 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> 
     let (native_trades_per_s, _, _) = busy(&path, orchestrator(Box::new(native))?, u64::MAX)?;
 
     // R_idle: one resting order, 4 % under the start, never completed.
-    let engine = WasmPluginEngine::with_limits(&plugins.scripted_dir, PluginLimits::default())?;
-    let mut idle = orchestrator(Box::new(engine))?;
-    let mut signal =
-        Signal::new(SYMBOL, SignalKind::EnterLong, 1.0).with_hint(ExecutionHint::Plugin {
-            name: "scripted".to_owned(),
-            params: serde_json::json!({ "steps": [{ "on": "init", "actions": [
-                { "place": { "symbol": SYMBOL, "side": "buy", "order_type": "limit",
-                             "quantity": "0.01", "price": "28800" } }
-            ] }] }),
-        });
-    signal.quantity = Some(Decimal::ONE);
-    let mut submitted = false;
-    let idle_trades_per_s = throughput(&path, |tick| {
-        idle.on_tick(tick)?;
-        if !submitted {
-            idle.submit_signal(&signal)?;
-            submitted = true;
-        }
-        Ok(())
-    })?;
-    anyhow::ensure!(
-        idle.working_algorithms() == 1,
-        "the idle plugin stopped working"
-    );
+    let idle_trades_per_s = idle(&path, plugins)?;
 
     // J_clip: the busy run on a SQLite file, a tenth of the trades.
     let dir = tempfile::tempdir()?;
@@ -203,4 +180,62 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> 
         journal_us_per_clip,
         journal_trades,
     })
+}
+
+/// R_idle over `path`: one `.wasm` plugin rests one buy 4 % under the start
+/// and never acts again; it hears every trade.
+fn idle(path: &Path, plugins: &Plugins) -> anyhow::Result<f64> {
+    let engine = WasmPluginEngine::with_limits(&plugins.scripted_dir, PluginLimits::default())?;
+    let mut idle = orchestrator(Box::new(engine))?;
+    let mut signal =
+        Signal::new(SYMBOL, SignalKind::EnterLong, 1.0).with_hint(ExecutionHint::Plugin {
+            name: "scripted".to_owned(),
+            params: serde_json::json!({ "steps": [{ "on": "init", "actions": [
+                { "place": { "symbol": SYMBOL, "side": "buy", "order_type": "limit",
+                             "quantity": "0.01", "price": "28800" } }
+            ] }] }),
+        });
+    signal.quantity = Some(Decimal::ONE);
+    let mut submitted = false;
+    let rate = throughput(path, |tick| {
+        idle.on_tick(tick)?;
+        if !submitted {
+            idle.submit_signal(&signal)?;
+            submitted = true;
+        }
+        Ok(())
+    })?;
+    anyhow::ensure!(
+        idle.working_algorithms() == 1,
+        "the idle plugin stopped working"
+    );
+    Ok(rate)
+}
+
+/// Runs one replay figure (`R`, `RN` or `RI`) over the `--quick` trade file
+/// again and again for `seconds`: a steady load for `perf record`. Returns
+/// the last run's trades per second.
+///
+/// # Errors
+/// As [`measure`].
+pub fn spin(plugins: &Plugins, figure: &str, seconds: f64) -> anyhow::Result<f64> {
+    let path = trade_file(crate::Plan::QUICK.replay_trades)?;
+    let start = Instant::now();
+    let mut rate = 0.0;
+    while start.elapsed().as_secs_f64() < seconds {
+        rate = match figure {
+            "RI" => idle(&path, plugins)?,
+            "RN" => {
+                let native = NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE);
+                busy(&path, orchestrator(Box::new(native))?, u64::MAX)?.0
+            }
+            _ => {
+                let engine =
+                    WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
+                busy(&path, orchestrator(Box::new(engine))?, u64::MAX)?.0
+            }
+        };
+        eprintln!("{figure}: {rate:.0} trades/s");
+    }
+    Ok(rate)
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tesser_core::{
     ClientOrderId, ExchangeClient, ExecutionHint, Fill, Side, Signal, SignalKind, Tick,
 };
+use tesser_execution::store::ChildState;
 use tesser_execution::{
     AlgorithmStatus, AlgorithmSummary, Orchestrator, OrchestratorConfig, StateStore,
 };
@@ -442,4 +443,108 @@ fn a_plugin_without_state_restarts_from_what_is_left_and_never_stalls() {
     assert_eq!(last.filled, filled(&fills));
     assert_eq!(last.unfilled, dec!(3) - last.filled);
     assert!(last.filled <= dec!(3), "never more than the target");
+}
+
+/// A stateful plugin (the chase, 2 BTC in 0.5 clips, partly filled by
+/// smaller prints) on a state file,
+/// "killed" (dropped with its batch of changes unstored) after each tick
+/// index in `kills`. Returns the exchange's fills, the ids it was sent, the
+/// journal, and how many kills lost changes not stored yet.
+fn chase_with_kills(
+    ticks: &[Tick],
+    kills: &[usize],
+) -> (Vec<Fill>, Vec<ClientOrderId>, Vec<Fill>, usize) {
+    let plugins = runtime_plugins();
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("state.sqlite");
+    let mut exchange = paper();
+    let mut placed = Vec::new();
+    let mut position = 0;
+    let mut stops = kills.to_vec();
+    stops.push(ticks.len());
+    let mut lost_batches = 0;
+    for stop in stops {
+        let recording = Recording {
+            inner: &mut exchange,
+            placed: &mut placed,
+            crash: None,
+        };
+        let mut orch = orchestrator_with(
+            plugins.path(),
+            StateStore::open(&db).expect("store"),
+            recording,
+            default_limits(),
+            OrchestratorConfig::default(),
+        );
+        if position == 0 {
+            orch.on_tick(&ticks[0]).expect("tick");
+            let signal = Signal::new("BTCUSD", SignalKind::EnterLong, 1.0)
+                .with_quantity(dec!(2))
+                .with_hint(ExecutionHint::Plugin {
+                    name: "plugin_chase".into(),
+                    params: json!({ "clip_size": "0.5" }),
+                });
+            orch.submit_signal(&signal).expect("submit");
+            position = 1;
+        }
+        while position < stop {
+            orch.on_tick(&ticks[position]).expect("tick");
+            position += 1;
+        }
+        let now_ms = orch.now_ms();
+        // The kill: no flush, no shutdown.
+        drop(orch);
+        // Unstored: the plugin's state after the last batch (a working
+        // algorithm's row is stored with the data time of its batch), fills
+        // the exchange made, or acknowledgements of orders it has.
+        let store = StateStore::open(&db).expect("store");
+        let row = &store.algorithms().expect("rows")[0];
+        let unacknowledged = store.child_orders().expect("children").iter().any(|c| {
+            c.state == ChildState::PendingNew && placed.contains(&c.request.client_order_id)
+        });
+        if (row.status == AlgorithmStatus::Working && row.updated_ms < now_ms)
+            || store.fills().expect("journal").len() < exchange.fills().len()
+            || unacknowledged
+        {
+            lost_batches += 1;
+        }
+    }
+    let journal = StateStore::open(&db)
+        .expect("store")
+        .fills()
+        .expect("journal")
+        .into_iter()
+        .map(|j| j.fill)
+        .collect();
+    (exchange.fills().to_vec(), placed, journal, lost_batches)
+}
+
+#[test]
+fn a_stateful_plugin_killed_with_changes_unstored_ends_with_the_fills_of_an_uninterrupted_run() {
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 3_000, 5);
+    let (clean_fills, clean_placed, clean_journal, _) = chase_with_kills(&ticks, &[]);
+    assert_eq!(
+        filled(&clean_fills),
+        dec!(2),
+        "the uninterrupted run fills its target"
+    );
+    assert_eq!(clean_journal, clean_fills);
+    // A kill every third print while it works.
+    let kills: Vec<usize> = (1..60).map(|k| k * 3).collect();
+    let (fills, placed, journal, lost_batches) = chase_with_kills(&ticks, &kills);
+    // The kills fell where changes were not stored yet: recovery restored
+    // an older snapshot and delivered what it missed from the exchange.
+    assert!(
+        lost_batches > 0,
+        "no kill lost an unstored batch: the test proves nothing"
+    );
+    assert_eq!(
+        journal, fills,
+        "every fill the exchange made is in the journal"
+    );
+    assert_eq!(filled(&fills), dec!(2), "the target, no more, no less");
+    let unique: BTreeSet<_> = placed.iter().collect();
+    assert_eq!(unique.len(), placed.len(), "no client order id sent twice");
+    assert_eq!(placed, clean_placed, "the orders of the uninterrupted run");
+    assert_eq!(fills, clean_fills, "the fills of the uninterrupted run");
 }

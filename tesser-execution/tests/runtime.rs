@@ -42,8 +42,9 @@ fn feed<E: ExchangeClient>(orch: &mut Orchestrator<E>, ticks: &[Tick]) {
     }
 }
 
-/// What the scripted plugin was told, from its last snapshot.
-fn seen_updates<E: ExchangeClient>(orch: &Orchestrator<E>, id: &str) -> Vec<Value> {
+/// What the scripted plugin was told, from its newest snapshot.
+fn seen_updates<E: ExchangeClient>(orch: &mut Orchestrator<E>, id: &str) -> Vec<Value> {
+    orch.flush().expect("flush");
     let snapshot: Value =
         serde_json::from_str(orch.last_snapshot(id).expect("a snapshot")).expect("json");
     snapshot["updates"].as_array().cloned().unwrap_or_default()
@@ -368,7 +369,7 @@ fn rejections(steps: Value, limits: RiskLimits) -> (Vec<String>, usize) {
         .expect("submit")
         .expect("id");
     feed(&mut orch, &ticks[1..]);
-    let reasons = seen_updates(&orch, &id)
+    let reasons = seen_updates(&mut orch, &id)
         .iter()
         .filter_map(|u| u["reason"].as_str().map(str::to_owned))
         .collect();
@@ -540,7 +541,7 @@ fn every_accepted_place_is_acknowledged_with_its_client_order_id() {
         .submit_signal(&scripted("BTCUSD", SignalKind::EnterLong, dec!(1), steps))
         .expect("submit")
         .expect("id");
-    let updates = seen_updates(&orch, &id);
+    let updates = seen_updates(&mut orch, &id);
     let view: Vec<(String, String)> = updates
         .iter()
         .map(|u| {

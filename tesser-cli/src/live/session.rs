@@ -198,6 +198,9 @@ impl Session<'_> {
             }
         }
         outcome.interrupted = self.stop.load(Ordering::Relaxed);
+        // What waits for the next batch is stored before the exchange's
+        // final save, so the state file is whole when the run stops.
+        orch.flush()?;
         orch.exchange_mut().close()?;
         self.progress.finish();
         Ok(outcome)

@@ -290,6 +290,7 @@ pub(super) fn replay_one(
     }
     progress.finish_and_clear();
 
+    orch.flush()?;
     let summary = orch
         .algorithm(&id)
         .with_context(|| format!("algorithm {id} vanished"))?;

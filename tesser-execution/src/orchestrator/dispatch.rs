@@ -95,20 +95,15 @@ impl<E: ExchangeClient> Orchestrator<E> {
         call: &Call,
     ) -> Result<(), OrchestratorError> {
         match call {
-            Call::Fill(fill) => {
-                let tx = self.store.begin()?;
-                tx.insert_fill(&self.algorithms[idx].row.id, fill)?;
-                tx.commit()?;
-            }
+            Call::Fill(fill) => self.note_unstored(idx, SnapshotWanted::No, None, Some(fill)),
             Call::Update(update) => {
                 let algo = &mut self.algorithms[idx];
                 if let Some(child) = algo.children.get_mut(&update.client_order_id) {
                     child.row.state = ChildState::Known(update.status);
                     child.row.filled = update.filled_quantity;
                     child.row.updated_ms = update.timestamp_ms;
-                    let tx = self.store.begin()?;
-                    tx.upsert_child(&child.row)?;
-                    tx.commit()?;
+                    let id = update.client_order_id.clone();
+                    self.note_unstored(idx, SnapshotWanted::No, Some(id), None);
                 }
             }
             Call::Init(_) | Call::Tick | Call::Timer(_) => {}

@@ -164,9 +164,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
         self.cancel_children(idx, &open)
     }
 
-    /// Commits the algorithm's status, reason and grace deadline, and a
-    /// cancel request for each of `cancelling`, in one transaction (before
-    /// the cancels go out, so a restart completes them).
+    /// Stores the algorithm's status, reason and grace deadline, and a
+    /// cancel request for each of `cancelling`, with everything pending, in
+    /// one transaction (before the cancels go out, so a restart completes
+    /// them).
     ///
     /// # Errors
     /// The store failed.
@@ -176,24 +177,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
         cancelling: &[ClientOrderId],
     ) -> Result<(), OrchestratorError> {
         let algo = &mut self.algorithms[idx];
-        let tx = self.store.begin()?;
-        tx.update_algorithm(
-            &algo.row.id,
-            None,
-            algo.row.next_child_seq,
-            algo.row.status,
-            algo.row.reason.as_deref(),
-            algo.row.updated_ms,
-        )?;
-        tx.set_finish_by(&algo.row.id, algo.row.finish_by_ms)?;
         for id in cancelling {
             if let Some(child) = algo.children.get_mut(id) {
                 child.row.cancel_requested = true;
-                tx.upsert_child(&child.row)?;
             }
         }
-        tx.commit()?;
-        Ok(())
+        self.note_unstored(idx, SnapshotWanted::No, cancelling.iter().cloned(), None);
+        self.store_pending()
     }
 
     /// Cancels child orders and records their state.
@@ -232,9 +222,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             if !child.open {
                 algo.open_children.remove(id);
             }
-            let tx = self.store.begin()?;
-            tx.upsert_child(&child.row)?;
-            tx.commit()?;
+            self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
         }
         Ok(())
     }

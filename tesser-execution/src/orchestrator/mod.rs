@@ -50,6 +50,7 @@ use tesser_wasm::{
     PluginRestoreContext, PluginResult, PluginRiskContext, PluginSignal, PluginTick, PluginTimer,
 };
 
+use self::persist::SnapshotWanted;
 use crate::convert::{
     fill_to_plugin, kind_to_plugin, order_type_from_plugin, side_from_plugin, side_to_plugin,
     tif_from_plugin, update_to_plugin,
@@ -64,6 +65,7 @@ use crate::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlg
 mod admission;
 mod dispatch;
 mod lifecycle;
+mod persist;
 mod recovery;
 mod results;
 mod routing;
@@ -78,9 +80,10 @@ const AWAITED_FILLS_RECOVERY_MS: i64 = 5_000;
 pub struct OrchestratorConfig {
     /// Interval of timer heartbeats, in milliseconds of the data clock.
     pub timer_interval_ms: i64,
-    /// Longest time a plugin's state may go unsnapshotted while it only sees
-    /// ticks and timers (callbacks with actions, fills or order updates are
-    /// always snapshotted).
+    /// Longest data time changes wait in memory before they are stored: the
+    /// plugins' snapshots, fills, order updates. Before any child action
+    /// goes to the exchange it is stored at once, with the plugin's snapshot
+    /// and everything else pending; so is an algorithm's end.
     pub snapshot_interval_ms: i64,
     /// Most callbacks one event may cascade into for one algorithm (an
     /// acknowledgement triggering a new order triggering an acknowledgement…)
@@ -276,7 +279,14 @@ struct Algorithm {
     rate: ActionRate,
     next_timer_ms: i64,
     last_snapshot_ms: i64,
+    /// The plugin may have changed state since its last stored snapshot.
     unsnapshotted: bool,
+    /// Child orders changed since they were last stored.
+    unstored_children: Vec<ClientOrderId>,
+    /// Fills booked but not stored yet.
+    unstored_fills: Vec<Fill>,
+    /// Listed in [`Orchestrator::unstored`].
+    queued_for_store: bool,
     risk_rejections: u32,
     /// Revived after a restart without state to restore: its plugin hears
     /// nothing until its orders are settled and `init` runs again.
@@ -375,6 +385,11 @@ pub struct Orchestrator<E: ExchangeClient> {
     events: Vec<ExchangeEvent>,
     ticks: HashMap<Symbol, PluginTick>,
     queue: VecDeque<Call>,
+    /// Algorithms with changes not stored yet (see `persist.rs`).
+    unstored: Vec<usize>,
+    /// Data time of the last store transaction of batched changes (`None`
+    /// before the first data time).
+    last_store_ms: Option<i64>,
 }
 
 impl<E: ExchangeClient> std::fmt::Debug for Orchestrator<E> {
@@ -447,8 +462,11 @@ impl<E: ExchangeClient> Orchestrator<E> {
             events: Vec::new(),
             ticks: HashMap::default(),
             queue: VecDeque::new(),
+            unstored: Vec::new(),
+            last_store_ms: None,
         };
         this.recover()?;
+        this.store_pending()?;
         Ok(this)
     }
 
@@ -463,7 +481,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
         &mut self.exchange
     }
 
-    /// The state store.
+    /// The state store. Changes reach it in batches: call [`Self::flush`]
+    /// first to read everything.
     #[must_use]
     pub const fn store(&self) -> &StateStore {
         &self.store
@@ -486,8 +505,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
         self.now_ms
     }
 
-    /// Takes the orchestrator apart, returning the exchange and the store.
-    pub fn into_parts(self) -> (E, StateStore) {
+    /// Takes the orchestrator apart, returning the exchange and the store,
+    /// after storing what is pending (a store failure then is logged; call
+    /// [`Self::flush`] first to handle it).
+    pub fn into_parts(mut self) -> (E, StateStore) {
+        if let Err(error) = self.store_pending() {
+            tracing::error!("storing the last changes before stopping: {error}");
+        }
         (self.exchange, self.store)
     }
 
@@ -518,7 +542,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
         self.working.len()
     }
 
-    /// The last snapshot an algorithm's plugin returned.
+    /// The last stored snapshot of an algorithm's plugin ([`Self::flush`]
+    /// stores a newer one if its state may have changed since).
     #[must_use]
     pub fn last_snapshot(&self, id: &str) -> Option<&str> {
         self.by_id
@@ -628,6 +653,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         tracing::info!(algorithm = %id, plugin = %row.plugin, symbol = %row.symbol, side = %side, %target, "algorithm started");
         let idx = self.add_algorithm(row, Some(instance));
         self.deliver(idx, Call::Init(Box::new(ctx)))?;
+        self.store_if_due()?;
         Ok(Some(id))
     }
 
@@ -641,7 +667,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .by_id
             .get(id)
             .ok_or_else(|| OrchestratorError::UnknownAlgorithm(id.to_owned()))?;
-        self.end_algorithm(idx, AlgorithmStatus::Cancelled, Some(reason.to_owned()))
+        self.end_algorithm(idx, AlgorithmStatus::Cancelled, Some(reason.to_owned()))?;
+        self.store_if_due()
     }
 
     /// Feeds one trade print: the exchange matches against it, fills and
@@ -721,7 +748,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 i += 1;
             }
         }
-        Ok(())
+        self.store_if_due()
     }
 
     fn risk_context(&self, symbol: &Symbol) -> PluginRiskContext {
@@ -783,6 +810,9 @@ impl<E: ExchangeClient> Orchestrator<E> {
             next_timer_ms,
             last_snapshot_ms,
             unsnapshotted: false,
+            unstored_children: Vec::new(),
+            unstored_fills: Vec::new(),
+            queued_for_store: false,
             risk_rejections: 0,
             restarting: false,
         });

@@ -187,6 +187,17 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     queue.push_back(Call::Update(*update));
                 }
                 Some(order) => {
+                    // The exchange's price and quantity stand: an amend sent
+                    // after the last stored batch may have changed them.
+                    if order.request.price != child.row.request.price
+                        || order.request.quantity != child.row.request.quantity
+                    {
+                        if let Some(stored) = self.algorithms[idx].children.get_mut(&id) {
+                            stored.row.request.price = order.request.price;
+                            stored.row.request.quantity = order.request.quantity;
+                        }
+                        self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
+                    }
                     if child.row.state == ChildState::PendingNew {
                         let mut ack = order.to_update(None);
                         ack.status = OrderStatus::Accepted;
@@ -199,7 +210,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         .order_fills(&id)
                         .map_err(reconcile_error(&id))?
                     {
-                        if !self.store.has_fill(&fill.fill_id)? {
+                        if !self.fill_booked(idx, &fill.fill_id)? {
                             self.book_fill(idx, &fill);
                             queue.push_back(Call::Fill(fill));
                         }

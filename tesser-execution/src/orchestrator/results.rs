@@ -1,10 +1,10 @@
-//! Applying a plugin's result: per-result caps, the snapshot policy, one
-//! transaction for the snapshot and the actions, then sending.
+//! Applying a plugin's result: per-result caps, the risk guard, storing the
+//! actions with the plugin's snapshot before they are sent, then sending.
 
 use super::*;
 
 impl<E: ExchangeClient> Orchestrator<E> {
-    /// Checks a callback's actions, commits them with the plugin's snapshot,
+    /// Checks a callback's actions, stores them with the plugin's snapshot,
     /// then sends them and queues the plugin's acknowledgements.
     #[allow(clippy::too_many_lines)] // one transaction's worth of steps, kept in order on purpose
     pub(super) fn apply_result(
@@ -69,61 +69,25 @@ impl<E: ExchangeClient> Orchestrator<E> {
             }
         }
 
-        // Snapshot policy: always after actions, fills, order updates, init
-        // and completion; after ticks and timers at most every interval.
-        let algo = &mut self.algorithms[idx];
-        let must_snapshot = !outgoing.is_empty()
-            || !refusals.is_empty()
-            || completed
-            || matches!(call, Call::Init(_) | Call::Fill(_) | Call::Update(_));
-        let due =
-            algo.unsnapshotted && now - algo.last_snapshot_ms >= self.config.snapshot_interval_ms;
-        let snapshot = if must_snapshot || due {
-            let Some(instance) = algo.instance.as_mut() else {
-                return Ok(());
-            };
-            let max_snapshot_bytes = self.config.max_snapshot_bytes;
-            match instance
-                .snapshot()
-                .map_err(|e| e.to_string())
-                .and_then(|snapshot| check_snapshot(snapshot, max_snapshot_bytes))
-            {
-                Ok(snapshot) => Some(snapshot),
-                Err(error) => {
-                    self.record_without_plugin(idx, call)?;
-                    return self.end_algorithm(
-                        idx,
-                        AlgorithmStatus::Failed,
-                        Some(error.to_string()),
-                    );
-                }
-            }
-        } else {
-            algo.unsnapshotted = true;
-            None
+        // What changed waits in memory for the next batch (`persist.rs`),
+        // except before a new order goes out: it and the snapshot that knows
+        // it are stored first, so a restart finds it. (Amends and cancels act
+        // on stored orders, whose state a restart takes from the exchange.)
+        let fill = match call {
+            Call::Fill(fill) => Some(fill),
+            _ => None,
         };
-        if let Some(snapshot) = snapshot {
-            algo.row.snapshot = Some(snapshot);
-            algo.last_snapshot_ms = now;
-            algo.unsnapshotted = false;
-            let tx = self.store.begin()?;
-            tx.update_algorithm(
-                &algo.row.id,
-                algo.row.snapshot.as_deref(),
-                algo.row.next_child_seq,
-                algo.row.status,
-                algo.row.reason.as_deref(),
-                now,
-            )?;
-            for id in &touched {
-                if let Some(child) = algo.children.get(id) {
-                    tx.upsert_child(&child.row)?;
-                }
+        let places = outgoing.iter().any(|o| matches!(o, Outgoing::Place(_)));
+        if !places {
+            self.note_unstored(idx, SnapshotWanted::Yes, touched, fill);
+        } else {
+            self.algorithms[idx].unsnapshotted = true;
+            if let Err(error) = self.take_snapshot(idx) {
+                self.record_without_plugin(idx, call)?;
+                return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(error));
             }
-            if let Call::Fill(fill) = call {
-                tx.insert_fill(&algo.row.id, fill)?;
-            }
-            tx.commit()?;
+            self.note_unstored(idx, SnapshotWanted::No, touched, fill);
+            self.store_pending()?;
         }
 
         let rejections = self.algorithms[idx].risk_rejections;

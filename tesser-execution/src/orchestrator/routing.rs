@@ -143,7 +143,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             ExchangeEvent::Fill(fill) => {
                 // After a restart the exchange may report again a fill that
                 // reconciliation already booked.
-                if self.store.has_fill(&fill.fill_id)? {
+                if self.fill_booked(idx, &fill.fill_id)? {
                     tracing::debug!(fill = %fill.fill_id, "fill already booked; ignored");
                     return Ok(());
                 }

@@ -93,12 +93,23 @@ pub struct Scripted {
 
 impl Scripted {
     fn run(&mut self, on: &str) -> Result<PluginResult, PluginError> {
-        let count = {
-            let c = self.counts.entry(on.to_owned()).or_default();
+        // No allocation when the callback was counted before and no step
+        // fires: an idle plugin costs the host's call, not its own work.
+        let count = if let Some(c) = self.counts.get_mut(on) {
             *c += 1;
             *c
+        } else {
+            self.counts.insert(on.to_owned(), 1);
+            1
         };
         let mut result = PluginResult::new();
+        if !self
+            .steps
+            .iter()
+            .any(|s| s.on == on && s.nth.is_none_or(|n| n == count))
+        {
+            return Ok(result);
+        }
         let steps: Vec<Step> = self
             .steps
             .iter()
