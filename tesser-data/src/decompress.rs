@@ -11,6 +11,7 @@ use std::path::Path;
 use flate2::read::{DeflateDecoder, MultiGzDecoder};
 
 use crate::DataError;
+use crate::read_ahead::ReadAhead;
 
 /// Size of the read buffers.
 pub(crate) const BUFFER_BYTES: usize = 256 * 1024;
@@ -70,13 +71,10 @@ pub(crate) fn open(path: &Path) -> Result<Opened, DataError> {
                 .to_owned();
             let decoder = MultiGzDecoder::new(BufReader::with_capacity(BUFFER_BYTES, file));
             Ok(Opened {
-                reader: Box::new(BufReader::with_capacity(
-                    BUFFER_BYTES,
-                    Corruption {
-                        inner: decoder,
-                        what: "gzip",
-                    },
-                )),
+                reader: inflating(Corruption {
+                    inner: decoder,
+                    what: "gzip",
+                }),
                 source_name: format!("{display}!{inner_name}"),
                 inner_name,
             })
@@ -132,13 +130,10 @@ fn open_zip(file: File, display: &str) -> Result<Opened, DataError> {
         zip::CompressionMethod::Stored => Box::new(raw),
         // `DEFLATE` is the right value whether or not the zip crate was
         // built with its own deflate support (it is not, here).
-        method if method == zip::CompressionMethod::DEFLATE => Box::new(BufReader::with_capacity(
-            BUFFER_BYTES,
-            Corruption {
-                inner: DeflateDecoder::new(raw),
-                what: "zip (deflate)",
-            },
-        )),
+        method if method == zip::CompressionMethod::DEFLATE => inflating(Corruption {
+            inner: DeflateDecoder::new(raw),
+            what: "zip (deflate)",
+        }),
         other => {
             return Err(DataError::Archive {
                 source_name,
@@ -152,6 +147,44 @@ fn open_zip(file: File, display: &str) -> Result<Opened, DataError> {
         source_name,
         inner_name,
     })
+}
+
+/// A decoder's bytes, inflated on a thread of its own a few chunks ahead
+/// ([`ReadAhead`]), or on this thread when no thread can be started.
+fn inflating<R: Read + Send + 'static>(decoder: R) -> Box<dyn BufRead> {
+    // A failed spawn drops the decoder with the thread's closure, so the
+    // reason is reported on the first read.
+    match ReadAhead::spawn(decoder, BUFFER_BYTES) {
+        Ok(reader) => Box::new(reader),
+        Err(error) => Box::new(FailedRead(Some(error))),
+    }
+}
+
+/// A reader whose first read reports why it could not start.
+struct FailedRead(Option<io::Error>);
+
+impl Read for FailedRead {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(error) => Err(io::Error::other(format!(
+                "cannot start the decompression thread: {error}"
+            ))),
+            None => Ok(0),
+        }
+    }
+}
+
+impl BufRead for FailedRead {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self.0.take() {
+            Some(error) => Err(io::Error::other(format!(
+                "cannot start the decompression thread: {error}"
+            ))),
+            None => Ok(&[]),
+        }
+    }
+
+    fn consume(&mut self, _amount: usize) {}
 }
 
 /// Turns a decoder's errors into ones that say the data is corrupt or cut

@@ -32,6 +32,7 @@ mod error;
 mod formats;
 mod generator;
 mod open;
+mod read_ahead;
 mod reader;
 mod replay;
 mod rng;
