@@ -86,6 +86,41 @@ impl<E: ExchangeClient> Orchestrator<E> {
         Ok(())
     }
 
+    /// Books the fills the journal misses of orders stored closed: a
+    /// closing update can overtake its fills, and a crash can lose the
+    /// fills still waiting for their batch. The exchange has them.
+    ///
+    /// # Errors
+    /// The exchange could not be asked, or the store failed.
+    fn recover_fills_of_closed_orders(&mut self, idx: usize) -> Result<(), OrchestratorError> {
+        let short: Vec<ClientOrderId> = self.algorithms[idx]
+            .children
+            .iter()
+            .filter(|(_, c)| !c.row.state.may_be_open() && c.fills_in_flight() > Decimal::ZERO)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in short {
+            let fills =
+                self.exchange
+                    .order_fills(&id)
+                    .map_err(|source| OrchestratorError::Reconcile {
+                        client_order_id: id.clone(),
+                        source,
+                    })?;
+            let mut queue = VecDeque::new();
+            for fill in fills {
+                if fill.client_order_id == id && !self.fill_booked(idx, &fill.fill_id)? {
+                    self.book_fill(idx, &fill);
+                    queue.push_back(Call::Fill(fill));
+                }
+            }
+            for call in queue {
+                self.deliver(idx, call)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts an algorithm whose plugin keeps no state (its snapshot is
     /// `null`) again after a restart: its open child orders are cancelled
     /// and their final fills booked (reconciliation already booked the rest),
@@ -138,6 +173,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// Brings one algorithm's child orders in line with the exchange after a
     /// restart, delivering to the plugin what it missed.
     pub(super) fn reconcile(&mut self, idx: usize) -> Result<(), OrchestratorError> {
+        self.recover_fills_of_closed_orders(idx)?;
         let ids: Vec<ClientOrderId> = self.algorithms[idx]
             .children
             .iter()
