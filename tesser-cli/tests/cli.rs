@@ -227,8 +227,10 @@ fn ctrl_c_stops_cleanly_and_the_same_command_resumes() {
         "state.sqlite",
         "--summary-json",
         "summary.json",
+        // Slow enough that the poll below sees the algorithm working with
+        // fills stored on a loaded machine, and the interrupt lands mid-way.
         "--speed",
-        "100",
+        "20",
     ];
     let mut child = s
         .command()
