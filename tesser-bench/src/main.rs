@@ -86,13 +86,13 @@ ratios, then one key=value line per figure. --quick runs each figure briefly
 part: calls (F, W, N, J), instantiate (I), scale (S), replay (R), cold (C),
 languages (L: the TWAP in Rust, Python and JavaScript; needs python3 and npm),
 formats (D: reading Binance, Bybit, Tardis and Parquet files against tesser CSV).
---spin runs one figure alone (F, W, N, J, I, or R, RN, RI for R_busy,
-R_native, R_idle over the --quick trade file) in a loop for SECONDS (default
+--spin runs one figure alone (F, W, N, J, I, or R, RN, RI, RJ for R_busy,
+R_native, R_idle and J_clip over the --quick trade file) in a loop for SECONDS (default
 10) and prints its time per call or trades per second: a steady load for perf
 record.";
 
 /// The figures `--spin` runs.
-const SPIN_FIGURES: [&str; 8] = ["F", "W", "N", "J", "I", "R", "RN", "RI"];
+const SPIN_FIGURES: [&str; 9] = ["F", "W", "N", "J", "I", "R", "RN", "RI", "RJ"];
 
 /// The groups of figures, in the order they run.
 const GROUPS: [&str; 7] = [
@@ -165,7 +165,7 @@ fn main() -> anyhow::Result<()> {
                 let (create_us, drop_us) = instantiate::spin(&plugins, seconds)?;
                 println!("I: {create_us:.2} us per instantiation, {drop_us:.2} us per drop");
             }
-            "R" | "RN" | "RI" => {
+            "R" | "RN" | "RI" | "RJ" => {
                 let rate = replay::spin(&plugins, &figure, seconds)?;
                 println!("{figure}: {rate:.0} trades/s");
             }

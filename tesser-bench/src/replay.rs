@@ -128,10 +128,11 @@ fn throughput(
 pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> {
     let path = trade_file(plan.replay_trades).context("generating the trades")?;
     let wasm = || -> anyhow::Result<Box<dyn AlgorithmProvider>> {
-        Ok(Box::new(WasmPluginEngine::with_limits(
-            &plugins.chase_dir,
-            PluginLimits::default(),
-        )?))
+        let engine = WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
+        // Compiled before the clock starts, as the lab's compiled cache
+        // does: R is the replay, not the one-off compile (figure C).
+        engine.load(CHASE)?;
+        Ok(Box::new(engine))
     };
 
     // R_floor: no orchestrator, no plugin.
@@ -186,6 +187,7 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> 
 /// and never acts again; it hears every trade.
 fn idle(path: &Path, plugins: &Plugins) -> anyhow::Result<f64> {
     let engine = WasmPluginEngine::with_limits(&plugins.scripted_dir, PluginLimits::default())?;
+    engine.load("scripted")?;
     let mut idle = orchestrator(Box::new(engine))?;
     let mut signal =
         Signal::new(SYMBOL, SignalKind::EnterLong, 1.0).with_hint(ExecutionHint::Plugin {
@@ -212,7 +214,7 @@ fn idle(path: &Path, plugins: &Plugins) -> anyhow::Result<f64> {
     Ok(rate)
 }
 
-/// Runs one replay figure (`R`, `RN` or `RI`) over the `--quick` trade file
+/// Runs one replay figure (`R`, `RN`, `RI` or `RJ`, the J_clip run) over the `--quick` trade file
 /// again and again for `seconds`: a steady load for `perf record`. Returns
 /// the last run's trades per second.
 ///
@@ -225,6 +227,15 @@ pub fn spin(plugins: &Plugins, figure: &str, seconds: f64) -> anyhow::Result<f64
     while start.elapsed().as_secs_f64() < seconds {
         rate = match figure {
             "RI" => idle(&path, plugins)?,
+            "RJ" => {
+                let engine =
+                    WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
+                engine.load(CHASE)?;
+                let dir = tempfile::tempdir()?;
+                let store = StateStore::open(dir.path().join("state.sqlite"))?;
+                let orchestrator = orchestrator_with_store(Box::new(engine), store)?;
+                busy(&path, orchestrator, Plan::QUICK.replay_trades / 10)?.0
+            }
             "RN" => {
                 let native = NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE);
                 busy(&path, orchestrator(Box::new(native))?, u64::MAX)?.0
@@ -232,6 +243,7 @@ pub fn spin(plugins: &Plugins, figure: &str, seconds: f64) -> anyhow::Result<f64
             _ => {
                 let engine =
                     WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
+                engine.load(CHASE)?;
                 busy(&path, orchestrator(Box::new(engine))?, u64::MAX)?.0
             }
         };
