@@ -546,16 +546,28 @@ fn check_header(text: &str, columns: &[&str]) -> Result<(), String> {
     }
 }
 
-fn parse_csv_line(text: &str, state: &mut ParseState) -> Result<Tick, String> {
+/// The first `N` comma-separated fields of a line, and an iterator over
+/// the fields after them; `None` when the line has fewer than `N`. Every row
+/// parser starts here.
+pub(crate) fn leading_fields<const N: usize>(
+    text: &str,
+) -> Option<([&str; N], std::str::Split<'_, char>)> {
     let mut fields = text.split(',');
-    let (Some(timestamp), Some(symbol), Some(price), Some(size), Some(side), None) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
+    let mut leading = [""; N];
+    for slot in &mut leading {
+        *slot = fields.next()?;
+    }
+    Some((leading, fields))
+}
+
+/// Exactly `N` comma-separated fields, or `None`.
+pub(crate) fn exact_fields<const N: usize>(text: &str) -> Option<[&str; N]> {
+    let (fields, mut rest) = leading_fields(text)?;
+    rest.next().is_none().then_some(fields)
+}
+
+fn parse_csv_line(text: &str, state: &mut ParseState) -> Result<Tick, String> {
+    let Some([timestamp, symbol, price, size, side]) = exact_fields(text) else {
         return Err(format!(
             "expected 5 columns ({CSV_HEADER}), found {}",
             text.split(',').count()

@@ -255,65 +255,122 @@ fn a_plugin_that_completes_short_with_nothing_open_ends_partial() {
     );
 }
 
+/// A run on a state file that was "killed" (its orchestrator dropped with
+/// no flush or shutdown, as a dying process leaves it) and restarted on the
+/// same file, exchange and record of sent orders.
+struct KilledRun {
+    /// Holds the state file.
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    exchange: PaperExchange,
+    placed: Vec<ClientOrderId>,
+}
+
+impl KilledRun {
+    /// The state file, opened as a restart would.
+    fn store(&self) -> StateStore {
+        StateStore::open(&self.db).expect("store")
+    }
+
+    /// The fill journal in the state file.
+    fn journal(&self) -> Vec<Fill> {
+        self.store()
+            .fills()
+            .expect("journal")
+            .into_iter()
+            .map(|j| j.fill)
+            .collect()
+    }
+}
+
+/// Feeds `ticks` to an orchestrator on a fresh state file, killing it after
+/// each tick index in `kills` and opening a new one on the same file.
+/// `start` gets the first orchestrator, submits the signal and returns the
+/// tick index it reached; `at_stop` sees each orchestrator at its kill (and
+/// at the end) and `after_stop` the run once it has been dropped.
+fn run_with_kills<T>(
+    ticks: &[Tick],
+    kills: &[usize],
+    config: &OrchestratorConfig,
+    start: impl FnOnce(&mut Orchestrator<Recording<'_>>) -> usize,
+    mut at_stop: impl FnMut(&Orchestrator<Recording<'_>>, usize) -> T,
+    mut after_stop: impl FnMut(&KilledRun, T),
+) -> KilledRun {
+    let plugins = runtime_plugins();
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut run = KilledRun {
+        db: dir.path().join("state.sqlite"),
+        _dir: dir,
+        exchange: paper(),
+        placed: Vec::new(),
+    };
+    let mut start = Some(start);
+    let mut position = 0;
+    for stop in kills.iter().copied().chain([ticks.len()]) {
+        let recording = Recording {
+            inner: &mut run.exchange,
+            placed: &mut run.placed,
+            crash: None,
+        };
+        let mut orch = orchestrator_with(
+            plugins.path(),
+            StateStore::open(&run.db).expect("store"),
+            recording,
+            default_limits(),
+            config.clone(),
+        );
+        if let Some(start) = start.take() {
+            position = start(&mut orch);
+        }
+        while position < stop {
+            orch.on_tick(&ticks[position]).expect("tick");
+            position += 1;
+        }
+        let seen = at_stop(&orch, stop);
+        drop(orch);
+        after_stop(&run, seen);
+    }
+    run
+}
+
 /// The scripted finishing scenario on a state file, with the process
 /// "killed" (the orchestrator dropped without any shutdown) after each tick
 /// index in `kills`. Returns the exchange's fills, the ids it was sent, and
 /// the final summary and journal.
 fn finishing_with_kills(kills: &[usize]) -> (Vec<Fill>, Vec<ClientOrderId>, AlgorithmSummary) {
     let ticks = dip_at_thirty_seconds();
-    let plugins = runtime_plugins();
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("state.sqlite");
-    let mut exchange = paper();
-    let mut placed = Vec::new();
-    let mut position = 0;
-    let mut stops = kills.to_vec();
-    stops.push(ticks.len());
-    let mut id = String::new();
-    for stop in stops {
-        let recording = Recording {
-            inner: &mut exchange,
-            placed: &mut placed,
-            crash: None,
-        };
-        let mut orch = orchestrator_with(
-            plugins.path(),
-            StateStore::open(&db).expect("store"),
-            recording,
-            default_limits(),
-            config(60_000),
-        );
-        if position == 0 {
+    let id = std::cell::OnceCell::new();
+    let run = run_with_kills(
+        &ticks,
+        kills,
+        &config(60_000),
+        |orch| {
             orch.on_tick(&ticks[0]).expect("tick");
-            id = orch
+            let submitted = orch
                 .submit_signal(&scripted(dec!(1), complete_with_two_resting_orders()))
                 .expect("submit")
                 .expect("id");
-            position = 1;
-        }
-        while position < stop {
-            orch.on_tick(&ticks[position]).expect("tick");
-            position += 1;
-        }
-        if stop < ticks.len() {
-            assert_eq!(
-                summary(&orch, &id).status,
-                AlgorithmStatus::Finishing,
-                "killed while finishing (after tick {stop})"
-            );
-        }
-    }
-    let store = StateStore::open(&db).expect("store");
+            id.set(submitted).expect("one signal");
+            1
+        },
+        |orch, stop| {
+            if stop < ticks.len() {
+                let id = id.get().expect("submitted");
+                assert_eq!(
+                    summary(orch, id).status,
+                    AlgorithmStatus::Finishing,
+                    "killed while finishing (after tick {stop})"
+                );
+            }
+        },
+        |_, ()| {},
+    );
+    let store = run.store();
     let row = &store.algorithms().expect("rows")[0];
-    let journal: Vec<Fill> = store
-        .fills()
-        .expect("journal")
-        .into_iter()
-        .map(|j| j.fill)
-        .collect();
-    assert_eq!(journal, exchange.fills(), "journal = exchange fills");
+    let journal = run.journal();
+    assert_eq!(journal, run.exchange.fills(), "journal = exchange fills");
     assert!(
-        exchange.open_orders().expect("open").is_empty(),
+        run.exchange.open_orders().expect("open").is_empty(),
         "no ghost order"
     );
     let summary = AlgorithmSummary {
@@ -331,7 +388,7 @@ fn finishing_with_kills(kills: &[usize]) -> (Vec<Fill>, Vec<ClientOrderId>, Algo
         reason: row.reason.clone(),
         updated_ms: row.updated_ms,
     };
-    (exchange.fills().to_vec(), placed, summary)
+    (run.exchange.fills().to_vec(), run.placed, summary)
 }
 
 #[test]
@@ -360,29 +417,12 @@ fn quick_start_with_kills(
     Vec<Fill>,
     Vec<AlgorithmSummary>,
 ) {
-    let plugins = runtime_plugins();
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("state.sqlite");
-    let mut exchange = paper();
-    let mut placed = Vec::new();
-    let mut position = 0;
-    let mut stops = kills.to_vec();
-    stops.push(ticks.len());
     let mut summaries = Vec::new();
-    for stop in stops {
-        let recording = Recording {
-            inner: &mut exchange,
-            placed: &mut placed,
-            crash: None,
-        };
-        let mut orch = orchestrator_with(
-            plugins.path(),
-            StateStore::open(&db).expect("store"),
-            recording,
-            default_limits(),
-            OrchestratorConfig::default(),
-        );
-        if position == 0 {
+    let run = run_with_kills(
+        ticks,
+        kills,
+        &OrchestratorConfig::default(),
+        |orch| {
             for tick in &ticks[..3] {
                 orch.on_tick(tick).expect("tick");
             }
@@ -393,22 +433,18 @@ fn quick_start_with_kills(
                     params: json!({}),
                 });
             orch.submit_signal(&signal).expect("submit");
-            position = 3;
-        }
-        while position < stop {
-            orch.on_tick(&ticks[position]).expect("tick");
-            position += 1;
-        }
-        summaries.push(orch.algorithms()[0].clone());
-    }
-    let journal = StateStore::open(&db)
-        .expect("store")
-        .fills()
-        .expect("journal")
-        .into_iter()
-        .map(|j| j.fill)
-        .collect();
-    (exchange.fills().to_vec(), placed, journal, summaries)
+            3
+        },
+        |orch, _| summaries.push(orch.algorithms()[0].clone()),
+        |_, ()| {},
+    );
+    let journal = run.journal();
+    (
+        run.exchange.fills().to_vec(),
+        run.placed,
+        journal,
+        summaries,
+    )
 }
 
 #[test]
@@ -454,29 +490,12 @@ fn chase_with_kills(
     ticks: &[Tick],
     kills: &[usize],
 ) -> (Vec<Fill>, Vec<ClientOrderId>, Vec<Fill>, usize) {
-    let plugins = runtime_plugins();
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("state.sqlite");
-    let mut exchange = paper();
-    let mut placed = Vec::new();
-    let mut position = 0;
-    let mut stops = kills.to_vec();
-    stops.push(ticks.len());
     let mut lost_batches = 0;
-    for stop in stops {
-        let recording = Recording {
-            inner: &mut exchange,
-            placed: &mut placed,
-            crash: None,
-        };
-        let mut orch = orchestrator_with(
-            plugins.path(),
-            StateStore::open(&db).expect("store"),
-            recording,
-            default_limits(),
-            OrchestratorConfig::default(),
-        );
-        if position == 0 {
+    let run = run_with_kills(
+        ticks,
+        kills,
+        &OrchestratorConfig::default(),
+        |orch| {
             orch.on_tick(&ticks[0]).expect("tick");
             let signal = Signal::new("BTCUSD", SignalKind::EnterLong, 1.0)
                 .with_quantity(dec!(2))
@@ -485,38 +504,33 @@ fn chase_with_kills(
                     params: json!({ "clip_size": "0.5" }),
                 });
             orch.submit_signal(&signal).expect("submit");
-            position = 1;
-        }
-        while position < stop {
-            orch.on_tick(&ticks[position]).expect("tick");
-            position += 1;
-        }
-        let now_ms = orch.now_ms();
-        // The kill: no flush, no shutdown.
-        drop(orch);
-        // Unstored: the plugin's state after the last batch (a working
-        // algorithm's row is stored with the data time of its batch), fills
-        // the exchange made, or acknowledgements of orders it has.
-        let store = StateStore::open(&db).expect("store");
-        let row = &store.algorithms().expect("rows")[0];
-        let unacknowledged = store.child_orders().expect("children").iter().any(|c| {
-            c.state == ChildState::PendingNew && placed.contains(&c.request.client_order_id)
-        });
-        if (row.status == AlgorithmStatus::Working && row.updated_ms < now_ms)
-            || store.fills().expect("journal").len() < exchange.fills().len()
-            || unacknowledged
-        {
-            lost_batches += 1;
-        }
-    }
-    let journal = StateStore::open(&db)
-        .expect("store")
-        .fills()
-        .expect("journal")
-        .into_iter()
-        .map(|j| j.fill)
-        .collect();
-    (exchange.fills().to_vec(), placed, journal, lost_batches)
+            1
+        },
+        |orch, _| orch.now_ms(),
+        |run, now_ms| {
+            // Unstored: the plugin's state after the last batch (a working
+            // algorithm's row is stored with the data time of its batch),
+            // fills the exchange made, or acknowledgements of orders it has.
+            let store = run.store();
+            let row = &store.algorithms().expect("rows")[0];
+            let unacknowledged = store.child_orders().expect("children").iter().any(|c| {
+                c.state == ChildState::PendingNew && run.placed.contains(&c.request.client_order_id)
+            });
+            if (row.status == AlgorithmStatus::Working && row.updated_ms < now_ms)
+                || store.fills().expect("journal").len() < run.exchange.fills().len()
+                || unacknowledged
+            {
+                lost_batches += 1;
+            }
+        },
+    );
+    let journal = run.journal();
+    (
+        run.exchange.fills().to_vec(),
+        run.placed,
+        journal,
+        lost_batches,
+    )
 }
 
 #[test]

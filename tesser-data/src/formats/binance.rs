@@ -18,7 +18,7 @@ use tesser_core::{Side, Tick};
 
 use super::{column_count, decimal, integer, millis};
 use crate::TimeUnit;
-use crate::reader::{ParseState, quoted};
+use crate::reader::{ParseState, leading_fields, quoted};
 
 /// The futures `trades` header (spot files add `is_best_match`, unheaded).
 pub(crate) const TRADES_COLUMNS: [&str; 6] =
@@ -83,37 +83,21 @@ fn aggressor(text: &str) -> Result<Side, String> {
 
 /// One `trades` row (6 or 7 columns).
 pub(crate) fn parse_trade(text: &str, state: &mut ParseState) -> Result<Tick, String> {
-    let mut fields = text.split(',');
-    let (Some(id), Some(price), Some(qty), Some(_quote_qty), Some(time), Some(maker)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
+    let Some(([id, price, qty, _quote_qty, time, maker], mut rest)) = leading_fields(text) else {
         return Err(shape_error(text));
     };
-    check_best_match(fields.next(), fields.next(), text)?;
+    check_best_match(rest.next(), rest.next(), text)?;
     integer("id", id)?;
     finish(state, time, "time", price, "price", qty, "qty", maker)
 }
 
 /// One `aggTrades` row (7 or 8 columns).
 pub(crate) fn parse_agg_trade(text: &str, state: &mut ParseState) -> Result<Tick, String> {
-    let mut fields = text.split(',');
-    let (Some(id), Some(price), Some(qty), Some(_first), Some(_last), Some(time), Some(maker)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
+    let Some(([id, price, qty, _first, _last, time, maker], mut rest)) = leading_fields(text)
+    else {
         return Err(agg_shape_error(text));
     };
-    if fields.next().is_some() && fields.next().is_some() {
+    if rest.next().is_some() && rest.next().is_some() {
         return Err(agg_shape_error(text));
     }
     integer("agg_trade_id", id)?;

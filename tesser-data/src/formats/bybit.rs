@@ -7,8 +7,8 @@
 
 use tesser_core::Tick;
 
-use super::{column_count, count_byte, decimal, side};
-use crate::reader::{ParseState, quoted};
+use super::{column_count, count_byte, decimal, side, whole_number};
+use crate::reader::{ParseState, leading_fields, quoted};
 
 /// The header of a Bybit dump.
 pub(crate) const COLUMNS: [&str; 10] = [
@@ -27,18 +27,11 @@ pub(crate) const COLUMNS: [&str; 10] = [
 /// One row.
 pub(crate) fn parse(text: &str, state: &mut ParseState) -> Result<Tick, String> {
     // Count the columns with a byte scan, then split only the five used
-    // ones: the other five are most of the line.
+    // ones (the split is lazy): the other five are most of the line.
     if count_byte(text.as_bytes(), b',') != COLUMNS.len() - 1 {
         return Err(column_count(&COLUMNS, text));
     }
-    let mut fields = text.splitn(6, ',');
-    let (Some(timestamp), Some(symbol), Some(side_text), Some(size), Some(price)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
+    let Some(([timestamp, symbol, side_text, size, price], _)) = leading_fields(text) else {
         return Err(column_count(&COLUMNS, text));
     };
     let timestamp_ms = seconds_to_millis(timestamp.trim()).ok_or_else(|| {
@@ -57,26 +50,13 @@ pub(crate) fn parse(text: &str, state: &mut ParseState) -> Result<Tick, String> 
 /// fraction digits, never through floating point.
 fn seconds_to_millis(text: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() {
-        return None;
-    }
-    // One pass over each part, digits checked as they are read.
-    let mut seconds: i64 = 0;
-    for byte in whole.bytes() {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        seconds = seconds.checked_mul(10)?.checked_add(i64::from(digit))?;
-    }
-    let mut millis = seconds.checked_mul(1_000)?;
+    let mut millis = whole_number(whole)?.checked_mul(1_000)?;
     let mut scale = 100;
     for byte in fraction.bytes() {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
+        if !byte.is_ascii_digit() {
             return None;
         }
-        millis += i64::from(digit) * scale;
+        millis = millis.checked_add(i64::from(byte - b'0') * scale)?;
         scale /= 10;
     }
     Some(millis)

@@ -225,25 +225,28 @@ pub(crate) fn decimal(column: &str, text: &str) -> Result<Decimal, String> {
     check_decimal(text.trim()).map_err(|reason| format!("column {column}: {reason}"))
 }
 
+/// The value of a run of ASCII digits; `None` when it is empty, holds
+/// anything else, or overflows. One pass: checking the digits and then
+/// `str::parse` read the text twice.
+pub(crate) fn whole_number(text: &str) -> Option<i64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for byte in text.bytes() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(i64::from(digit))?;
+    }
+    Some(value)
+}
+
 /// A whole non-negative number column.
 pub(crate) fn integer(column: &str, text: &str) -> Result<i64, String> {
     let text = text.trim();
-    // One pass: checking the digits and then `parse` read the text twice.
-    let whole = |text: &str| {
-        if text.is_empty() {
-            return None;
-        }
-        let mut value: i64 = 0;
-        for byte in text.bytes() {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                return None;
-            }
-            value = value.checked_mul(10)?.checked_add(i64::from(digit))?;
-        }
-        Some(value)
-    };
-    if let Some(value) = whole(text) {
+    if let Some(value) = whole_number(text) {
         return Ok(value);
     }
     Err(format!(

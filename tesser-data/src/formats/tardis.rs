@@ -8,7 +8,7 @@ use tesser_core::Tick;
 
 use super::{column_count, decimal, integer, millis, side};
 use crate::TimeUnit;
-use crate::reader::ParseState;
+use crate::reader::{ParseState, exact_fields};
 
 /// The header of a Tardis `trades` file.
 pub(crate) const COLUMNS: [&str; 8] = [
@@ -24,28 +24,18 @@ pub(crate) const COLUMNS: [&str; 8] = [
 
 /// One row.
 pub(crate) fn parse(text: &str, state: &mut ParseState) -> Result<Tick, String> {
-    let mut fields = text.split(',');
-    let (
-        Some(_exchange),
-        Some(symbol),
-        Some(timestamp),
-        Some(_local),
-        Some(_id),
-        Some(side_text),
-        Some(price),
-        Some(amount),
-        None,
-    ) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    )
+    let Some(
+        [
+            _exchange,
+            symbol,
+            timestamp,
+            _local,
+            _id,
+            side_text,
+            price,
+            amount,
+        ],
+    ) = exact_fields(text)
     else {
         return Err(column_count(&COLUMNS, text));
     };
