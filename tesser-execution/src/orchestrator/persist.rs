@@ -13,6 +13,7 @@
 //! and order updates the plugin missed since, as after any crash.
 
 use super::*;
+use crate::store::AlgorithmUpdate;
 
 impl<E: ExchangeClient> Orchestrator<E> {
     /// Notes that an algorithm has something to store: its plugin's state
@@ -89,14 +90,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
             } else {
                 algo.row.updated_ms
             };
-            tx.update_algorithm(
-                &algo.row.id,
-                algo.row.snapshot.as_deref(),
-                algo.row.next_child_seq,
-                algo.row.status,
-                algo.row.reason.as_deref(),
+            tx.update_algorithm(&AlgorithmUpdate {
+                id: &algo.row.id,
+                snapshot: algo.row.snapshot.as_deref(),
+                next_child_seq: algo.row.next_child_seq,
+                status: algo.row.status,
+                reason: algo.row.reason.as_deref(),
                 updated_ms,
-            )?;
+            })?;
             if algo.row.status != AlgorithmStatus::Working {
                 // (A working algorithm has no grace deadline.)
                 tx.set_finish_by(&algo.row.id, algo.row.finish_by_ms)?;

@@ -19,7 +19,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tesser_core::Fill;
 
-use super::{AlgorithmRow, ChildOrderRow, JournalFill, SCHEMA_VERSION, StoreError};
+use super::{
+    AlgorithmRow, AlgorithmUpdate, ChildOrderRow, JournalFill, SCHEMA_VERSION, StoreError,
+};
 use crate::AlgorithmStatus;
 
 /// What [`super::StateStore::path`] reports for a store in memory.
@@ -221,22 +223,14 @@ impl MemoryTx<'_> {
         Ok(())
     }
 
-    pub(super) fn update_algorithm(
-        &self,
-        id: &str,
-        snapshot: Option<&str>,
-        next_child_seq: u64,
-        status: AlgorithmStatus,
-        reason: Option<&str>,
-        updated_ms: i64,
-    ) {
+    pub(super) fn update_algorithm(&self, update: &AlgorithmUpdate<'_>) {
         self.writes.borrow_mut().push(Write::UpdateAlgorithm {
-            id: id.to_owned(),
-            snapshot: snapshot.map(str::to_owned),
-            next_child_seq,
-            status,
-            reason: reason.map(str::to_owned),
-            updated_ms,
+            id: update.id.to_owned(),
+            snapshot: update.snapshot.map(str::to_owned),
+            next_child_seq: update.next_child_seq,
+            status: update.status,
+            reason: update.reason.map(str::to_owned),
+            updated_ms: update.updated_ms,
         });
     }
 

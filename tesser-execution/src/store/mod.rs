@@ -153,6 +153,24 @@ pub struct AlgorithmRow {
     pub finish_by_ms: Option<i64>,
 }
 
+/// What a batch records of a stored algorithm
+/// ([`StoreTx::update_algorithm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlgorithmUpdate<'a> {
+    /// The algorithm's id.
+    pub id: &'a str,
+    /// Its plugin's new snapshot; `None` keeps the stored one.
+    pub snapshot: Option<&'a str>,
+    /// Sequence number of its next child order.
+    pub next_child_seq: u64,
+    /// Its status.
+    pub status: AlgorithmStatus,
+    /// Why it ended, when it did not complete.
+    pub reason: Option<&'a str>,
+    /// The change's data time.
+    pub updated_ms: i64,
+}
+
 /// A stored child order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildOrderRow {
@@ -342,21 +360,11 @@ impl StoreTx<'_> {
     ///
     /// # Errors
     /// SQLite failed.
-    pub fn update_algorithm(
-        &self,
-        id: &str,
-        snapshot: Option<&str>,
-        next_child_seq: u64,
-        status: AlgorithmStatus,
-        reason: Option<&str>,
-        updated_ms: i64,
-    ) -> Result<(), StoreError> {
+    pub fn update_algorithm(&self, update: &AlgorithmUpdate<'_>) -> Result<(), StoreError> {
         match &self.backend {
-            TxBackend::Sqlite(tx) => {
-                tx.update_algorithm(id, snapshot, next_child_seq, status, reason, updated_ms)
-            }
+            TxBackend::Sqlite(tx) => tx.update_algorithm(update),
             TxBackend::Memory(tx) => {
-                tx.update_algorithm(id, snapshot, next_child_seq, status, reason, updated_ms);
+                tx.update_algorithm(update);
                 Ok(())
             }
         }

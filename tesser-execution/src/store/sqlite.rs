@@ -8,7 +8,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use tesser_core::{Fill, OrderRequest, Side, Symbol};
 
-use super::{AlgorithmRow, ChildOrderRow, ChildState, JournalFill, SCHEMA_VERSION, StoreError};
+use super::{
+    AlgorithmRow, AlgorithmUpdate, ChildOrderRow, ChildState, JournalFill, SCHEMA_VERSION,
+    StoreError,
+};
 use crate::AlgorithmStatus;
 
 const SCHEMA: &str = "
@@ -452,21 +455,20 @@ impl SqliteTx<'_> {
     ///
     /// # Errors
     /// SQLite failed.
-    pub(super) fn update_algorithm(
-        &self,
-        id: &str,
-        snapshot: Option<&str>,
-        next_child_seq: u64,
-        status: AlgorithmStatus,
-        reason: Option<&str>,
-        updated_ms: i64,
-    ) -> Result<(), StoreError> {
+    pub(super) fn update_algorithm(&self, update: &AlgorithmUpdate<'_>) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
                 "UPDATE algorithms SET snapshot = COALESCE(?2, snapshot), next_child_seq = ?3, status = ?4, reason = ?5, updated_ms = ?6 WHERE id = ?1",
             )
             .and_then(|mut stmt| {
-                stmt.execute(params![id, snapshot, i64::try_from(next_child_seq).unwrap_or(i64::MAX), status.as_str(), reason, updated_ms])
+                stmt.execute(params![
+                    update.id,
+                    update.snapshot,
+                    i64::try_from(update.next_child_seq).unwrap_or(i64::MAX),
+                    update.status.as_str(),
+                    update.reason,
+                    update.updated_ms
+                ])
             })
             .map(drop)
             .map_err(|e| self.sql(e))

@@ -4,7 +4,10 @@
 use rust_decimal::Decimal;
 use tesser_core::{AmendRequest, Fill, Liquidity, OrderRequest, OrderStatus, Side};
 
-use super::{AlgorithmRow, ChildOrderRow, ChildState, StateStore, StoreError, child_order_id};
+use super::{
+    AlgorithmRow, AlgorithmUpdate, ChildOrderRow, ChildState, StateStore, StoreError,
+    child_order_id,
+};
 use crate::AlgorithmStatus;
 
 fn algorithm(seq: u64) -> AlgorithmRow {
@@ -80,14 +83,14 @@ fn exercise(store: &mut StateStore) -> Vec<bool> {
     tx.upsert_child(&second).expect("second child");
     tx.insert_fill("algo-1", &fill("f-dropped", &first))
         .expect("fill");
-    tx.update_algorithm(
-        "algo-1",
-        Some("{\"dropped\":true}"),
-        9,
-        AlgorithmStatus::Failed,
-        Some("x"),
-        99,
-    )
+    tx.update_algorithm(&AlgorithmUpdate {
+        id: "algo-1",
+        snapshot: Some("{\"dropped\":true}"),
+        next_child_seq: 9,
+        status: AlgorithmStatus::Failed,
+        reason: Some("x"),
+        updated_ms: 99,
+    })
     .expect("update");
     drop(tx);
 
@@ -108,14 +111,14 @@ fn exercise(store: &mut StateStore) -> Vec<bool> {
     // already journaled), an upsert that keeps the first child's place and
     // owner, and an update without a snapshot that keeps the last one.
     let tx = store.begin().expect("begin");
-    tx.update_algorithm(
-        "algo-1",
-        Some("{\"resting\":1}"),
-        3,
-        AlgorithmStatus::Working,
-        None,
-        20,
-    )
+    tx.update_algorithm(&AlgorithmUpdate {
+        id: "algo-1",
+        snapshot: Some("{\"resting\":1}"),
+        next_child_seq: 3,
+        status: AlgorithmStatus::Working,
+        reason: None,
+        updated_ms: 20,
+    })
     .expect("update");
     tx.upsert_child(&second).expect("second child");
     tx.insert_fill("algo-1", &fill("f-1", &first)).expect("f-1");
@@ -137,18 +140,25 @@ fn exercise(store: &mut StateStore) -> Vec<bool> {
         .expect("f-1 journaled");
     tx.insert_fill("algo-2", &fill("f-2", &second))
         .expect("f-2");
-    tx.update_algorithm(
-        "algo-1",
-        None,
-        4,
-        AlgorithmStatus::Finishing,
-        Some("done"),
-        30,
-    )
+    tx.update_algorithm(&AlgorithmUpdate {
+        id: "algo-1",
+        snapshot: None,
+        next_child_seq: 4,
+        status: AlgorithmStatus::Finishing,
+        reason: Some("done"),
+        updated_ms: 30,
+    })
     .expect("update");
     tx.set_finish_by("algo-1", Some(40)).expect("finish by");
-    tx.update_algorithm("algo-404", None, 1, AlgorithmStatus::Working, None, 1)
-        .expect("an unknown id changes nothing");
+    tx.update_algorithm(&AlgorithmUpdate {
+        id: "algo-404",
+        snapshot: None,
+        next_child_seq: 1,
+        status: AlgorithmStatus::Working,
+        reason: None,
+        updated_ms: 1,
+    })
+    .expect("an unknown id changes nothing");
     tx.commit().expect("commit");
     refused
 }
