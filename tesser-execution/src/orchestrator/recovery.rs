@@ -100,22 +100,37 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .map(|(id, _)| id.clone())
             .collect();
         for id in short {
-            let fills =
-                self.exchange
-                    .order_fills(&id)
-                    .map_err(|source| OrchestratorError::Reconcile {
-                        client_order_id: id.clone(),
-                        source,
-                    })?;
             let mut queue = VecDeque::new();
-            for fill in fills {
-                if fill.client_order_id == id && !self.fill_booked(idx, &fill.fill_id)? {
-                    self.book_fill(idx, &fill);
-                    queue.push_back(Call::Fill(fill));
-                }
-            }
+            self.book_missed_fills(idx, &id, &mut queue)?;
             for call in queue {
                 self.deliver(idx, call)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Books the fills of child order `id` the exchange has and the journal
+    /// lacks, queueing each for the plugin.
+    ///
+    /// # Errors
+    /// The exchange could not be asked, or the store failed.
+    fn book_missed_fills(
+        &mut self,
+        idx: usize,
+        id: &ClientOrderId,
+        queue: &mut VecDeque<Call>,
+    ) -> Result<(), OrchestratorError> {
+        let fills =
+            self.exchange
+                .order_fills(id)
+                .map_err(|source| OrchestratorError::Reconcile {
+                    client_order_id: id.clone(),
+                    source,
+                })?;
+        for fill in fills {
+            if fill.client_order_id == *id && !self.fill_booked(idx, &fill.fill_id)? {
+                self.book_fill(idx, &fill);
+                queue.push_back(Call::Fill(fill));
             }
         }
         Ok(())
@@ -241,16 +256,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         ack.remaining_quantity = order.request.quantity;
                         queue.push_back(Call::Update(ack));
                     }
-                    for fill in self
-                        .exchange
-                        .order_fills(&id)
-                        .map_err(reconcile_error(&id))?
-                    {
-                        if !self.fill_booked(idx, &fill.fill_id)? {
-                            self.book_fill(idx, &fill);
-                            queue.push_back(Call::Fill(fill));
-                        }
-                    }
+                    self.book_missed_fills(idx, &id, &mut queue)?;
                     if ChildState::Known(order.status) != child.row.state
                         || child.row.filled != order.filled_quantity
                     {
