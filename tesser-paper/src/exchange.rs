@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use tesser_core::{
     AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, Fill, Order,
     OrderRequest, OrderStatus, OrderType, Side, Symbol, Tick, TimeInForce,
@@ -25,8 +26,10 @@ pub struct PaperExchange {
     pub(crate) config: PaperConfig,
     /// Every order ever accepted, in acceptance order.
     pub(crate) orders: Vec<Working>,
-    /// Position in `orders` by client order id.
-    pub(crate) ids: BTreeMap<ClientOrderId, usize>,
+    /// Position in `orders` by client order id. Hashed: ids of one
+    /// algorithm share a long prefix, which made every comparison of an
+    /// ordered map a long `memcmp`.
+    pub(crate) ids: FxHashMap<ClientOrderId, usize>,
     /// Open orders per symbol.
     pub(crate) books: BTreeMap<Symbol, Book>,
     /// Last trade price per symbol.
@@ -60,7 +63,7 @@ impl PaperExchange {
         Self {
             config,
             orders: Vec::new(),
-            ids: BTreeMap::new(),
+            ids: FxHashMap::with_hasher(rustc_hash::FxBuildHasher),
             books: BTreeMap::new(),
             last_prices: BTreeMap::new(),
             ledger: Ledger::new(),

@@ -102,6 +102,51 @@ pub trait ExecutionPlugin {
         Ok(serde_json::Value::Null)
     }
 
+    /// Writes the same document as [`snapshot`](Self::snapshot) as JSON
+    /// text into `out`, which is empty. This is what the runtime calls,
+    /// before every child order goes out. The default serializes
+    /// `snapshot()`'s value. A plugin whose state is one `Serialize` type can
+    /// write it directly, without building a `serde_json::Value` tree first;
+    /// on the chase that makes a snapshot several times cheaper:
+    ///
+    /// ```
+    /// use serde::Serialize;
+    /// use tesser_wasm::{ExecutionPlugin, PluginError, PluginInitContext, PluginResult};
+    ///
+    /// #[derive(Default, Serialize)]
+    /// struct Counter {
+    ///     clips: u32,
+    /// }
+    ///
+    /// impl ExecutionPlugin for Counter {
+    ///     fn init(&mut self, _ctx: PluginInitContext) -> Result<PluginResult, PluginError> {
+    ///         Ok(PluginResult::new())
+    ///     }
+    ///     fn snapshot(&self) -> Result<serde_json::Value, PluginError> {
+    ///         serde_json::to_value(self).map_err(|e| PluginError::internal(e.to_string()))
+    ///     }
+    ///     fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+    ///         serde_json::to_writer(out, self).map_err(|e| PluginError::internal(e.to_string()))
+    ///     }
+    /// }
+    ///
+    /// let mut out = Vec::new();
+    /// Counter { clips: 3 }.write_snapshot(&mut out)?;
+    /// assert_eq!(out, br#"{"clips":3}"#);
+    /// # Ok::<(), PluginError>(())
+    /// ```
+    ///
+    /// Debug builds of [`PluginRuntime`](crate::PluginRuntime) (the test
+    /// harness) check that both give the same document.
+    ///
+    /// # Errors
+    /// An error fails the algorithm.
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+        let value = self.snapshot()?;
+        serde_json::to_writer(out, &value)
+            .map_err(|error| PluginError::internal(format!("cannot write the snapshot: {error}")))
+    }
+
     /// Rebuilds the algorithm from a [`snapshot`](Self::snapshot) in a fresh
     /// instance, instead of `init`. The default ignores the snapshot.
     ///

@@ -75,6 +75,8 @@ enum Phase {
 pub struct PluginRuntime<P> {
     plugin: P,
     phase: Phase,
+    /// The last snapshot's length: the next one's buffer starts this big.
+    snapshot_capacity: usize,
 }
 
 impl<P: ExecutionPlugin + Default> Default for PluginRuntime<P> {
@@ -98,6 +100,7 @@ impl<P: ExecutionPlugin> PluginRuntime<P> {
         Self {
             plugin,
             phase: Phase::Created,
+            snapshot_capacity: 0,
         }
     }
 
@@ -210,10 +213,31 @@ impl<P: ExecutionPlugin> PluginRuntime<P> {
             )));
         }
         let plugin = &mut self.plugin;
+        let mut out = Vec::with_capacity(self.snapshot_capacity);
+        guard("snapshot", || plugin.write_snapshot(&mut out))
+            .map_err(|reason| self.poison(reason))??;
+        self.snapshot_capacity = out.len();
+        #[cfg(debug_assertions)]
+        self.check_written_snapshot(&out)?;
+        String::from_utf8(out)
+            .map_err(|error| PluginError::internal(format!("snapshot is not UTF-8: {error}")))
+    }
+
+    /// Debug builds: `write_snapshot` wrote what `snapshot` returns.
+    #[cfg(debug_assertions)]
+    fn check_written_snapshot(&mut self, written: &[u8]) -> Result<(), PluginError> {
+        let plugin = &mut self.plugin;
         let value =
             guard("snapshot", || plugin.snapshot()).map_err(|reason| self.poison(reason))??;
-        serde_json::to_string(&value)
-            .map_err(|error| PluginError::internal(format!("snapshot is not valid JSON: {error}")))
+        let parsed: serde_json::Value = serde_json::from_slice(written).map_err(|error| {
+            PluginError::internal(format!("write_snapshot wrote invalid JSON: {error}"))
+        })?;
+        if parsed != value {
+            return Err(PluginError::internal(format!(
+                "write_snapshot wrote {parsed} but snapshot returns {value}: they must give the same document"
+            )));
+        }
+        Ok(())
     }
 
     /// Rebuilds the algorithm from a snapshot in a fresh runtime, in place of

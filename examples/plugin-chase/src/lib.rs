@@ -291,6 +291,13 @@ impl ExecutionPlugin for ChasePlugin {
             .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
     }
 
+    // The same document, written without a `serde_json::Value` in between:
+    // the runtime snapshots before every clip goes out.
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+        serde_json::to_writer(out, self)
+            .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+    }
+
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
         *self = serde_json::from_value(snapshot).map_err(|error| {
             PluginError::invalid_state(format!("not a plugin-chase snapshot: {error}"))

@@ -299,6 +299,10 @@ impl ExecutionPlugin for Iceberg {
         tesser_plugin_kit::snapshot_of(self)
     }
 
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+        tesser_plugin_kit::write_snapshot_of(self, out)
+    }
+
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
         *self = tesser_plugin_kit::restore_from(snapshot, "iceberg")?;
         Ok(())

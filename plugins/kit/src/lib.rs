@@ -34,6 +34,16 @@ pub fn snapshot_of<T: Serialize>(state: &T) -> Result<serde_json::Value, PluginE
         .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
 }
 
+/// Writes a plugin's snapshot, the document [`snapshot_of`] returns, as
+/// JSON text: for [`ExecutionPlugin::write_snapshot`](tesser_wasm::ExecutionPlugin::write_snapshot).
+///
+/// # Errors
+/// [`PluginError::internal`] when the state cannot be serialized.
+pub fn write_snapshot_of<T: Serialize>(state: &T, out: &mut Vec<u8>) -> Result<(), PluginError> {
+    serde_json::to_writer(out, state)
+        .map_err(|error| PluginError::internal(format!("cannot snapshot: {error}")))
+}
+
 /// A plugin's state rebuilt from a [`snapshot_of`] it took; `name` names the
 /// plugin in the error.
 ///

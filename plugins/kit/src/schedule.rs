@@ -199,6 +199,14 @@ impl Schedule {
         crate::snapshot_of(self)
     }
 
+    /// Writes the [`snapshot`](Self::snapshot) as JSON text.
+    ///
+    /// # Errors
+    /// [`PluginError::internal`] when the state cannot be serialized.
+    pub fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+        crate::write_snapshot_of(self, out)
+    }
+
     /// A slicer rebuilt from a [`snapshot`](Self::snapshot).
     ///
     /// # Errors

@@ -184,6 +184,10 @@ impl ExecutionPlugin for Twap {
         self.schedule.snapshot()
     }
 
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+        self.schedule.write_snapshot(out)
+    }
+
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
         self.schedule = Schedule::restore(snapshot, "twap")?;
         Ok(())

@@ -261,6 +261,16 @@ impl ExecutionPlugin for Scripted {
         Ok(value)
     }
 
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<(), PluginError> {
+        if self.snapshot_mib.is_some() {
+            // The padded document is built as a value.
+            let value = self.snapshot()?;
+            return serde_json::to_writer(out, &value)
+                .map_err(|e| PluginError::internal(e.to_string()));
+        }
+        serde_json::to_writer(out, self).map_err(|e| PluginError::internal(e.to_string()))
+    }
+
     fn restore(&mut self, snapshot: serde_json::Value) -> Result<(), PluginError> {
         *self = serde_json::from_value(snapshot)
             .map_err(|e| PluginError::invalid_state(e.to_string()))?;
