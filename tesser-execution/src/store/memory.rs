@@ -40,6 +40,9 @@ pub(super) struct MemoryStore {
     child_index: HashMap<String, usize>,
     fills: Vec<JournalFill>,
     fill_ids: HashSet<String>,
+    /// The last transaction's emptied write list, reused by the next: the
+    /// runtime begins a transaction per placement.
+    spare_writes: Vec<Write>,
 }
 
 /// One write of a transaction, applied on commit.
@@ -80,13 +83,15 @@ impl MemoryStore {
             child_index: HashMap::default(),
             fills: Vec::new(),
             fill_ids: HashSet::default(),
+            spare_writes: Vec::new(),
         }
     }
 
     pub(super) fn begin(&mut self) -> MemoryTx<'_> {
+        let writes = std::mem::take(&mut self.spare_writes);
         MemoryTx {
             store: self,
-            writes: RefCell::new(Vec::new()),
+            writes: RefCell::new(writes),
         }
     }
 
@@ -178,7 +183,8 @@ impl MemoryStore {
 }
 
 /// A write transaction on a [`MemoryStore`]: its writes wait here until
-/// [`Self::commit`]; dropping it discards them.
+/// [`Self::commit`]; dropping it discards them (and hands the emptied list
+/// back to the store).
 #[derive(Debug)]
 pub(super) struct MemoryTx<'a> {
     store: &'a mut MemoryStore,
@@ -271,8 +277,16 @@ impl MemoryTx<'_> {
     }
 
     pub(super) fn commit(self) {
-        for write in self.writes.into_inner() {
+        for write in self.writes.borrow_mut().drain(..) {
             self.store.apply(write);
         }
+    }
+}
+
+impl Drop for MemoryTx<'_> {
+    fn drop(&mut self) {
+        let mut writes = std::mem::take(self.writes.get_mut());
+        writes.clear();
+        self.store.spare_writes = writes;
     }
 }
