@@ -268,7 +268,12 @@ fn current_status(child: &Child) -> OrderStatus {
 struct Algorithm {
     row: AlgorithmRow,
     instance: Option<Box<dyn ExecutionAlgorithm>>,
-    children: BTreeMap<ClientOrderId, Child>,
+    /// Every child order the algorithm placed, by id. Hashed: an algorithm
+    /// may place hundreds, and their ids share the algorithm's prefix, which
+    /// a sorted map compares byte by byte on every lookup. Whatever walks it
+    /// sorts the ids first, so recovery visits them in id order.
+    children: HashMap<ClientOrderId, Child>,
+    /// The open ones, in id order (cancels go out in that order).
     open_children: BTreeSet<ClientOrderId>,
     /// Closed children the exchange reported filled beyond the fills it has
     /// delivered so far (a closing update can overtake its fills): the
@@ -801,7 +806,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         self.algorithms.push(Algorithm {
             row,
             instance,
-            children: BTreeMap::new(),
+            children: HashMap::default(),
             open_children: BTreeSet::new(),
             awaiting_fills: BTreeMap::new(),
             filled: Decimal::ZERO,

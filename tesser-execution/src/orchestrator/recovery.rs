@@ -93,12 +93,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// # Errors
     /// The exchange could not be asked, or the store failed.
     fn recover_fills_of_closed_orders(&mut self, idx: usize) -> Result<(), OrchestratorError> {
-        let short: Vec<ClientOrderId> = self.algorithms[idx]
+        let mut short: Vec<ClientOrderId> = self.algorithms[idx]
             .children
             .iter()
             .filter(|(_, c)| !c.row.state.may_be_open() && c.fills_in_flight() > Decimal::ZERO)
             .map(|(id, _)| id.clone())
             .collect();
+        short.sort_unstable();
         for id in short {
             let mut queue = VecDeque::new();
             self.book_missed_fills(idx, &id, &mut queue)?;
@@ -189,12 +190,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// restart, delivering to the plugin what it missed.
     pub(super) fn reconcile(&mut self, idx: usize) -> Result<(), OrchestratorError> {
         self.recover_fills_of_closed_orders(idx)?;
-        let ids: Vec<ClientOrderId> = self.algorithms[idx]
+        let mut ids: Vec<ClientOrderId> = self.algorithms[idx]
             .children
             .iter()
             .filter(|(_, c)| c.row.state.may_be_open())
             .map(|(id, _)| id.clone())
             .collect();
+        ids.sort_unstable();
         let reconcile_error = |id: &ClientOrderId| {
             let client_order_id = id.clone();
             move |source| OrchestratorError::Reconcile {
