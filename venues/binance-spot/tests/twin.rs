@@ -9,6 +9,7 @@ use tesser_core::{
     AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, OrderRequest,
     OrderStatus, Side,
 };
+use tesser_venue_binance::rest::MY_TRADES_PAGE;
 use tesser_venue_binance::sign::{ApiKey, Signer};
 use tesser_venue_binance::ws_market::{MarketEvent, MarketStream, Streams};
 use tesser_venue_binance::{BinanceConfig, BinanceSpot, Credentials, Endpoints};
@@ -344,6 +345,68 @@ fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
     }
     assert!(twin.count("GET", "/api/v3/myTrades") >= 1);
     assert!(twin.count("GET", "/api/v3/openOrders") >= 1);
+}
+
+/// More trades than one `myTrades` page ([`MY_TRADES_PAGE`]): 1,001 prints
+/// of 0.001 into one resting buy.
+const PAGED_TRADES: usize = MY_TRADES_PAGE + 1;
+
+fn print_paged_trades(twin: &TwinHandle) {
+    for _ in 0..PAGED_TRADES {
+        twin.print("BTCUSDT", dec!(99.5), dec!(0.001), false);
+    }
+}
+
+#[test]
+fn an_order_with_more_trades_than_a_page_reports_every_fill() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("paged-1", dec!(1.001), dec!(100)), 0)
+        .unwrap();
+    print_paged_trades(&twin);
+    let events = collect(&mut venue, |e| {
+        last_status(e, "paged-1") == Some(OrderStatus::Filled)
+    });
+    assert_eq!(last_status(&events, "paged-1"), Some(OrderStatus::Filled));
+    let before = twin.count("GET", "/api/v3/myTrades");
+    let venue_fills = venue.order_fills(&"paged-1".into()).unwrap();
+    assert_eq!(venue_fills.len(), PAGED_TRADES);
+    assert_eq!(
+        venue_fills.iter().map(|f| f.quantity).sum::<Decimal>(),
+        dec!(1.001),
+        "every fill of the order, not the last page of them"
+    );
+    assert_eq!(
+        twin.count("GET", "/api/v3/myTrades") - before,
+        2,
+        "a full page, then the rest"
+    );
+}
+
+#[test]
+fn a_gap_with_more_trades_than_a_page_is_reconciled_in_full() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("paged-gap", dec!(2), dec!(100)), 0)
+        .unwrap();
+    twin.faults(|f| f.refuse_user_connections = true);
+    twin.drop_user_connections();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while twin.user_subscriptions() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    print_paged_trades(&twin);
+    twin.faults(|f| f.refuse_user_connections = false);
+    assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+    let filled =
+        |events: &[ExchangeEvent]| fills(events).iter().map(|f| f.quantity).sum::<Decimal>();
+    let events = collect(&mut venue, |e| filled(e) >= dec!(1.001));
+    assert_eq!(fills(&events).len(), PAGED_TRADES, "each trade once");
+    assert_eq!(filled(&events), dec!(1.001));
+    assert_eq!(
+        last_status(&events, "paged-gap"),
+        Some(OrderStatus::PartiallyFilled)
+    );
 }
 
 #[test]

@@ -235,12 +235,24 @@ async fn rest_inner(
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(500)
                 .min(1000);
-            let list: Vec<Value> = engine
+            let matching: Vec<&crate::engine::TwinTrade> = engine
                 .trades
                 .iter()
                 .filter(|t| &t.symbol == symbol)
                 .filter(|t| order_id.is_none_or(|id| t.order_id == id))
                 .filter(|t| from_id.is_none_or(|id| t.id >= id))
+                .collect();
+            // "If fromId is set, it will get trades >= that fromId.
+            // Otherwise most recent trades are returned" (rest-api.md): the
+            // last `limit` of them, oldest first.
+            let skip = if from_id.is_some() {
+                0
+            } else {
+                matching.len().saturating_sub(limit)
+            };
+            let list: Vec<Value> = matching
+                .into_iter()
+                .skip(skip)
                 .take(limit)
                 .map(|t| json!({
                     "symbol": t.symbol, "id": t.id, "orderId": t.order_id, "orderListId": -1,

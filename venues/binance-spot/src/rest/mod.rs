@@ -36,6 +36,10 @@ use crate::model::{
 };
 use crate::sign::{Credentials, rest_query};
 
+/// Trades per `myTrades` request: the venue's maximum (`rest-api.md`,
+/// "Account trade list": default 500, maximum 1000).
+pub const MY_TRADES_PAGE: usize = 1000;
+
 use limits::Limits;
 pub(crate) use limits::OrderCount;
 pub(crate) use outcome::HTTP_401_NO_BODY;
@@ -389,35 +393,57 @@ impl RestClient {
         parse(&body, Effect::ReadOnly)
     }
 
-    /// `GET /api/v3/myTrades`, from trade id `from_id` and/or of one order.
+    /// `GET /api/v3/myTrades`: every trade of `symbol` from trade id
+    /// `from_id` on, or every trade of one order (from its first, or from
+    /// `from_id`), in trade id order.
+    ///
+    /// One request returns at most [`MY_TRADES_PAGE`] trades, and without
+    /// `fromId` the venue answers with the most recent ones. So this always
+    /// sends `fromId` (0 for an order's first trade) and asks again from the
+    /// last id + 1 while a page comes back full: an order with more trades
+    /// than a page, or a long gap in the user stream, loses none of them.
     ///
     /// # Errors
-    /// Any [`BinanceError`].
+    /// Any [`BinanceError`] of any page; the pages read before it are lost
+    /// with it, and the caller asks again.
     pub async fn my_trades(
         &self,
         symbol: &str,
         from_id: Option<i64>,
         order_id: Option<i64>,
     ) -> Result<Vec<MyTrade>, BinanceError> {
-        let mut params = vec![("symbol".to_owned(), symbol.to_owned())];
-        if let Some(order_id) = order_id {
-            params.push(("orderId".to_owned(), order_id.to_string()));
+        let mut trades: Vec<MyTrade> = Vec::new();
+        let mut cursor = from_id.unwrap_or(0);
+        loop {
+            let mut params = vec![("symbol".to_owned(), symbol.to_owned())];
+            if let Some(order_id) = order_id {
+                params.push(("orderId".to_owned(), order_id.to_string()));
+            }
+            params.push(("fromId".to_owned(), cursor.to_string()));
+            params.push(("limit".to_owned(), MY_TRADES_PAGE.to_string()));
+            let weight = if order_id.is_some() { 5 } else { 20 };
+            let body = self
+                .signed(
+                    Method::GET,
+                    "/api/v3/myTrades",
+                    params,
+                    weight,
+                    OrderCount::Uncounted,
+                )
+                .await?;
+            let page: Vec<MyTrade> = parse(&body, Effect::ReadOnly)?;
+            let full = page.len() >= MY_TRADES_PAGE;
+            // The next page starts after this one's last trade; a venue
+            // answering with ids that do not move forward ends the walk
+            // rather than asking for the same page forever.
+            let next = page.iter().map(|trade| trade.id + 1).max();
+            trades.extend(page);
+            match next {
+                Some(next) if full && next > cursor => cursor = next,
+                _ => break,
+            }
         }
-        if let Some(from_id) = from_id {
-            params.push(("fromId".to_owned(), from_id.to_string()));
-        }
-        params.push(("limit".to_owned(), "1000".to_owned()));
-        let weight = if order_id.is_some() { 5 } else { 20 };
-        let body = self
-            .signed(
-                Method::GET,
-                "/api/v3/myTrades",
-                params,
-                weight,
-                OrderCount::Uncounted,
-            )
-            .await?;
-        parse(&body, Effect::ReadOnly)
+        Ok(trades)
     }
 
     /// `PUT /api/v3/order/amend/keepPriority`: lowers an order's quantity,
