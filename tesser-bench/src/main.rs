@@ -26,6 +26,7 @@ mod languages;
 mod measure;
 mod replay;
 mod scale;
+mod wal;
 
 use std::time::Instant;
 
@@ -89,10 +90,11 @@ formats (D: reading Binance, Bybit, Tardis and Parquet files against tesser CSV)
 --spin runs one figure alone (F, W, N, J, I, or R, RN, RI, RJ for R_busy,
 R_native, R_idle and J_clip over the --quick trade file) in a loop for SECONDS (default
 10) and prints its time per call or trades per second: a steady load for perf
-record.";
+record. --spin WAL times bare SQLite commits with the state store's settings,
+the floor under J_clip's store work.";
 
 /// The figures `--spin` runs.
-const SPIN_FIGURES: [&str; 9] = ["F", "W", "N", "J", "I", "R", "RN", "RI", "RJ"];
+const SPIN_FIGURES: [&str; 10] = ["F", "W", "N", "J", "I", "R", "RN", "RI", "RJ", "WAL"];
 
 /// The groups of figures, in the order they run.
 const GROUPS: [&str; 7] = [
@@ -153,6 +155,10 @@ fn main() -> anyhow::Result<()> {
     }
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build measures the compiler, not the runtime; use --release");
+    }
+    if let Some((figure, seconds)) = spin.as_ref().filter(|(f, _)| f == "WAL") {
+        eprintln!("{figure}: spinning for {seconds} s…");
+        return wal::spin(*seconds);
     }
     let started = Instant::now();
     eprintln!("building the benchmark plugins (wasm32-wasip2, release)…");
