@@ -69,11 +69,15 @@ impl Report {
                 "| F | no-op component call, our engine config | {:.0} ns | 1.00 × F | | |",
                 c.floor_ns
             );
+            // The target of issue 16: the wasm side of a tick (W − N) costs
+            // at most two no-op calls.
+            let w_target_ns = c.native_ns + 2.0 * c.floor_ns;
             println!(
-                "| W | tick → orchestrator → plugin_chase.wasm → decoded result, no order | {:.0} ns | {:.2} × F | ≤ 1.5 × F | {} |",
+                "| W | tick → orchestrator → plugin_chase.wasm → decoded result, no order | {:.0} ns | {:.2} × F; N + 2 × F = {:.0} ns | ≤ N + 2 × F | {} |",
                 c.wasm_ns,
                 c.wasm_ns / c.floor_ns,
-                verdict(c.wasm_ns <= 1.5 * c.floor_ns)
+                w_target_ns,
+                verdict(c.wasm_ns <= w_target_ns)
             );
             println!(
                 "| N | the same tick into the chase compiled into the host | {:.0} ns | {:.2} × F | | |",
