@@ -36,14 +36,14 @@ use crate::model::{
 };
 use crate::sign::{Credentials, rest_query};
 
-/// Trades per `myTrades` request: the venue's maximum (`rest-api.md`,
-/// "Account trade list": default 500, maximum 1000).
-pub const MY_TRADES_PAGE: usize = 1000;
-
 use limits::Limits;
 pub(crate) use limits::OrderCount;
 pub(crate) use outcome::HTTP_401_NO_BODY;
 use outcome::{Effect, api_code, classify_api, parse, transport_reason, truncate, without_url};
+
+/// Trades per `myTrades` request: the venue's maximum (`rest-api.md`,
+/// "Account trade list": default 500, maximum 1000).
+pub const MY_TRADES_PAGE: usize = 1000;
 
 /// Whether a request carries the API key and a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,9 +393,9 @@ impl RestClient {
         parse(&body, Effect::ReadOnly)
     }
 
-    /// `GET /api/v3/myTrades`: every trade of `symbol` from trade id
-    /// `from_id` on, or every trade of one order (from its first, or from
-    /// `from_id`), in trade id order.
+    /// `GET /api/v3/myTrades`: every trade of `symbol` (of one order, with
+    /// `order_id`) from trade id `from_id` on, or from the first without it,
+    /// in trade id order.
     ///
     /// One request returns at most [`MY_TRADES_PAGE`] trades, and without
     /// `fromId` the venue answers with the most recent ones. So this always
@@ -436,7 +436,7 @@ impl RestClient {
             // The next page starts after this one's last trade; a venue
             // answering with ids that do not move forward ends the walk
             // rather than asking for the same page forever.
-            let next = page.iter().map(|trade| trade.id + 1).max();
+            let next = page.iter().map(|trade| trade.id.saturating_add(1)).max();
             trades.extend(page);
             match next {
                 Some(next) if full && next > cursor => cursor = next,
