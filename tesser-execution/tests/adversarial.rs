@@ -74,6 +74,11 @@ fn run(hostile_params: Option<Value>) -> (Vec<Fill>, Option<AlgorithmSummary>, D
         AlgorithmStatus::Completed
     );
     let hostile = hostile_id.map(|id| orch.algorithm(&id).expect("hostile"));
+    if let Some(summary) = &hostile {
+        // The allocation-free lookup agrees with the summary.
+        assert_eq!(orch.algorithm_status(&summary.id), Some(summary.status));
+    }
+    assert_eq!(orch.algorithm_status("no-such-algorithm"), None);
     drop(orch);
     let fills = exchange
         .fills()

@@ -265,8 +265,8 @@ pub(super) fn replay_one(
         Err(error) => return Err(error.into()),
     };
     let status_of = |orch: &Orchestrator<PaperExchange>| {
-        orch.algorithm(&id)
-            .map_or(AlgorithmStatus::Failed, |a| a.status)
+        orch.algorithm_status(&id)
+            .unwrap_or(AlgorithmStatus::Failed)
     };
 
     let progress = trade_bar(bars, label, trades.len());

@@ -534,6 +534,15 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .map(|&idx| self.algorithms[idx].summary())
     }
 
+    /// An algorithm's status, without building its [`AlgorithmSummary`]: a
+    /// loop that watches one algorithm tick by tick allocates nothing.
+    #[must_use]
+    pub fn algorithm_status(&self, id: &str) -> Option<AlgorithmStatus> {
+        self.by_id
+            .get(id)
+            .map(|&idx| self.algorithms[idx].row.status)
+    }
+
     /// Number of algorithms in the store, ended or not.
     #[must_use]
     pub fn algorithm_count(&self) -> usize {
