@@ -317,21 +317,33 @@ fn out_of_order_reports_do_not_move_an_order_backwards() {
     assert_eq!(last_status(&events, "ooo-1"), Some(OrderStatus::Filled));
 }
 
-#[test]
-fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
-    let (twin, mut venue) = start();
-    venue
-        .place_order(buy("gap-1", dec!(1), dec!(100)), 0)
-        .unwrap();
+/// Drops the user data stream and keeps it down: what the venue reports
+/// until [`close_user_stream_gap`] reaches the connector only through its
+/// reconcile.
+fn open_user_stream_gap(twin: &TwinHandle) {
     twin.faults(|f| f.refuse_user_connections = true);
     twin.drop_user_connections();
     let deadline = Instant::now() + Duration::from_secs(5);
     while twin.user_subscriptions() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    twin.print("BTCUSDT", dec!(99), dec!(5), true);
+}
+
+/// Lets the connector resubscribe, which starts its reconcile.
+fn close_user_stream_gap(twin: &TwinHandle, venue: &BinanceSpot) {
     twin.faults(|f| f.refuse_user_connections = false);
     assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+}
+
+#[test]
+fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
+    let (twin, mut venue) = start();
+    venue
+        .place_order(buy("gap-1", dec!(1), dec!(100)), 0)
+        .unwrap();
+    open_user_stream_gap(&twin);
+    twin.print("BTCUSDT", dec!(99), dec!(5), true);
+    close_user_stream_gap(&twin, &venue);
     let events = collect(&mut venue, |e| {
         last_status(e, "gap-1") == Some(OrderStatus::Filled)
     });
@@ -389,15 +401,9 @@ fn a_gap_with_more_trades_than_a_page_is_reconciled_in_full() {
     venue
         .place_order(buy("paged-gap", dec!(2), dec!(100)), 0)
         .unwrap();
-    twin.faults(|f| f.refuse_user_connections = true);
-    twin.drop_user_connections();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while twin.user_subscriptions() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    open_user_stream_gap(&twin);
     print_paged_trades(&twin);
-    twin.faults(|f| f.refuse_user_connections = false);
-    assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+    close_user_stream_gap(&twin, &venue);
     let filled =
         |events: &[ExchangeEvent]| fills(events).iter().map(|f| f.quantity).sum::<Decimal>();
     let events = collect(&mut venue, |e| filled(e) >= dec!(1.001));
@@ -423,12 +429,7 @@ fn a_gap_fill_is_recovered_though_a_later_trade_was_booked_from_an_answer() {
     venue
         .place_order(buy("gap-2", dec!(1), dec!(100)), 0)
         .unwrap();
-    twin.faults(|f| f.refuse_user_connections = true);
-    twin.drop_user_connections();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while twin.user_subscriptions() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    open_user_stream_gap(&twin);
     // Missed on the stream: gap-2 fills.
     twin.print("BTCUSDT", dec!(99), dec!(1), true);
     // Then another order fills, and asking for its fills books that later
@@ -439,8 +440,7 @@ fn a_gap_fill_is_recovered_though_a_later_trade_was_booked_from_an_answer() {
     twin.print("BTCUSDT", dec!(99), dec!(0.5), true);
     let late = venue.order_fills(&"late-1".into()).unwrap();
     assert_eq!(late.len(), 1, "{late:?}");
-    twin.faults(|f| f.refuse_user_connections = false);
-    assert!(venue.wait_subscribed(2, Duration::from_secs(5)));
+    close_user_stream_gap(&twin, &venue);
     let events = collect(&mut venue, |e| {
         last_status(e, "gap-2") == Some(OrderStatus::Filled)
             && fills(e)

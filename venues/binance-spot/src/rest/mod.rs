@@ -414,6 +414,7 @@ impl RestClient {
     ) -> Result<Vec<MyTrade>, BinanceError> {
         let mut trades: Vec<MyTrade> = Vec::new();
         let mut cursor = from_id.unwrap_or(0);
+        let weight = if order_id.is_some() { 5 } else { 20 };
         loop {
             let mut params = vec![("symbol".to_owned(), symbol.to_owned())];
             if let Some(order_id) = order_id {
@@ -421,7 +422,6 @@ impl RestClient {
             }
             params.push(("fromId".to_owned(), cursor.to_string()));
             params.push(("limit".to_owned(), MY_TRADES_PAGE.to_string()));
-            let weight = if order_id.is_some() { 5 } else { 20 };
             let body = self
                 .signed(
                     Method::GET,
