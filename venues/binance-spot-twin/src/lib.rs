@@ -172,6 +172,13 @@ pub struct Faults {
     pub reject_next_order: Option<(i64, String)>,
     /// Refuse new WebSocket API connections (HTTP 503) while set.
     pub refuse_user_connections: bool,
+    /// Keep every WebSocket API connection open but silent while set: no
+    /// events, no answers, no pings and no pongs (a half-open connection).
+    /// What it would have sent is dropped, as the network would.
+    pub silent_user_stream: bool,
+    /// Keep every market stream connection open but silent while set, as
+    /// [`Faults::silent_user_stream`] does for the WebSocket API.
+    pub silent_market_stream: bool,
 }
 
 /// A request the twin received.

@@ -70,6 +70,12 @@ pub struct BinanceConfig {
     pub market_reconnect_after: Duration,
     /// Reconnect the user data connection after this long.
     pub user_reconnect_after: Duration,
+    /// A WebSocket connection that delivers no frame at all (no data, no
+    /// ping, no pong) for this long is treated as dropped: reconnected,
+    /// resubscribed and reconciled. Binance pings every 20 s and drops a
+    /// client silent for a minute (`web-socket-api.md`,
+    /// `web-socket-streams.md`), so a live connection is never this quiet.
+    pub stale_after: Duration,
     /// How long to keep asking about an order whose placement outcome is
     /// unknown before giving up on it.
     pub settle_timeout: Duration,
@@ -94,6 +100,7 @@ impl BinanceConfig {
             reconnect_max: Duration::from_secs(30),
             market_reconnect_after: Duration::from_secs(23 * 3600),
             user_reconnect_after: Duration::from_secs(23 * 3600),
+            stale_after: Duration::from_secs(60),
             settle_timeout: Duration::from_secs(60),
             max_generations: 64,
         }
