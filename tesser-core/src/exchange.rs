@@ -11,6 +11,12 @@ pub enum ExchangeEvent {
     Fill(Fill),
     /// An order changed state.
     OrderUpdate(OrderUpdate),
+    /// The order as the venue holds it now, once a request whose outcome
+    /// was unknown (an amend or a cancel answered
+    /// [`ExchangeError::OutcomeUnknown`]) has been settled by asking the
+    /// venue. Its price, quantity and status replace the runtime's, and the
+    /// request is no longer pending: it either took effect or it did not.
+    Settled(Order),
 }
 
 /// Why a venue refused a request.

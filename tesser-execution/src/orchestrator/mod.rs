@@ -42,7 +42,7 @@ use rustc_hash::FxHashMap as HashMap;
 use rust_decimal::Decimal;
 use tesser_core::{
     AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, ExecutionHint, Fill,
-    OrderRequest, OrderStatus, OrderUpdate, Portfolio, Side, Signal, Symbol, Tick,
+    Order, OrderRequest, OrderStatus, OrderUpdate, Portfolio, Side, Signal, Symbol, Tick,
 };
 use tesser_wasm::{
     PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext,

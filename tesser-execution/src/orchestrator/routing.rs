@@ -134,6 +134,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let id = match &event {
             ExchangeEvent::Fill(fill) => &fill.client_order_id,
             ExchangeEvent::OrderUpdate(update) => &update.client_order_id,
+            ExchangeEvent::Settled(order) => &order.request.client_order_id,
         };
         let Some(&idx) = self.by_child.get(id) else {
             tracing::warn!(order = %id, "exchange event for an order no algorithm owns; ignored");
@@ -153,10 +154,97 @@ impl<E: ExchangeClient> Orchestrator<E> {
             ExchangeEvent::OrderUpdate(update) => {
                 if !update.status.is_open() {
                     self.close_child(idx, &update.client_order_id);
+                } else if self.adopt_child(idx, &update.client_order_id)? == Adoption::Cancelled {
+                    return Ok(());
                 }
                 self.deliver(idx, Call::Update(update))
             }
+            ExchangeEvent::Settled(order) => self.settle_child(idx, &order),
         }
+    }
+
+    /// An open order's report for a child the runtime had closed: a
+    /// placement whose outcome was unknown, presumed never placed, went live
+    /// inside the venue after all. It is never orphaned: its algorithm
+    /// takes it back while it works (its fills are booked to it as any
+    /// other's), and an ended algorithm's is cancelled.
+    fn adopt_child(
+        &mut self,
+        idx: usize,
+        id: &ClientOrderId,
+    ) -> Result<Adoption, OrchestratorError> {
+        let algo = &mut self.algorithms[idx];
+        let Some(child) = algo.children.get_mut(id) else {
+            return Ok(Adoption::Open);
+        };
+        if child.open {
+            return Ok(Adoption::Open);
+        }
+        child.open = true;
+        algo.open_children.insert(id.clone());
+        if algo.row.status.is_terminal() {
+            tracing::warn!(algorithm = %algo.row.id, order = %id, "an order presumed never placed is live at the venue after its algorithm ended; cancelling it");
+            self.cancel_children(idx, std::slice::from_ref(id))?;
+            return Ok(Adoption::Cancelled);
+        }
+        tracing::warn!(algorithm = %algo.row.id, order = %id, "an order presumed never placed is live at the venue; its algorithm takes it back");
+        self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
+        Ok(Adoption::Open)
+    }
+
+    /// Takes the venue's view of a child whose amend or cancel had an
+    /// unknown outcome: its price, quantity and status replace the runtime's,
+    /// the pending request ends, and the plugin hears how it ended.
+    fn settle_child(&mut self, idx: usize, order: &Order) -> Result<(), OrchestratorError> {
+        let id = order.request.client_order_id.clone();
+        let Some(child) = self.algorithms[idx].children.get_mut(&id) else {
+            return Ok(());
+        };
+        let amend = child.row.pending_amend.take();
+        let cancel = std::mem::take(&mut child.row.cancel_requested);
+        child.row.request.price = order.request.price;
+        child.row.request.quantity = order.request.quantity;
+        let mut outcome = Vec::new();
+        if let Some(amend) = amend {
+            let took = amend
+                .new_price
+                .is_none_or(|p| Some(p) == order.request.price)
+                && amend
+                    .new_quantity
+                    .is_none_or(|q| q == order.request.quantity);
+            outcome.push(if took {
+                "the amend took effect"
+            } else {
+                "the amend did not take effect"
+            });
+        }
+        if cancel {
+            outcome.push(if order.status.is_open() {
+                "the cancel did not take effect"
+            } else {
+                "the order is closed"
+            });
+        }
+        let price = order
+            .request
+            .price
+            .map_or_else(|| "market".to_owned(), |p| p.to_string());
+        let reason = format!(
+            "settled after an unknown outcome: {}; the venue holds {} at {price}, {:?}",
+            if outcome.is_empty() {
+                "nothing was pending".to_owned()
+            } else {
+                outcome.join(", ")
+            },
+            order.request.quantity,
+            order.status,
+        );
+        tracing::info!(algorithm = %self.algorithms[idx].row.id, order = %id, "{reason}");
+        self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
+        if !order.status.is_open() {
+            self.close_child(idx, &id);
+        }
+        self.deliver(idx, Call::Update(order.to_update(Some(reason))))
     }
 
     /// Asks the exchange for the fills of children reported filled beyond
@@ -214,4 +302,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
             }
         }
     }
+}
+
+/// What became of an open order's report for a closed child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Adoption {
+    /// The child is open (it was, or its algorithm took it back).
+    Open,
+    /// Its algorithm had ended: the order was cancelled at the venue.
+    Cancelled,
 }

@@ -312,6 +312,7 @@ impl ExchangeClient for FillsLate<'_> {
                     }
                     out.push(event);
                 }
+                ExchangeEvent::Settled(_) => out.push(event),
             }
         }
     }

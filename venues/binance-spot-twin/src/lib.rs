@@ -44,6 +44,15 @@ pub struct TwinSymbol {
     pub min_qty: Decimal,
     /// `NOTIONAL.minNotional`.
     pub min_notional: Decimal,
+    /// `amendAllowed`: whether keep-priority amends are enabled (refused
+    /// with `-2038` otherwise).
+    pub amend_allowed: bool,
+    /// `cancelReplaceAllowed`: whether cancel-replace is enabled (refused
+    /// with `-2010` otherwise).
+    pub cancel_replace_allowed: bool,
+    /// The `MAX_NUM_ORDER_AMENDS` filter: keep-priority amends of one order
+    /// before `-2038`.
+    pub max_num_order_amends: u32,
 }
 
 impl TwinSymbol {
@@ -58,6 +67,9 @@ impl TwinSymbol {
             step_size: Decimal::new(1, 3),
             min_qty: Decimal::new(1, 3),
             min_notional: Decimal::ONE,
+            amend_allowed: true,
+            cancel_replace_allowed: true,
+            max_num_order_amends: 10,
         }
     }
 }
@@ -110,6 +122,16 @@ pub struct TwinConfig {
     pub taker_fee_bps: Decimal,
     /// Twin clock minus local clock, milliseconds.
     pub clock_offset_ms: i64,
+    /// The `ORDERS` limit per 10 seconds, published in `exchangeInfo` and
+    /// enforced (429 `-1015`).
+    pub orders_per_10s: u64,
+    /// The `ORDERS` limit per day (00:00 UTC to 00:00 UTC), published and
+    /// enforced like [`TwinConfig::orders_per_10s`].
+    pub orders_per_day: u64,
+    /// How often every WebSocket connection (WebSocket API and market
+    /// streams) is sent a ping frame. Binance pings every 20 seconds
+    /// (`web-socket-api.md`, `web-socket-streams.md`).
+    pub ping_interval: Duration,
 }
 
 impl TwinConfig {
@@ -126,6 +148,9 @@ impl TwinConfig {
             maker_fee_bps: Decimal::TEN,
             taker_fee_bps: Decimal::TEN,
             clock_offset_ms: 0,
+            orders_per_10s: 100,
+            orders_per_day: 200_000,
+            ping_interval: Duration::from_secs(20),
         }
     }
 
@@ -154,10 +179,17 @@ pub struct Faults {
     pub retry_after_secs: u64,
     /// Answer the next n signed requests `-1021`.
     pub timestamp_error_next: u32,
-    /// Accept the next n orders, then answer 503.
+    /// Carry out the next n order-entry requests (new order, cancel,
+    /// keep-priority amend, cancel-replace), then answer 503 as if the
+    /// answer was lost: the venue acted, the client cannot know.
     pub accept_then_503_next: u32,
     /// Delay the next order's processing and answer by this long.
     pub delay_next_order: Option<Duration>,
+    /// Answer the next order at once with `-1007` ("execution status
+    /// unknown", HTTP 503), and let the matching engine take it only this
+    /// long afterwards, whatever its `recvWindow`: the docs say recvWindow
+    /// does not cover delays inside the matching engine.
+    pub engine_takes_next_order_after: Option<Duration>,
     /// Process the next cancel-replace at once but hold its answer this
     /// long, so its executionReports reach the client first.
     pub delay_next_replace_answer: Option<Duration>,
@@ -172,13 +204,6 @@ pub struct Faults {
     pub reject_next_order: Option<(i64, String)>,
     /// Refuse new WebSocket API connections (HTTP 503) while set.
     pub refuse_user_connections: bool,
-    /// Keep every WebSocket API connection open but silent while set: no
-    /// events, no answers, no pings and no pongs (a half-open connection).
-    /// What it would have sent is dropped, as the network would.
-    pub silent_user_stream: bool,
-    /// Keep every market stream connection open but silent while set, as
-    /// [`Faults::silent_user_stream`] does for the WebSocket API.
-    pub silent_market_stream: bool,
 }
 
 /// A request the twin received.
@@ -458,6 +483,22 @@ impl TwinHandle {
     /// Drops every WebSocket API connection.
     pub fn drop_user_connections(&self) {
         self.state.kill("ws-api");
+    }
+
+    /// Makes every market stream connection open now half-open: it stays
+    /// connected but sends nothing more (no data, no pings, no pongs) and
+    /// reads nothing, as a connection whose peer vanished without a FIN.
+    /// What it would have sent is lost. Later connections behave normally.
+    pub fn silence_market_connections(&self) {
+        self.state.kill(server::SILENCE_MARKET);
+    }
+
+    /// Makes every WebSocket API connection open now half-open, as
+    /// [`TwinHandle::silence_market_connections`] does for market streams:
+    /// its subscription's events (fills included) are lost, and so are the
+    /// answers to its requests.
+    pub fn silence_user_connections(&self) {
+        self.state.kill(server::SILENCE_WS_API);
     }
 
     /// Sends `eventStreamTerminated` to every user data subscription and ends

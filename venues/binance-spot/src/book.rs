@@ -75,6 +75,16 @@ pub struct Tracked {
     pub updated_ms: i64,
     /// Status and filled quantity last reported to the runtime.
     pub reported: Option<(OrderStatus, Decimal)>,
+    /// Keep-priority amends of the current generation (the venue's
+    /// `MAX_NUM_ORDER_AMENDS` counts them per order; a replacement is a new
+    /// order).
+    pub amends: u32,
+    /// Closed as rejected by the connector itself: a placement whose
+    /// outcome was unknown and that the venue did not know by the time the
+    /// request could no longer execute. The venue's word beats that guess:
+    /// a later report or lookup of the order adopts it back
+    /// ([`Tracked::apply_status`]).
+    pub presumed_not_placed: bool,
 }
 
 impl Tracked {
@@ -97,6 +107,8 @@ impl Tracked {
             created_ms: now_ms,
             updated_ms: now_ms,
             reported: None,
+            amends: 0,
+            presumed_not_placed: false,
         }
     }
 
@@ -159,6 +171,7 @@ impl Tracked {
             return false;
         }
         self.generation = generation;
+        self.amends = 0;
         // The replacement decides the status.
         self.status = OrderStatus::Accepted;
         self.recount();
@@ -189,6 +202,14 @@ impl Tracked {
     /// statuses are sticky; the cancel of a generation being replaced does
     /// not close the order.
     pub fn apply_status(&mut self, generation: u32, status: OrderStatus, at_ms: i64) {
+        if self.presumed_not_placed && generation >= self.generation {
+            // The venue has the order after all: its status stands.
+            tracing::warn!(client_order_id = %self.request.client_order_id, ?status, "an order presumed never placed is at the venue; adopting it");
+            self.presumed_not_placed = false;
+            self.status = status;
+            self.updated_ms = self.updated_ms.max(at_ms);
+            return;
+        }
         if generation < self.generation || !self.status.is_open() {
             return;
         }
@@ -251,6 +272,8 @@ pub struct Book {
     pub held: Vec<ExecutionReport>,
     /// Instruments by symbol (for fee conversion).
     pub instruments: HashMap<String, Instrument>,
+    /// How each symbol's orders may be changed.
+    pub amend_rules: HashMap<String, crate::model::AmendRules>,
     /// Runtime ids ever sent.
     pub used: HashSet<ClientOrderId>,
     /// Runtime ids whose placement outcome is being settled.

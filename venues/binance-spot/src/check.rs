@@ -85,7 +85,7 @@ impl SymbolCheck {
                 | SymbolFilter::Notional { min_notional, .. } => {
                     check.min_notional = *min_notional;
                 }
-                SymbolFilter::Other => {}
+                SymbolFilter::MaxNumOrderAmends { .. } | SymbolFilter::Other => {}
             }
         }
         check

@@ -166,6 +166,8 @@ pub const NEW_ORDER_REJECTED: i64 = -2010;
 pub const CANCEL_REPLACE_PARTIAL: i64 = -2021;
 /// `-2022`: cancel-replace failed.
 pub const CANCEL_REPLACE_FAILED: i64 = -2022;
+/// `ORDER_AMEND_REJECTED`: the matching engine refused a keep-priority amend.
+pub const ORDER_AMEND_REJECTED: i64 = -2038;
 /// `-1121 BAD_SYMBOL`: invalid symbol.
 pub const BAD_SYMBOL: i64 = -1121;
 /// Codes that mean the key or its signature was refused (`errors.md`:

@@ -95,6 +95,13 @@ pub enum SymbolFilter {
         /// Largest price × quantity.
         max_notional: Decimal,
     },
+    /// `MAX_NUM_ORDER_AMENDS`: how many times one order may be amended
+    /// (keep priority) before the venue answers `-2038`.
+    #[serde(rename = "MAX_NUM_ORDER_AMENDS", rename_all = "camelCase")]
+    MaxNumOrderAmends {
+        /// The most amends of one order.
+        max_num_order_amends: u32,
+    },
     /// Any other filter.
     #[serde(other)]
     Other,
@@ -146,10 +153,49 @@ impl SymbolInfo {
                 | SymbolFilter::Notional { min_notional, .. } => {
                     instrument.min_notional = *min_notional;
                 }
-                SymbolFilter::Other => {}
+                SymbolFilter::MaxNumOrderAmends { .. } | SymbolFilter::Other => {}
             }
         }
         instrument
+    }
+
+    /// How orders of this symbol may be changed.
+    #[must_use]
+    pub fn amend_rules(&self) -> AmendRules {
+        AmendRules {
+            amend_allowed: self.amend_allowed,
+            cancel_replace_allowed: self.cancel_replace_allowed,
+            max_amends: self.filters.iter().find_map(|filter| match filter {
+                SymbolFilter::MaxNumOrderAmends {
+                    max_num_order_amends,
+                } => Some(*max_num_order_amends),
+                _ => None,
+            }),
+        }
+    }
+}
+
+/// How a symbol's orders may be changed (`exchangeInfo`: `amendAllowed`,
+/// `cancelReplaceAllowed`, the `MAX_NUM_ORDER_AMENDS` filter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmendRules {
+    /// Whether `PUT /api/v3/order/amend/keepPriority` is enabled.
+    pub amend_allowed: bool,
+    /// Whether `POST /api/v3/order/cancelReplace` is enabled.
+    pub cancel_replace_allowed: bool,
+    /// The most keep-priority amends of one order, when limited.
+    pub max_amends: Option<u32>,
+}
+
+impl AmendRules {
+    /// Rules that allow everything (before `exchangeInfo` was read).
+    #[must_use]
+    pub const fn permissive() -> Self {
+        Self {
+            amend_allowed: true,
+            cancel_replace_allowed: true,
+            max_amends: None,
+        }
     }
 }
 

@@ -53,6 +53,10 @@ impl BinancePublic {
             startup::sync_clock(&config.name, &rest).await?;
             startup::load_instruments(&config.name, &rest, &config.symbols).await
         })?;
+        let instruments = instruments
+            .into_iter()
+            .map(|(symbol, (instrument, _))| (symbol, instrument))
+            .collect();
         Ok(Self {
             config,
             rest,

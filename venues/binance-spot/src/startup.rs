@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use tesser_core::Instrument;
 
 use crate::error::{BAD_SYMBOL, BinanceError, INVALID_TIMESTAMP, KEY_REFUSED_CODES, StartupError};
-use crate::model::{AccountInfo, SymbolInfo};
+use crate::model::{AccountInfo, AmendRules, SymbolInfo};
 use crate::rest::{HTTP_401_NO_BODY, RestClient};
 
 /// `GET /api/v3/time`.
@@ -55,12 +55,13 @@ pub(crate) async fn load_symbol(
     }
 }
 
-/// Loads the rules of every symbol, as instruments by symbol.
+/// Loads the rules of every symbol: instruments, and how their orders may
+/// be changed, by symbol.
 pub(crate) async fn load_instruments(
     venue: &str,
     rest: &RestClient,
     symbols: &[String],
-) -> Result<HashMap<String, Instrument>, BinanceError> {
+) -> Result<HashMap<String, (Instrument, AmendRules)>, BinanceError> {
     let mut instruments = HashMap::new();
     for symbol in symbols {
         let info = load_symbol(venue, rest, symbol).await?;
@@ -71,7 +72,10 @@ pub(crate) async fn load_instruments(
                 "symbol is not TRADING: orders will be refused until it is"
             );
         }
-        instruments.insert(info.symbol.clone(), info.to_instrument());
+        instruments.insert(
+            info.symbol.clone(),
+            (info.to_instrument(), info.amend_rules()),
+        );
     }
     Ok(instruments)
 }

@@ -4,7 +4,9 @@
 //! connections closed at 24 hours).
 //!
 //! The task reconnects and resubscribes (the stream list is in the URL) after
-//! a drop, a `serverShutdown`, or the planned reconnect interval; it logs the
+//! a drop, a silence of [`stale_after`](crate::config::BinanceConfig::stale_after)
+//! (no frame, not even a ping), a `serverShutdown`, or the planned reconnect
+//! interval; it logs the
 //! gap between the last trade before and the first after, and never crashes.
 
 use std::time::Duration;
@@ -15,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::config::BinanceConfig;
 use crate::model::{BookTicker, TradeEvent};
+use crate::stale::Watchdog;
 use crate::ws_user::backoff;
 
 /// Something the market stream delivers.
@@ -171,12 +174,16 @@ async fn run(
         }
         let planned = tokio::time::sleep(config.market_reconnect_after);
         tokio::pin!(planned);
+        let mut watchdog = Watchdog::new(config.stale_after);
         let reason = loop {
             tokio::select! {
                 _ = shutdown.changed() => { let _ = socket.close(None).await; return; }
                 () = &mut planned => { let _ = socket.close(None).await; break "planned reconnect".to_owned(); }
+                // Half-open: a close would wait on a peer that is gone.
+                () = watchdog.expired() => break watchdog.reason(),
                 message = socket.next() => match message {
                     Some(Ok(Message::Text(text))) => {
+                        watchdog.saw_frame();
                         if text.as_str().contains("\"serverShutdown\"") {
                             break "serverShutdown".to_owned();
                         }
@@ -191,7 +198,8 @@ async fn run(
                     }
                     Some(Ok(Message::Close(_))) | None => break "connection closed".to_owned(),
                     Some(Err(error)) => break format!("connection error: {error}"),
-                    Some(Ok(_)) => {}
+                    // Pings, pongs and binary frames show the connection lives.
+                    Some(Ok(_)) => watchdog.saw_frame(),
                 }
             }
         };

@@ -4,9 +4,11 @@
 //! The task connects to the WebSocket API, sends a signed
 //! `userDataStream.subscribe.signature` (no `session.logon` needed), and
 //! feeds every `executionReport` into the [`Book`](crate::book::Book). When
-//! the connection drops, the server announces `serverShutdown`, the
-//! subscription ends with `eventStreamTerminated`, or the planned reconnect
-//! time comes, it reconnects with exponential backoff and jitter,
+//! the connection drops, goes silent for
+//! [`stale_after`](crate::config::BinanceConfig::stale_after) (no frame, not
+//! even a ping: a half-open connection), the server announces
+//! `serverShutdown`, the subscription ends with `eventStreamTerminated`, or
+//! the planned reconnect time comes, it reconnects with exponential backoff and jitter,
 //! resubscribes, and then reconciles through REST (open orders, and
 //! `myTrades` from the last booked trade id) so a fill during the gap is
 //! booked exactly once.
@@ -23,6 +25,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::exchange::{Shared, reconcile};
 use crate::model::{UserEvent, WsApiMessage};
 use crate::sign::ws_payload;
+use crate::stale::Watchdog;
 
 /// Counters of the user data task, for monitoring and tests.
 #[derive(Debug, Default)]
@@ -193,6 +196,7 @@ async fn session(
     *first = false;
     let planned = tokio::time::sleep(shared.config.user_reconnect_after);
     tokio::pin!(planned);
+    let mut watchdog = Watchdog::new(shared.config.stale_after);
     loop {
         tokio::select! {
             _ = shutdown.changed() => {
@@ -203,7 +207,14 @@ async fn session(
                 let _ = socket.close(None).await;
                 return End::Reconnect("planned reconnect".into());
             }
+            () = watchdog.expired() => {
+                // Half-open: a close would wait on a peer that is gone.
+                return End::Reconnect(watchdog.reason());
+            }
             message = socket.next() => {
+                if matches!(message, Some(Ok(_))) {
+                    watchdog.saw_frame();
+                }
                 let text = match message {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Close(_))) | None => return End::Reconnect("connection closed".into()),

@@ -15,67 +15,9 @@ use tesser_venue_binance::ws_market::{MarketEvent, MarketStream, Streams};
 use tesser_venue_binance::{BinanceConfig, BinanceSpot, Credentials, Endpoints};
 use tesser_venue_binance_twin::{TwinConfig, TwinHandle, TwinKey, TwinVenue};
 
-const KEY: &str = "twin-api-key";
-const SECRET: &str = "twin-secret";
+mod common;
 
-fn config(twin: &TwinHandle) -> BinanceConfig {
-    let mut config = BinanceConfig::new(
-        Endpoints {
-            rest_base: twin.rest_base().to_owned(),
-            ws_api_url: twin.ws_api_url().to_owned(),
-            market_stream_base: twin.market_base().to_owned(),
-        },
-        vec!["BTCUSDT".into()],
-    );
-    config.request_timeout = Duration::from_millis(1500);
-    config.reconnect_min = Duration::from_millis(50);
-    config.reconnect_max = Duration::from_millis(200);
-    config.max_rate_limit_wait = Duration::from_secs(3);
-    config.recv_window_ms = 5000;
-    config
-}
-
-fn start() -> (TwinHandle, BinanceSpot) {
-    let twin = TwinVenue::start(TwinConfig::hmac(KEY, SECRET)).unwrap();
-    let venue = BinanceSpot::connect(config(&twin), Credentials::hmac(KEY, SECRET)).unwrap();
-    assert!(venue.wait_subscribed(1, Duration::from_secs(5)));
-    (twin, venue)
-}
-
-fn buy(id: &str, qty: Decimal, price: Decimal) -> OrderRequest {
-    OrderRequest::limit(id, "BTCUSDT", Side::Buy, qty, price)
-}
-
-/// Polls events until `done` holds for the collected list, or 5 s pass.
-fn collect(venue: &mut BinanceSpot, done: impl Fn(&[ExchangeEvent]) -> bool) -> Vec<ExchangeEvent> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut events = Vec::new();
-    while Instant::now() < deadline {
-        venue.poll_events(&mut events);
-        if done(&events) {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    events
-}
-
-fn fills(events: &[ExchangeEvent]) -> Vec<&tesser_core::Fill> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ExchangeEvent::Fill(fill) => Some(fill),
-            ExchangeEvent::OrderUpdate(_) => None,
-        })
-        .collect()
-}
-
-fn last_status(events: &[ExchangeEvent], id: &str) -> Option<OrderStatus> {
-    events.iter().rev().find_map(|e| match e {
-        ExchangeEvent::OrderUpdate(u) if u.client_order_id.as_str() == id => Some(u.status),
-        _ => None,
-    })
-}
+use common::{KEY, SECRET, buy, collect, config, fills, last_status, start};
 
 #[test]
 fn place_fill_and_report_through_the_user_stream() {
@@ -429,14 +371,15 @@ fn a_gap_fill_is_recovered_though_a_later_trade_was_booked_from_an_answer() {
     venue
         .place_order(buy("gap-2", dec!(1), dec!(100)), 0)
         .unwrap();
-    open_user_stream_gap(&twin);
-    // Missed on the stream: gap-2 fills.
-    twin.print("BTCUSDT", dec!(99), dec!(1), true);
-    // Then another order fills, and asking for its fills books that later
-    // trade id outside the stream.
+    // Placed before the gap: nothing new is placed while the stream is down.
     venue
         .place_order(buy("late-1", dec!(0.5), dec!(100)), 0)
         .unwrap();
+    open_user_stream_gap(&twin);
+    // Missed on the stream: gap-2 (first in the queue) fills.
+    twin.print("BTCUSDT", dec!(99), dec!(1), true);
+    // Then late-1 fills, and asking for its fills books that later trade id
+    // outside the stream.
     twin.print("BTCUSDT", dec!(99), dec!(0.5), true);
     let late = venue.order_fills(&"late-1".into()).unwrap();
     assert_eq!(late.len(), 1, "{late:?}");

@@ -55,6 +55,8 @@ pub struct Engine {
     next_execution_id: i64,
     next_market_trade_id: i64,
     next_generated_id: u64,
+    /// Keep-priority amends of each order, by `orderId`.
+    amends: HashMap<i64, u32>,
 }
 
 /// What a step produced: execution reports (event objects) and market
@@ -112,6 +114,7 @@ impl Engine {
             next_execution_id: 1,
             next_market_trade_id: 1000,
             next_generated_id: 1,
+            amends: HashMap::new(),
         }
     }
 
@@ -490,6 +493,17 @@ impl Engine {
         if !order.is_open() {
             return Err(ApiError::bad(-2038, "Unknown order sent."));
         }
+        let rules = self.symbol(&order.symbol)?;
+        if !rules.amend_allowed {
+            return Err(ApiError::bad(
+                -2038,
+                "Order amend is not supported for this symbol.",
+            ));
+        }
+        let amends = self.amends.get(&order.order_id).copied().unwrap_or(0);
+        if amends >= rules.max_num_order_amends {
+            return Err(ApiError::bad(-2038, "Filter failure: MAX_NUM_ORDER_AMENDS"));
+        }
         if new_qty >= order.orig_qty {
             return Err(ApiError::bad(
                 -2038,
@@ -512,6 +526,7 @@ impl Engine {
                 now,
             )
             .map_err(|error| ApiError::bad(-2038, &error.to_string()))?;
+        *self.amends.entry(order.order_id).or_insert(0) += 1;
         let orig = order.client_order_id.clone();
         let mut order = order;
         order.orig_qty = new_qty;
@@ -655,6 +670,8 @@ impl Engine {
                     );
                     out.reports.push(report);
                 }
+                // The paper exchange never has an unknown outcome to settle.
+                ExchangeEvent::Settled(_) => {}
             }
         }
     }

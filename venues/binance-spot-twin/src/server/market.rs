@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State as AxumState};
 use axum::response::Response;
@@ -11,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::lock;
 
-use super::{MarketConn, State, parse_pairs};
+use super::{MarketConn, Signal, State, half_open, parse_pairs};
 
 pub(super) async fn market_handler(
     AxumState(state): AxumState<Arc<State>>,
@@ -36,10 +37,20 @@ async fn market_conn(state: Arc<State>, socket: WebSocket, streams: Vec<String>)
     });
     let mut kill = state.kill.subscribe();
     let (mut sink, mut stream) = socket.split();
+    let every = state.ping_interval();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
-            signal = kill.recv() => {
-                if matches!(signal, Ok("market")) { break; }
+            signal = kill.recv() => match Signal::of(signal, "market") {
+                Signal::Drop => break,
+                Signal::Silence => {
+                    half_open(&mut kill, &mut receiver, "market").await;
+                    break;
+                }
+                Signal::Ignore => {}
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Bytes::new())).await.is_err() { break; }
             }
             outgoing = receiver.recv() => {
                 let Some(text) = outgoing else { break };

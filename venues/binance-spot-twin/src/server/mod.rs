@@ -30,6 +30,88 @@ use market::market_handler;
 use rest::rest_handler;
 use ws_api::ws_api_handler;
 
+/// The kill-channel signal that makes the market connections open now
+/// half-open.
+pub(crate) const SILENCE_MARKET: &str = "market/silent";
+/// The kill-channel signal that makes the WebSocket API connections open now
+/// half-open.
+pub(crate) const SILENCE_WS_API: &str = "ws-api/silent";
+
+/// What a connection's kill-channel signal asks of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// Nothing: the signal is for the other transport.
+    Ignore,
+    /// Close the connection.
+    Drop,
+    /// Keep it open and silent for good.
+    Silence,
+}
+
+impl Signal {
+    /// What `signal` asks of a connection of `transport` (`market` or
+    /// `ws-api`).
+    fn of(signal: Result<&'static str, broadcast::error::RecvError>, transport: &str) -> Self {
+        match signal {
+            Ok(name) if name == transport => Self::Drop,
+            Ok(name) if name.strip_suffix("/silent") == Some(transport) => Self::Silence,
+            _ => Self::Ignore,
+        }
+    }
+}
+
+/// A connection that has gone half-open: it reads nothing (so answers no
+/// ping) and drops everything it would have sent, until it is dropped or its
+/// sender closes.
+async fn half_open(
+    kill: &mut broadcast::Receiver<&'static str>,
+    outgoing: &mut mpsc::UnboundedReceiver<String>,
+    transport: &str,
+) {
+    loop {
+        tokio::select! {
+            signal = kill.recv() => {
+                if Signal::of(signal, transport) == Signal::Drop { return; }
+            }
+            message = outgoing.recv() => {
+                if message.is_none() { return; }
+            }
+        }
+    }
+}
+
+/// New orders counted in the current 10-second and day windows of the
+/// twin's clock (a day starts at 00:00 UTC).
+#[derive(Debug, Default)]
+struct OrderCounts {
+    /// `ms / 10_000` of `ten_seconds`.
+    ten_seconds_index: i64,
+    ten_seconds: u64,
+    /// `ms / 86_400_000` of `day`.
+    day_index: i64,
+    day: u64,
+}
+
+impl OrderCounts {
+    /// Starts new windows when `now` has left the counted ones.
+    fn roll(&mut self, now: i64) {
+        if self.ten_seconds_index != now.div_euclid(10_000) {
+            self.ten_seconds_index = now.div_euclid(10_000);
+            self.ten_seconds = 0;
+        }
+        if self.day_index != now.div_euclid(86_400_000) {
+            self.day_index = now.div_euclid(86_400_000);
+            self.day = 0;
+        }
+    }
+}
+
+/// A request refused before it is processed, with the headers to send.
+pub(crate) struct Refusal {
+    pub(crate) error: ApiError,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
 struct UserConn {
     id: u64,
     sender: mpsc::UnboundedSender<String>,
@@ -56,7 +138,7 @@ pub struct State {
     next_conn: AtomicU64,
     next_subscription: AtomicI64,
     weight: Mutex<(i64, u64)>,
-    orders_count: Mutex<(i64, u64, u64)>,
+    orders_count: Mutex<OrderCounts>,
 }
 
 impl State {
@@ -77,7 +159,7 @@ impl State {
             next_conn: AtomicU64::new(1),
             next_subscription: AtomicI64::new(0),
             weight: Mutex::new((0, 0)),
-            orders_count: Mutex::new((0, 0, 0)),
+            orders_count: Mutex::new(OrderCounts::default()),
         }
     }
 
@@ -87,6 +169,17 @@ impl State {
 
     pub(crate) fn lock_faults(&self) -> MutexGuard<'_, Faults> {
         lock(&self.faults)
+    }
+
+    /// Whether the request being answered is one of the
+    /// [`Faults::accept_then_503_next`]: done, then answered 503.
+    pub(crate) fn take_accept_then_503(&self) -> bool {
+        let mut faults = self.lock_faults();
+        if faults.accept_then_503_next == 0 {
+            return false;
+        }
+        faults.accept_then_503_next -= 1;
+        true
     }
 
     /// The twin's clock.
@@ -199,6 +292,11 @@ impl State {
         let data = json!({"u": self.now_ms(), "s": symbol, "b": fmt8(bid), "B": fmt8(bid_qty), "a": fmt8(ask), "A": fmt8(ask_qty)});
         let message = json!({"stream": stream, "data": data}).to_string();
         self.send_market(&stream, &message);
+    }
+
+    /// How often connections are pinged.
+    pub(crate) fn ping_interval(&self) -> std::time::Duration {
+        self.config.ping_interval
     }
 
     pub(crate) fn kill(&self, transport: &'static str) {
@@ -325,7 +423,10 @@ impl State {
         Ok(())
     }
 
-    fn weight_headers(&self, weight: u64, order: bool) -> Vec<(String, String)> {
+    /// Counts a request's weight (and, for a new order, the order windows)
+    /// and returns the usage headers; a new order past an order limit is
+    /// refused with the documented 429 `-1015`, counted nowhere.
+    fn weight_headers(&self, weight: u64, order: bool) -> Result<Vec<(String, String)>, Refusal> {
         let now = self.now_ms();
         let mut headers = Vec::new();
         {
@@ -337,17 +438,48 @@ impl State {
             headers.push(("X-MBX-USED-WEIGHT-1M".to_owned(), w.1.to_string()));
         }
         if order {
-            let mut o = lock(&self.orders_count);
-            if o.0 != now / 10_000 {
-                o.0 = now / 10_000;
-                o.1 = 0;
+            let mut counts = lock(&self.orders_count);
+            counts.roll(now);
+            let limits = [
+                (
+                    counts.ten_seconds,
+                    self.config.orders_per_10s,
+                    "10 SECOND",
+                    10_000,
+                ),
+                (counts.day, self.config.orders_per_day, "1 DAY", 86_400_000),
+            ];
+            for (used, limit, name, interval_ms) in limits {
+                if used >= limit {
+                    headers.push((
+                        "X-MBX-ORDER-COUNT-10S".to_owned(),
+                        counts.ten_seconds.to_string(),
+                    ));
+                    headers.push(("X-MBX-ORDER-COUNT-1D".to_owned(), counts.day.to_string()));
+                    let rest_ms = interval_ms - now.rem_euclid(interval_ms);
+                    headers.push(("Retry-After".to_owned(), (rest_ms / 1000 + 1).to_string()));
+                    return Err(Refusal {
+                        error: ApiError {
+                            status: 429,
+                            code: -1015,
+                            msg: format!(
+                                "Too many new orders; current limit is {limit} orders per {name}."
+                            ),
+                            data: None,
+                        },
+                        headers,
+                    });
+                }
             }
-            o.1 += 1;
-            o.2 += 1;
-            headers.push(("X-MBX-ORDER-COUNT-10S".to_owned(), o.1.to_string()));
-            headers.push(("X-MBX-ORDER-COUNT-1D".to_owned(), o.2.to_string()));
+            counts.ten_seconds += 1;
+            counts.day += 1;
+            headers.push((
+                "X-MBX-ORDER-COUNT-10S".to_owned(),
+                counts.ten_seconds.to_string(),
+            ));
+            headers.push(("X-MBX-ORDER-COUNT-1D".to_owned(), counts.day.to_string()));
         }
-        headers
+        Ok(headers)
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State as AxumState};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -33,7 +33,22 @@ pub(super) async fn rest_handler(
         pairs.clone(),
         Some(&headers),
     );
-    let response = rest_inner(&state, &method, &path, &query, &headers, &body, &pairs).await;
+    let mut response = rest_inner(&state, &method, &path, &query, &headers, &body, &pairs).await;
+    // An amend, cancel or cancel-replace done, then its answer lost
+    // (placements take the same switch in `new_order_endpoint`).
+    let changes_an_order = matches!(
+        (method.as_str(), path.as_str()),
+        ("DELETE", "/api/v3/order")
+            | ("PUT", "/api/v3/order/amend/keepPriority")
+            | ("POST", "/api/v3/order/cancelReplace")
+    );
+    if changes_an_order && response.status() == StatusCode::OK && state.take_accept_then_503() {
+        response = respond(
+            503,
+            &json!({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}),
+            Vec::new(),
+        );
+    }
     state.set_status(index, response.status().as_u16());
     response
 }
@@ -87,7 +102,10 @@ async fn rest_inner(
         "/api/v3/myTrades" => 5,
         _ => 1,
     };
-    let headers_out = state.weight_headers(weight, is_order);
+    let headers_out = match state.weight_headers(weight, is_order) {
+        Ok(headers) => headers,
+        Err(refusal) => return error_response(&refusal.error, refusal.headers),
+    };
     if signed {
         // The signature covers the query string without `signature`, then
         // the body.
@@ -127,12 +145,13 @@ async fn rest_inner(
                         "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
                         "icebergAllowed": true, "ocoAllowed": true, "otoAllowed": true, "opoAllowed": false,
                         "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": false,
-                        "cancelReplaceAllowed": true, "amendAllowed": true, "pegInstructionsAllowed": false,
+                        "cancelReplaceAllowed": s.cancel_replace_allowed, "amendAllowed": s.amend_allowed, "pegInstructionsAllowed": false,
                         "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
                         "filters": [
                             {"filterType": "PRICE_FILTER", "minPrice": fmt8(s.tick_size), "maxPrice": "1000000.00000000", "tickSize": fmt8(s.tick_size)},
                             {"filterType": "LOT_SIZE", "minQty": fmt8(s.min_qty), "maxQty": "9000.00000000", "stepSize": fmt8(s.step_size)},
-                            {"filterType": "NOTIONAL", "minNotional": fmt8(s.min_notional), "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5}
+                            {"filterType": "NOTIONAL", "minNotional": fmt8(s.min_notional), "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5},
+                            {"filterType": "MAX_NUM_ORDER_AMENDS", "maxNumOrderAmends": s.max_num_order_amends}
                         ],
                         "permissions": [], "permissionSets": [["SPOT"]],
                         "defaultSelfTradePreventionMode": "NONE", "allowedSelfTradePreventionModes": ["NONE"]
@@ -148,8 +167,8 @@ async fn rest_inner(
                     "timezone": "UTC", "serverTime": now,
                     "rateLimits": [
                         {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
-                        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
-                        {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+                        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": state.config.orders_per_10s},
+                        {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": state.config.orders_per_day},
                         {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}
                     ],
                     "exchangeFilters": [], "symbols": symbols
@@ -314,6 +333,19 @@ async fn rest_inner(
             let result = {
                 let mut engine = state.lock_engine();
                 let unknown = ApiError::bad(-2011, "Unknown order sent.");
+                let symbol = params.get("symbol").map_or("", String::as_str);
+                if engine
+                    .symbol(symbol)
+                    .is_ok_and(|s| !s.cancel_replace_allowed)
+                {
+                    return error_response(
+                        &ApiError::bad(
+                            -2010,
+                            "Order cancel-replace is not supported for this symbol.",
+                        ),
+                        headers_out,
+                    );
+                }
                 let cancel = engine
                     .find(
                         &params,
@@ -383,18 +415,28 @@ async fn new_order_endpoint(
     params: &HashMap<String, String>,
     headers_out: Vec<(String, String)>,
 ) -> Response {
-    let (reject, delay, then_503) = {
+    let (reject, delay, engine_delay) = {
         let mut faults = state.lock_faults();
-        let reject = faults.reject_next_order.take();
-        let delay = faults.delay_next_order.take();
-        let then_503 = if faults.accept_then_503_next > 0 {
-            faults.accept_then_503_next -= 1;
-            true
-        } else {
-            false
-        };
-        (reject, delay, then_503)
+        (
+            faults.reject_next_order.take(),
+            faults.delay_next_order.take(),
+            faults.engine_takes_next_order_after.take(),
+        )
     };
+    if let Some(engine_delay) = engine_delay {
+        let task_state = Arc::clone(state);
+        let task_params = params.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(engine_delay).await;
+            let _ = place(&task_state, &task_params);
+        });
+        return respond(
+            503,
+            &json!({"code": -1007, "msg": "Timeout waiting for response from backend server. Send status unknown; execution status unknown."}),
+            headers_out,
+        );
+    }
+    let then_503 = state.take_accept_then_503();
     if let Some((code, msg)) = reject {
         return error_response(&ApiError::bad(code, &msg), headers_out);
     }

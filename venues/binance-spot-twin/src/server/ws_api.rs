@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use axum::body::Bytes;
 use axum::extract::State as AxumState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::engine::ApiError;
 use crate::lock;
 
-use super::{State, UserConn};
+use super::{Signal, State, UserConn, half_open};
 
 pub(super) async fn ws_api_handler(
     AxumState(state): AxumState<Arc<State>>,
@@ -37,10 +38,20 @@ async fn ws_api_conn(state: Arc<State>, socket: WebSocket) {
     });
     let mut kill = state.kill.subscribe();
     let (mut sink, mut stream) = socket.split();
+    let every = state.ping_interval();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
-            signal = kill.recv() => {
-                if matches!(signal, Ok("ws-api")) { break; }
+            signal = kill.recv() => match Signal::of(signal, "ws-api") {
+                Signal::Drop => break,
+                Signal::Silence => {
+                    half_open(&mut kill, &mut receiver, "ws-api").await;
+                    break;
+                }
+                Signal::Ignore => {}
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Bytes::new())).await.is_err() { break; }
             }
             outgoing = receiver.recv() => {
                 let Some(text) = outgoing else { break };

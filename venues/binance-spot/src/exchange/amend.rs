@@ -7,13 +7,14 @@ use tesser_core::{AmendRequest, ClientOrderId, ExchangeError, Order, OrderStatus
 
 use crate::book::Tracked;
 use crate::client_id::encode;
-use crate::error::{BinanceError, CANCEL_REJECTED};
-use crate::model;
+use crate::error::{BinanceError, CANCEL_REJECTED, ORDER_AMEND_REJECTED};
+use crate::model::{self, AmendRules};
 use crate::rest::{CancelReplaceError, OrderRef};
 
 use super::lookup::lookup;
 use super::place::{book_response_fills, new_order};
 use super::replace::{Replacement, cancel_then_place};
+use super::unknown::{Change, settle_in_background};
 use super::{Shared, rejected, unavailable};
 
 pub(super) async fn amend(
@@ -59,42 +60,21 @@ pub(super) async fn amend(
     let symbol = tracked.request.symbol.as_str().to_owned();
     let generation = tracked.generation;
     if !price_changes && new_total < tracked.request.quantity {
-        // Quantity down only: keep priority. newQty is this generation's
-        // total quantity.
-        let gen_qty = new_total - tracked.prev_filled;
-        let response = shared
-            .rest
-            .amend_keep_priority(&symbol, &encode(id, generation), gen_qty)
-            .await
-            .map_err(|error| match error {
-                BinanceError::Rejected(body) => rejected(id, &body),
-                other => unavailable(&other),
-            })?;
-        let mut book = shared.lock_book();
-        let order = {
-            let tracked = book
-                .orders
-                .get_mut(id)
-                .ok_or_else(|| ExchangeError::UnknownOrder(id.clone()))?;
-            let amended = &response.amended_order;
-            tracked.note_executed(
-                generation,
-                amended.executed_qty,
-                amended.cumulative_quote_qty,
-            );
-            tracked.request.quantity = tracked.prev_filled + amended.qty;
-            if let Some(status) = model::parse_status(&amended.status) {
-                tracked.apply_status(generation, status, response.transact_time);
-            }
-            tracked.updated_ms = response.transact_time;
-            tracked.to_order()
+        // Quantity down only: keep priority where the venue allows it.
+        let refused = match keep_priority_refusal(shared, &tracked) {
+            Some(reason) => reason,
+            None => match keep_priority(shared, id, &tracked, new_total).await {
+                KeepPriority::Done(result) => return result,
+                KeepPriority::RefusedByRule(reason) => reason,
+            },
         };
-        report_amended(&mut book, id, &order);
-        return Ok(order);
+        tracing::info!(client_order_id = %id, reason = refused, "keep-priority amend not possible; replacing the order instead (its queue place is lost)");
     }
     if !price_changes && new_total == tracked.request.quantity {
         return Err(reject("the amend changes nothing".into()));
     }
+    // Anything but a quantity decrease places a new order.
+    shared.require_user_stream()?;
     let mut request = tracked.request.clone();
     if let Some(price) = amend.new_price {
         request.price = Some(price);
@@ -112,10 +92,109 @@ pub(super) async fn amend(
         // in the end, so cancel first and size the replacement on that.
         return cancel_then_place(shared, replacement).await;
     }
+    let cancel_replace_allowed = shared
+        .lock_book()
+        .amend_rules
+        .get(symbol.as_str())
+        .is_none_or(|rules| rules.cancel_replace_allowed);
+    if !cancel_replace_allowed {
+        tracing::info!(client_order_id = %id, "the symbol does not allow cancel-replace (cancelReplaceAllowed=false); cancelling, then placing the replacement");
+        return cancel_then_place(shared, replacement).await;
+    }
     match cancel_replace(shared, &replacement, &tracked).await {
         Replaced::Done(result) => result,
         Replaced::OldOrderTraded => cancel_then_place(shared, replacement).await,
     }
+}
+
+/// How a keep-priority amend came out.
+enum KeepPriority {
+    /// The amend's answer.
+    Done(Result<Order, ExchangeError>),
+    /// The venue refused it under a rule of the symbol (`-2038`: amends not
+    /// enabled, or `MAX_NUM_ORDER_AMENDS` reached): replace instead.
+    RefusedByRule(String),
+}
+
+/// Why a keep-priority amend of `tracked` cannot be sent, from the rules
+/// `exchangeInfo` gave: amends not enabled, or the order amended as often as
+/// `MAX_NUM_ORDER_AMENDS` allows.
+fn keep_priority_refusal(shared: &Shared, tracked: &Tracked) -> Option<String> {
+    let rules = shared
+        .lock_book()
+        .amend_rules
+        .get(tracked.request.symbol.as_str())
+        .copied()
+        .unwrap_or_else(AmendRules::permissive);
+    if !rules.amend_allowed {
+        return Some("the symbol does not allow amends (amendAllowed=false)".into());
+    }
+    match rules.max_amends {
+        Some(max) if tracked.amends >= max => Some(format!(
+            "the order was amended {} times, the most MAX_NUM_ORDER_AMENDS allows",
+            tracked.amends
+        )),
+        _ => None,
+    }
+}
+
+/// `PUT /api/v3/order/amend/keepPriority` of the current generation down to
+/// `new_total` in all.
+async fn keep_priority(
+    shared: &Arc<Shared>,
+    id: &ClientOrderId,
+    tracked: &Tracked,
+    new_total: Decimal,
+) -> KeepPriority {
+    let symbol = tracked.request.symbol.as_str();
+    let generation = tracked.generation;
+    // newQty is this generation's total quantity.
+    let gen_qty = new_total - tracked.prev_filled;
+    let response = match shared
+        .rest
+        .amend_keep_priority(symbol, &encode(id, generation), gen_qty)
+        .await
+    {
+        Ok(response) => response,
+        Err(BinanceError::Rejected(body))
+            if body.code == ORDER_AMEND_REJECTED
+                && (body.msg.contains("MAX_NUM_ORDER_AMENDS")
+                    || body.msg.contains("not supported for this symbol")) =>
+        {
+            return KeepPriority::RefusedByRule(format!("{} {}", body.code, body.msg));
+        }
+        Err(BinanceError::Rejected(body)) => return KeepPriority::Done(Err(rejected(id, &body))),
+        Err(other) if other.is_definite_failure() => {
+            return KeepPriority::Done(Err(unavailable(&other)));
+        }
+        Err(other) => {
+            return KeepPriority::Done(Err(settle_in_background(
+                shared,
+                id,
+                Change::KeepPriorityAmend,
+                &other,
+            )));
+        }
+    };
+    let mut book = shared.lock_book();
+    let Some(tracked) = book.orders.get_mut(id) else {
+        return KeepPriority::Done(Err(ExchangeError::UnknownOrder(id.clone())));
+    };
+    let amended = &response.amended_order;
+    tracked.note_executed(
+        generation,
+        amended.executed_qty,
+        amended.cumulative_quote_qty,
+    );
+    tracked.request.quantity = tracked.prev_filled + amended.qty;
+    tracked.amends += 1;
+    if let Some(status) = model::parse_status(&amended.status) {
+        tracked.apply_status(generation, status, response.transact_time);
+    }
+    tracked.updated_ms = response.transact_time;
+    let order = tracked.to_order();
+    report_amended(&mut book, id, &order);
+    KeepPriority::Done(Ok(order))
 }
 
 /// What a cancel-replace came to.
@@ -190,14 +269,16 @@ async fn cancel_replace(
             return Replaced::Done(Err(unavailable(&error)));
         }
         Err(CancelReplaceError::Other(error)) => {
-            // Unknown: find out what the venue holds now (a cancelled old
-            // generation without a replacement closes the order).
+            // Unknown: the venue's state decides (a cancelled old generation
+            // without a replacement closes the order), found in the
+            // background.
             set_replacing(shared, id, None);
-            let _ = lookup(shared, id).await;
-            return Replaced::Done(Err(ExchangeError::OutcomeUnknown {
-                client_order_id: id.clone(),
-                detail: error.to_string(),
-            }));
+            return Replaced::Done(Err(settle_in_background(
+                shared,
+                id,
+                Change::CancelReplace,
+                &error,
+            )));
         }
     };
     let cancelled_filled = response.cancel_response.executed_qty.unwrap_or_default();

@@ -9,6 +9,7 @@ use crate::error::{BinanceError, CANCEL_REJECTED, NO_SUCH_ORDER};
 use crate::rest::OrderRef;
 
 use super::lookup::lookup;
+use super::unknown::{Change, settle_in_background};
 use super::{Shared, rejected, unavailable};
 
 pub(super) async fn cancel(
@@ -73,6 +74,7 @@ pub(super) async fn cancel(
             }
         }
         Err(BinanceError::Rejected(body)) => Err(rejected(id, &body)),
-        Err(error) => Err(unavailable(&error)),
+        Err(error) if error.is_definite_failure() => Err(unavailable(&error)),
+        Err(error) => Err(settle_in_background(shared, id, Change::Cancel, &error)),
     }
 }

@@ -44,6 +44,7 @@ mod lookup;
 mod place;
 mod reconcile;
 mod replace;
+mod unknown;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -99,6 +100,20 @@ impl Shared {
     pub fn has_history(&self) -> bool {
         let book = self.lock_book();
         !book.orders.is_empty() || !book.last_trade_id.is_empty()
+    }
+
+    /// Refuses to place a new order while the user data stream is down
+    /// (reconnecting after a drop or a silence): its fills could not be
+    /// heard until the reconcile, so nothing new goes out until then.
+    /// Cancels are never held back.
+    fn require_user_stream(&self) -> Result<(), ExchangeError> {
+        if self.status.connected.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        Err(ExchangeError::Unavailable(format!(
+            "{}: not sent: the user data stream is reconnecting, so the order's fills could not be heard; it can be placed again once the stream is back",
+            self.config.name
+        )))
     }
 
     fn register(&self, id: &ClientOrderId) -> Result<(), ExchangeError> {
@@ -171,7 +186,12 @@ impl BinanceSpot {
             startup::sync_clock(venue, &shared.rest).await?;
             let instruments =
                 startup::load_instruments(venue, &shared.rest, &shared.config.symbols).await?;
-            shared.lock_book().instruments.extend(instruments);
+            let mut book = shared.lock_book();
+            for (symbol, (instrument, rules)) in instruments {
+                book.amend_rules.insert(symbol.clone(), rules);
+                book.instruments.insert(symbol, instrument);
+            }
+            drop(book);
             let account = startup::verify_key(venue, &shared.rest).await?;
             if !account.can_trade {
                 tracing::warn!(
@@ -183,11 +203,21 @@ impl BinanceSpot {
         })?;
         let (shutdown, receiver) = watch::channel(false);
         runtime.spawn(ws_user::run(Arc::clone(&shared), receiver));
-        Ok(Self {
+        let venue = Self {
             shared,
             runtime,
             shutdown,
-        })
+        };
+        // Orders are placed only while the user data stream is live: give
+        // the first subscription the time one connect and one request take.
+        let first = venue.shared.config.connect_timeout + venue.shared.config.request_timeout;
+        if !venue.wait_subscribed(1, first) {
+            tracing::warn!(
+                venue = venue.shared.config.name,
+                "the user data stream is not subscribed yet; orders are refused until it is"
+            );
+        }
+        Ok(venue)
     }
 
     /// The user data task's counters.
@@ -272,13 +302,17 @@ impl ExchangeClient for BinanceSpot {
 
     /// Places an order (`POST /api/v3/order`, `FULL` response).
     ///
+    /// Nothing is sent while the user data stream is down (reconnecting
+    /// after a drop or a silence): the order's fills could not be heard.
+    ///
     /// # Errors
     /// [`ExchangeError::DuplicateClientOrderId`] for an id already sent by
     /// this connector or refused by the venue as a duplicate;
     /// [`ExchangeError::Rejected`] for a venue refusal (`-2010`, `-1013`, …);
     /// [`ExchangeError::OutcomeUnknown`] when the order may exist (settled
     /// in the background), or [`ExchangeError::Unavailable`] when it was
-    /// certainly not placed.
+    /// certainly not placed (the venue cannot be reached, or the user data
+    /// stream is down).
     fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
         let shared = Arc::clone(&self.shared);
         self.runtime.block_on(place(&shared, request, now_ms))
@@ -289,7 +323,10 @@ impl ExchangeClient for BinanceSpot {
     ///
     /// # Errors
     /// [`ExchangeError::UnknownOrder`], [`ExchangeError::OrderClosed`],
-    /// [`ExchangeError::Rejected`], or [`ExchangeError::Unavailable`].
+    /// [`ExchangeError::Rejected`], [`ExchangeError::Unavailable`] when
+    /// nothing was sent, or [`ExchangeError::OutcomeUnknown`] when the answer
+    /// was lost (the venue may have acted): the order is then looked up in
+    /// the background and reported as [`ExchangeEvent::Settled`].
     fn amend_order(
         &mut self,
         request: &AmendRequest,
@@ -302,8 +339,10 @@ impl ExchangeClient for BinanceSpot {
     /// Cancels an order (`DELETE /api/v3/order`).
     ///
     /// # Errors
-    /// [`ExchangeError::UnknownOrder`], [`ExchangeError::OrderClosed`], or
-    /// [`ExchangeError::Unavailable`].
+    /// [`ExchangeError::UnknownOrder`], [`ExchangeError::OrderClosed`],
+    /// [`ExchangeError::Unavailable`] when nothing was sent, or
+    /// [`ExchangeError::OutcomeUnknown`] when the answer was lost: settled
+    /// in the background and reported as [`ExchangeEvent::Settled`].
     fn cancel_order(
         &mut self,
         client_order_id: &ClientOrderId,

@@ -84,6 +84,7 @@ pub(super) async fn place(
 ) -> Result<Order, ExchangeError> {
     let id = request.client_order_id.clone();
     shared.register(&id)?;
+    shared.require_user_stream()?;
     {
         let mut book = shared.lock_book();
         if !book.used.insert(id.clone()) {
@@ -207,12 +208,18 @@ pub(super) async fn settle(shared: &Arc<Shared>, placement: Placement<'_>, start
                     tracked.replacing = None;
                     tracked.apply_response(generation, &response);
                 }
-                if generation > 0 {
-                    // The runtime waits to hear how its amend ended, even
-                    // when the status and the filled quantity are unchanged.
-                    book.forget_reported(id);
+                let settled = book.orders.get(id).map(Tracked::to_order);
+                match settled {
+                    // The replacement of an amend: the runtime waits to hear
+                    // how its amend ended, and takes the venue's price and
+                    // quantity.
+                    Some(order) if generation > 0 => {
+                        book.mark_reported(id);
+                        book.events
+                            .push_back(tesser_core::ExchangeEvent::Settled(order));
+                    }
+                    _ => book.emit_update(id, None),
                 }
-                book.emit_update(id, None);
                 tracing::info!(client_order_id = %id, "ambiguous placement settled: the order exists");
                 return;
             }
@@ -236,6 +243,8 @@ pub(super) async fn settle(shared: &Arc<Shared>, placement: Placement<'_>, start
                     tracked.replacing = None;
                     tracked.status = status;
                     tracked.updated_ms = asked_at;
+                    // A guess: a later report or lookup adopts it back.
+                    tracked.presumed_not_placed = generation == 0;
                 }
                 book.emit_update(id, Some(reason.into()));
                 tracing::info!(client_order_id = %id, "ambiguous placement settled: never placed");

@@ -21,6 +21,7 @@ use crate::rest::OrderRef;
 use super::amend::{answer, close_cancelled, set_replacing};
 use super::lookup::lookup;
 use super::place::{Placement, book_response_fills, new_order, settle};
+use super::unknown::{Change, settle_in_background};
 use super::{Shared, rejected, unavailable};
 
 /// An amend that needs a new generation.
@@ -91,13 +92,9 @@ pub(super) async fn cancel_then_place(
         }
         Err(error) => {
             // The order may or may not be cancelled: the venue's state
-            // decides, and the reports tell the runtime.
+            // decides, found in the background.
             set_replacing(shared, id, None);
-            let _ = lookup(shared, id).await;
-            return Err(ExchangeError::OutcomeUnknown {
-                client_order_id: id.clone(),
-                detail: error.to_string(),
-            });
+            return Err(settle_in_background(shared, id, Change::Cancel, &error));
         }
     };
     let next = generation + 1;

@@ -682,13 +682,14 @@ impl RestClient {
             200 => Ok(Raw::Ok(body)),
             429 => {
                 let retry_after = retry_after.unwrap_or(Duration::from_secs(1));
-                self.lock_limits().blocked_until = Some(Instant::now() + retry_after);
-                tracing::warn!(path, ?retry_after, "rate limited (429): backing off");
+                let code = api_code(&body);
+                self.lock_limits().block(code, Instant::now() + retry_after);
+                tracing::warn!(path, ?code, ?retry_after, "rate limited (429): backing off");
                 Err(BinanceError::RateLimited { retry_after })
             }
             418 => {
                 let retry_after = retry_after.unwrap_or(Duration::from_secs(120));
-                self.lock_limits().banned_until = Some(Instant::now() + retry_after);
+                self.lock_limits().ban(Instant::now() + retry_after);
                 tracing::error!(
                     path,
                     ?retry_after,
