@@ -65,9 +65,13 @@ fn prints() -> &'static [Tick] {
     })
 }
 
-/// A twin listing BTCUSDT that accepts the test key.
+/// A twin listing BTCUSDT that accepts the test key, and pings every
+/// connection often enough that a live one is never silent for the runs'
+/// `stale_after_ms` (3 s; Binance pings every 20 s against 60 s).
 fn twin() -> TwinHandle {
-    TwinVenue::start(TwinConfig::hmac(API_KEY, API_SECRET)).expect("start the twin")
+    let mut config = TwinConfig::hmac(API_KEY, API_SECRET);
+    config.ping_interval = Duration::from_millis(500);
+    TwinVenue::start(config).expect("start the twin")
 }
 
 /// Plays the sample prints into the twin, one every `pace`, until stopped;
@@ -144,10 +148,11 @@ impl VenueRun {
             ),
         )
         .expect("strategy");
-        // A short request timeout, so the delayed-ack fault outlasts it.
+        // A short request timeout, so the delayed-ack fault outlasts it; a
+        // short silence limit, so a half-open connection is noticed soon.
         std::fs::write(
             dir.path().join("tesser.toml"),
-            "[venues.binance-spot]\nrequest_timeout_ms = 1000\n",
+            "[venues.binance-spot]\nrequest_timeout_ms = 1000\nstale_after_ms = 3000\n",
         )
         .expect("config");
         Self {
@@ -329,14 +334,23 @@ fn assert_venue_agrees(twin: &TwinHandle, run: &VenueRun, algo: &serde_json::Val
 }
 
 /// Runs the chase against the twin with `fault` applied once the venue has
-/// seen `after_orders` orders (0: before the run starts).
-fn chase_with_fault(after_orders: usize, fault: impl Fn(&TwinHandle) + Send + Sync) {
-    let twin = twin();
-    let run = VenueRun::new(&twin);
+/// seen `after_orders` orders (0: before the run starts); returns the run's
+/// log.
+fn chase_with_fault(after_orders: usize, fault: impl Fn(&TwinHandle) + Send + Sync) -> String {
+    chase_on(&twin(), after_orders, fault)
+}
+
+/// [`chase_with_fault`] on a given twin.
+fn chase_on(
+    twin: &TwinHandle,
+    after_orders: usize,
+    fault: impl Fn(&TwinHandle) + Send + Sync,
+) -> String {
+    let run = VenueRun::new(twin);
     if after_orders == 0 {
-        fault(&twin);
+        fault(twin);
     }
-    let market = Market::new(&twin);
+    let market = Market::new(twin);
     let done = AtomicBool::new(false);
     let algo = market.run(PACE, || {
         std::thread::scope(|scope| {
@@ -344,7 +358,7 @@ fn chase_with_fault(after_orders: usize, fault: impl Fn(&TwinHandle) + Send + Sy
                 scope.spawn(|| {
                     while !done.load(Ordering::Relaxed) {
                         if twin.client_order_ids_sent().len() >= after_orders {
-                            fault(&twin);
+                            fault(twin);
                             return;
                         }
                         std::thread::sleep(Duration::from_millis(5));
@@ -355,7 +369,8 @@ fn chase_with_fault(after_orders: usize, fault: impl Fn(&TwinHandle) + Send + Sy
             run.run_to_the_end(Keys::Twin, &[])
         })
     });
-    assert_venue_agrees(&twin, &run, &algo);
+    assert_venue_agrees(twin, &run, &algo);
+    run.log()
 }
 
 #[test]
@@ -386,9 +401,34 @@ fn event_stream_terminated_is_resubscribed_and_reconciled() {
 
 #[test]
 fn an_order_accepted_then_answered_503_is_settled_not_rejected() {
-    chase_with_fault(1, |twin| {
+    // Before the run: the first order-entry request is the first placement.
+    chase_with_fault(0, |twin| {
         twin.faults(|f| f.accept_then_503_next = 1);
     });
+}
+
+#[test]
+fn amends_and_cancels_answered_503_are_settled_not_refused() {
+    // Once working, the chase's order-entry requests are mostly amends.
+    chase_with_fault(2, |twin| {
+        twin.faults(|f| f.accept_then_503_next = 4);
+    });
+}
+
+#[test]
+fn a_silent_user_data_connection_is_noticed_and_reconciled() {
+    let log = chase_with_fault(2, |twin| {
+        twin.silence_user_connections();
+    });
+    assert!(log.contains("stale_after_ms"), "the silence was noticed:\n{log}");
+}
+
+#[test]
+fn a_silent_market_data_connection_is_noticed_and_reconnected() {
+    let log = chase_with_fault(2, |twin| {
+        twin.silence_market_connections();
+    });
+    assert!(log.contains("stale_after_ms"), "the silence was noticed:\n{log}");
 }
 
 #[test]
@@ -422,6 +462,28 @@ fn a_429_with_retry_after_is_waited_out() {
             f.retry_after_secs = 1;
         });
     });
+}
+
+#[test]
+fn a_full_order_window_delays_actions_without_stopping_the_run() {
+    // 6 new orders per 10 s: the chase, which amends on most price changes,
+    // fills its window within the first seconds.
+    let mut config = TwinConfig::hmac(API_KEY, API_SECRET);
+    config.ping_interval = Duration::from_millis(500);
+    config.orders_per_10s = 6;
+    let twin = TwinVenue::start(config).expect("start the twin");
+    let log = chase_on(&twin, 0, |_| {});
+    assert!(
+        log.contains("delayed") && log.contains("rate-limit window is full"),
+        "actions waited for the window:\n{log}"
+    );
+    assert!(
+        !log.contains("waiting for the rate-limit window"),
+        "the run loop waited on the window:\n{log}"
+    );
+    // The venue never had to refuse an order for the count.
+    let refused = twin.requests().iter().filter(|r| r.status == 429).count();
+    assert_eq!(refused, 0);
 }
 
 #[test]

@@ -42,6 +42,19 @@ pub enum ExchangeError {
     /// The venue could not be reached or failed; the request may be retried.
     #[error("exchange unavailable: {0}")]
     Unavailable(String),
+    /// The venue's rate-limit window cannot take the request now, so it was
+    /// not sent; it may be sent once `retry_after_ms` has passed. The run
+    /// loop does not wait for it: it keeps the action waiting and goes on
+    /// reading market data and events.
+    #[error("order {client_order_id} not sent yet: {reason}; the window reopens in {retry_after_ms} ms")]
+    Throttled {
+        /// The order concerned.
+        client_order_id: ClientOrderId,
+        /// How long until the window can take it, milliseconds.
+        retry_after_ms: u64,
+        /// Which window, in a few words.
+        reason: String,
+    },
     /// The request may or may not have reached the venue (a timeout, a
     /// server error, a reply that cannot be read). The order is neither
     /// accepted nor rejected: the venue's own report (an

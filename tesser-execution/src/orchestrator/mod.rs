@@ -31,7 +31,11 @@
 //!   current status and the reason; a successful amend is silent, a
 //!   successful cancel is reported as `Cancelled`;
 //! * fills come as `on_fill`, followed by the order's new status
-//!   (`PartiallyFilled`, `Filled`), and expiries as `Expired`.
+//!   (`PartiallyFilled`, `Filled`), and expiries as `Expired`;
+//! * an action the venue's rate-limit window cannot take yet waits (see
+//!   `waiting.rs`): a delayed amend or cancel comes back as an update with
+//!   the order's current status and why; a delayed placement is heard when
+//!   it is sent or dropped.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -69,6 +73,7 @@ mod persist;
 mod recovery;
 mod results;
 mod routing;
+mod waiting;
 
 /// How long (clock ms) a closed child may stay reported filled beyond the
 /// fills delivered for it before the orchestrator asks the exchange for its
@@ -358,6 +363,7 @@ enum Call {
 
 /// A child action that passed the risk guard and goes to the exchange once
 /// committed.
+#[derive(Debug)]
 enum Outgoing {
     Place(OrderRequest),
     Amend(AmendRequest),
@@ -395,6 +401,8 @@ pub struct Orchestrator<E: ExchangeClient> {
     /// Data time of the last store transaction of batched changes (`None`
     /// before the first data time).
     last_store_ms: Option<i64>,
+    /// Actions the venue's rate-limit window could not take yet.
+    waiting: waiting::WaitingActions,
 }
 
 impl<E: ExchangeClient> std::fmt::Debug for Orchestrator<E> {
@@ -469,6 +477,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             queue: VecDeque::new(),
             unstored: Vec::new(),
             last_store_ms: None,
+            waiting: waiting::WaitingActions::default(),
         };
         this.recover()?;
         this.store_pending()?;
@@ -742,6 +751,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// The store failed.
     pub fn advance_clock(&mut self, now_ms: i64) -> Result<(), OrchestratorError> {
         self.now_ms = self.now_ms.max(now_ms);
+        self.send_waiting()?;
         let now = self.now_ms;
         let mut i = 0;
         // The list shrinks when an algorithm ends during its heartbeat.

@@ -17,6 +17,18 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 let id = request.client_order_id.clone();
                 match self.exchange.place_order(request, now) {
                     Ok(order) => queue.push_back(Call::Update(order.to_update(None))),
+                    Err(ExchangeError::Throttled {
+                        retry_after_ms,
+                        reason,
+                        ..
+                    }) => {
+                        // Still pending (and counted by the risk guard); the
+                        // stored child holds the request to send again.
+                        if let Some(child) = self.algorithms[idx].children.get(&id) {
+                            let retry = Outgoing::Place(child.row.request.clone());
+                            self.wait_for_window(idx, retry, retry_after_ms, &reason, queue);
+                        }
+                    }
                     Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
                         // Neither accepted nor rejected: the child stays
                         // pending (and counted by the risk guard) until the
@@ -38,6 +50,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 }
             }
             Outgoing::Amend(amend) => match self.exchange.amend_order(&amend, now) {
+                Err(ExchangeError::Throttled {
+                    retry_after_ms,
+                    reason,
+                    ..
+                }) => {
+                    // The pending amend stays counted until it is sent.
+                    self.wait_for_window(idx, Outgoing::Amend(amend), retry_after_ms, &reason, queue);
+                }
                 Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
                     // The pending amend stays counted until the venue reports.
                     self.warn_unknown(idx, &error);
@@ -74,6 +94,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 }
             },
             Outgoing::Cancel(id) => match self.exchange.cancel_order(&id, now) {
+                Err(ExchangeError::Throttled {
+                    retry_after_ms,
+                    reason,
+                    ..
+                }) => {
+                    // The cancel stays requested until it is sent.
+                    self.wait_for_window(idx, Outgoing::Cancel(id), retry_after_ms, &reason, queue);
+                }
                 Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
                     // The cancel stays requested until the venue reports.
                     self.warn_unknown(idx, &error);

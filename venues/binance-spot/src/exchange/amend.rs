@@ -15,7 +15,7 @@ use super::lookup::lookup;
 use super::place::{book_response_fills, new_order};
 use super::replace::{Replacement, cancel_then_place};
 use super::unknown::{Change, settle_in_background};
-use super::{Shared, rejected, unavailable};
+use super::{Shared, not_sent, rejected, unavailable};
 
 pub(super) async fn amend(
     shared: &Arc<Shared>,
@@ -75,6 +75,10 @@ pub(super) async fn amend(
     }
     // Anything but a quantity decrease places a new order.
     shared.require_user_stream()?;
+    let wait = shared.rest.new_order_wait().map_err(|e| not_sent(id, &e))?;
+    if !wait.is_zero() {
+        return Err(not_sent(id, &BinanceError::RateLimited { retry_after: wait }));
+    }
     let mut request = tracked.request.clone();
     if let Some(price) = amend.new_price {
         request.price = Some(price);
@@ -165,7 +169,7 @@ async fn keep_priority(
         }
         Err(BinanceError::Rejected(body)) => return KeepPriority::Done(Err(rejected(id, &body))),
         Err(other) if other.is_definite_failure() => {
-            return KeepPriority::Done(Err(unavailable(&other)));
+            return KeepPriority::Done(Err(not_sent(id, &other)));
         }
         Err(other) => {
             return KeepPriority::Done(Err(settle_in_background(
@@ -266,7 +270,7 @@ async fn cancel_replace(
         Err(CancelReplaceError::Other(error)) if error.is_definite_failure() => {
             // Not sent: nothing changed.
             set_replacing(shared, id, None);
-            return Replaced::Done(Err(unavailable(&error)));
+            return Replaced::Done(Err(not_sent(id, &error)));
         }
         Err(CancelReplaceError::Other(error)) => {
             // Unknown: the venue's state decides (a cancelled old generation

@@ -10,7 +10,7 @@ use crate::rest::OrderRef;
 
 use super::lookup::lookup;
 use super::unknown::{Change, settle_in_background};
-use super::{Shared, rejected, unavailable};
+use super::{Shared, not_sent, rejected, unavailable};
 
 pub(super) async fn cancel(
     shared: &Arc<Shared>,
@@ -74,7 +74,7 @@ pub(super) async fn cancel(
             }
         }
         Err(BinanceError::Rejected(body)) => Err(rejected(id, &body)),
-        Err(error) if error.is_definite_failure() => Err(unavailable(&error)),
+        Err(error) if error.is_definite_failure() => Err(not_sent(id, &error)),
         Err(error) => Err(settle_in_background(shared, id, Change::Cancel, &error)),
     }
 }

@@ -288,6 +288,22 @@ fn unavailable(error: &BinanceError) -> ExchangeError {
     ExchangeError::Unavailable(error.to_string())
 }
 
+/// A request of `id` that was certainly not sent: [`ExchangeError::Throttled`]
+/// when only a rate-limit window held it back (it may be sent when the
+/// window reopens), [`ExchangeError::Unavailable`] otherwise.
+fn not_sent(id: &ClientOrderId, error: &BinanceError) -> ExchangeError {
+    match error {
+        BinanceError::RateLimited { retry_after } => ExchangeError::Throttled {
+            client_order_id: id.clone(),
+            // Rounded up: "now" would be a zero that is not yet now.
+            retry_after_ms: u64::try_from(retry_after.as_micros().div_ceil(1000))
+                .unwrap_or(u64::MAX),
+            reason: "the venue's rate-limit window is full".into(),
+        },
+        other => unavailable(other),
+    }
+}
+
 fn rejected(id: &ClientOrderId, error: &model::ApiErrorBody) -> ExchangeError {
     ExchangeError::Rejected {
         client_order_id: id.clone(),

@@ -14,7 +14,7 @@ use crate::error::BinanceError;
 use crate::model::{self, OrderResponse};
 use crate::rest::{NewOrder, OrderRef};
 
-use super::{Shared, rejected, unavailable};
+use super::{Shared, not_sent, rejected};
 
 /// Binance's type and time in force for a request.
 fn venue_type(request: &OrderRequest) -> (&'static str, Option<&'static str>) {
@@ -127,7 +127,7 @@ pub(super) async fn place(
             }
             // Not sent at all: the id may be used again.
             book.used.remove(&id);
-            Err(unavailable(&error))
+            Err(not_sent(&id, &error))
         }
         Err(error) => {
             tracing::warn!(client_order_id = %id, %error, "placement outcome unknown; settling in the background");

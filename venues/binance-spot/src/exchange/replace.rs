@@ -22,7 +22,7 @@ use super::amend::{answer, close_cancelled, set_replacing};
 use super::lookup::lookup;
 use super::place::{Placement, book_response_fills, new_order, settle};
 use super::unknown::{Change, settle_in_background};
-use super::{Shared, rejected, unavailable};
+use super::{Shared, not_sent, rejected, unavailable};
 
 /// An amend that needs a new generation.
 pub(super) struct Replacement<'a> {
@@ -88,7 +88,7 @@ pub(super) async fn cancel_then_place(
         Err(error) if error.is_definite_failure() => {
             // Not sent (a rate-limit wait too long, say): nothing changed.
             set_replacing(shared, id, None);
-            return Err(unavailable(&error));
+            return Err(not_sent(id, &error));
         }
         Err(error) => {
             // The order may or may not be cancelled: the venue's state

@@ -27,6 +27,30 @@ pub(crate) enum OrderCount {
     Counted,
 }
 
+/// Whether a request may wait for its rate-limit window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waits {
+    /// Up to `max_rate_limit_wait` (reads: lookups, reconciles, start-up).
+    UpToMax,
+    /// Not at all: order entry (new order, cancel, amend, cancel-replace)
+    /// is called from the run loop, which must keep reading market data and
+    /// events; the runtime keeps the action waiting instead.
+    Never,
+}
+
+impl Waits {
+    /// The policy of a request: order entry never waits.
+    pub(crate) fn of(method: &reqwest::Method, path: &str) -> Self {
+        let order_entry = matches!(
+            (method.as_str(), path),
+            ("POST" | "DELETE", "/api/v3/order")
+                | ("PUT", "/api/v3/order/amend/keepPriority")
+                | ("POST", "/api/v3/order/cancelReplace")
+        );
+        if order_entry { Self::Never } else { Self::UpToMax }
+    }
+}
+
 /// What a window counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Counts {
@@ -200,15 +224,37 @@ impl RestClient {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Waits for the rate-limit windows, or fails unsent.
-    pub(super) async fn admit(&self, weight: u64, orders: OrderCount) -> Result<(), BinanceError> {
+    /// How long a new order would wait for its windows now (zero when it
+    /// could go at once): an amend that replaces its order checks this
+    /// before it cancels anything, so a full order window never leaves an
+    /// order cancelled without its replacement.
+    ///
+    /// # Errors
+    /// [`BinanceError::Banned`] during an IP ban.
+    pub(crate) fn new_order_wait(&self) -> Result<Duration, BinanceError> {
+        self.lock_limits()
+            .wait(1, OrderCount::Counted, self.server_now_ms())
+    }
+
+    /// Waits for the rate-limit windows (never, for `Waits::Never`), or
+    /// fails unsent with [`BinanceError::RateLimited`].
+    pub(super) async fn admit(
+        &self,
+        weight: u64,
+        orders: OrderCount,
+        waits: Waits,
+    ) -> Result<(), BinanceError> {
         let wait = self
             .lock_limits()
             .wait(weight, orders, self.server_now_ms())?;
         if wait.is_zero() {
             return Ok(());
         }
-        if wait > self.max_wait {
+        let longest = match waits {
+            Waits::UpToMax => self.max_wait,
+            Waits::Never => Duration::ZERO,
+        };
+        if wait > longest {
             return Err(BinanceError::RateLimited { retry_after: wait });
         }
         tracing::info!(?wait, "waiting for the rate-limit window");

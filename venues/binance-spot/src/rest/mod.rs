@@ -38,6 +38,7 @@ use crate::sign::{Credentials, rest_query};
 
 use limits::Limits;
 pub(crate) use limits::OrderCount;
+use limits::Waits;
 pub(crate) use outcome::HTTP_401_NO_BODY;
 use outcome::{Effect, api_code, classify_api, parse, transport_reason, truncate, without_url};
 
@@ -620,7 +621,7 @@ impl RestClient {
             }
             (_, Auth::Public) => None,
         };
-        self.admit(weight, orders).await?;
+        self.admit(weight, orders, Waits::of(&method, path)).await?;
         if auth == Auth::Signed {
             params.push(("timestamp".to_owned(), self.server_now_ms().to_string()));
             params.push(("recvWindow".to_owned(), self.recv_window_ms.to_string()));

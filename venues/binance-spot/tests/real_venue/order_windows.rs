@@ -45,7 +45,7 @@ fn the_daily_order_count_resets_at_midnight_utc() {
     let error = venue
         .place_order(buy("day-3", dec!(1), dec!(90)), 0)
         .unwrap_err();
-    assert!(matches!(error, ExchangeError::Unavailable(_)), "{error}");
+    assert!(matches!(error, ExchangeError::Throttled { .. }), "{error}");
     assert_eq!(twin.count("POST", "/api/v3/order"), posts);
     // Cancels do not count toward the order limits.
     let cancelled = venue.cancel_order(&"day-0".into(), 0).unwrap();
@@ -88,7 +88,7 @@ fn a_429_for_the_order_count_does_not_delay_cancels() {
     let error = second
         .place_order(buy("busy-2", dec!(1), dec!(90)), 0)
         .unwrap_err();
-    assert!(matches!(error, ExchangeError::Unavailable(_)), "{error}");
+    assert!(matches!(error, ExchangeError::Throttled { .. }), "{error}");
     // The cancel goes out: it is not held back for the hour the 429 asks
     // new orders to wait (which is past `max_rate_limit_wait`).
     let cancelled = second.cancel_order(&"busy-0".into(), 0).unwrap();
@@ -101,4 +101,45 @@ fn a_429_for_the_order_count_does_not_delay_cancels() {
             .is_err()
     );
     assert_eq!(twin.count("POST", "/api/v3/order"), posts);
+}
+
+#[test]
+fn a_full_order_window_answers_throttled_at_once_and_sends_nothing() {
+    let mut config = TwinConfig::hmac(KEY, SECRET);
+    config.orders_per_10s = 2;
+    // Reads may wait up to 30 s; order entry never waits (with a wait, the
+    // order would go out once the window reopened, answering Ok).
+    let (twin, mut venue) = start_with(config, |c| c.max_rate_limit_wait = Duration::from_secs(30));
+    for n in 0..2 {
+        venue
+            .place_order(buy(&format!("win-{n}"), dec!(1), dec!(90)), 0)
+            .unwrap();
+    }
+    let posts = twin.count("POST", "/api/v3/order");
+    let error = venue
+        .place_order(buy("win-2", dec!(1), dec!(90)), 0)
+        .unwrap_err();
+    let ExchangeError::Throttled { retry_after_ms, .. } = error else {
+        panic!("{error}")
+    };
+    assert!(retry_after_ms <= 10_000, "{retry_after_ms}");
+    assert_eq!(twin.count("POST", "/api/v3/order"), posts, "nothing was sent");
+    // A price change replaces its order: refused before anything is
+    // cancelled, so a full window never leaves an order without its
+    // replacement.
+    let error = venue
+        .amend_order(
+            &tesser_core::AmendRequest {
+                client_order_id: "win-0".into(),
+                new_price: Some(dec!(91)),
+                new_quantity: None,
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(matches!(error, ExchangeError::Throttled { .. }), "{error}");
+    assert_eq!(twin.count("DELETE", "/api/v3/order"), 0);
+    assert_eq!(twin.count("POST", "/api/v3/order/cancelReplace"), 0);
+    // Cancels are not order-counted: they go out.
+    venue.cancel_order(&"win-1".into(), 0).unwrap();
 }
