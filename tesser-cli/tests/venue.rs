@@ -420,7 +420,10 @@ fn a_silent_user_data_connection_is_noticed_and_reconciled() {
     let log = chase_with_fault(2, |twin| {
         twin.silence_user_connections();
     });
-    assert!(log.contains("stale_after_ms"), "the silence was noticed:\n{log}");
+    assert!(
+        log.contains("stale_after_ms"),
+        "the silence was noticed:\n{log}"
+    );
 }
 
 #[test]
@@ -428,7 +431,10 @@ fn a_silent_market_data_connection_is_noticed_and_reconnected() {
     let log = chase_with_fault(2, |twin| {
         twin.silence_market_connections();
     });
-    assert!(log.contains("stale_after_ms"), "the silence was noticed:\n{log}");
+    assert!(
+        log.contains("stale_after_ms"),
+        "the silence was noticed:\n{log}"
+    );
 }
 
 #[test]

@@ -46,7 +46,9 @@ pub enum ExchangeError {
     /// not sent; it may be sent once `retry_after_ms` has passed. The run
     /// loop does not wait for it: it keeps the action waiting and goes on
     /// reading market data and events.
-    #[error("order {client_order_id} not sent yet: {reason}; the window reopens in {retry_after_ms} ms")]
+    #[error(
+        "order {client_order_id} not sent yet: {reason}; the window reopens in {retry_after_ms} ms"
+    )]
     Throttled {
         /// The order concerned.
         client_order_id: ClientOrderId,

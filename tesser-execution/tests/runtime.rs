@@ -14,7 +14,7 @@ use tesser_core::{ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick}
 use tesser_execution::{AlgorithmStatus, Orchestrator, RiskLimits, StateStore};
 
 use common::runtime::{
-    Crash, FillsLate, Recording, default_limits, filled, merge, orchestrator, paper,
+    Crash, FillsLate, Recording, Windowed, default_limits, filled, merge, orchestrator, paper,
     paper_orchestrator, real_trades, real_trades_path, runtime_plugins, synthetic_ticks,
 };
 
@@ -135,6 +135,88 @@ fn fills_arriving_after_their_closing_update_cannot_overfill() {
     assert_eq!(summary.filled, dec!(2), "{summary:?}");
     drop(exchange);
     assert_eq!(filled(paper.fills()), dec!(2), "never more than the target");
+}
+
+/// A venue whose order window is full answers `Throttled`: the run loop does
+/// not wait, the actions wait in the orchestrator until the window reopens,
+/// the window is never exceeded, and the chase still fills exactly its
+/// target.
+#[test]
+fn a_full_order_window_delays_actions_and_the_chase_still_completes() {
+    let plugins = runtime_plugins();
+    let mut paper = paper();
+    let mut exchange = Windowed::new(&mut paper, 3, 2_000);
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.5), 6_000, 7);
+    let summary = {
+        let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
+        orch.on_tick(&ticks[0]).expect("first tick");
+        let id = orch
+            .submit_signal(&chase("BTCUSD", SignalKind::EnterLong, dec!(2), "0.25"))
+            .expect("submit")
+            .expect("an algorithm");
+        feed(&mut orch, &ticks[1..]);
+        orch.algorithm(&id).expect("summary")
+    };
+    assert!(exchange.throttled > 0, "the window was full at times");
+    assert!(
+        exchange.most_in_a_window <= 3,
+        "the window was never exceeded"
+    );
+    assert_eq!(summary.status, AlgorithmStatus::Completed, "{summary:?}");
+    assert_eq!(summary.filled, dec!(2), "{summary:?}");
+    drop(exchange);
+    assert_eq!(filled(paper.fills()), dec!(2), "never more than the target");
+}
+
+/// The plugin hears of an amend the venue's window delayed, with why, and
+/// the amend is sent once the window reopens.
+#[test]
+fn the_plugin_hears_a_delayed_amend_and_it_is_sent_later() {
+    let plugins = runtime_plugins();
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 40, 5);
+    let mut paper = paper();
+    // One order-entry request per 10 s: the placement goes, its amend waits.
+    let mut exchange = Windowed::new(&mut paper, 1, 10_000);
+    let steps = json!([
+        { "on": "init", "actions": [place("0.2", "29000")] },
+        { "on": "update", "nth": 1, "actions": [
+            { "amend": { "client_order_id": "$last", "new_price": "29001" } }
+        ] }
+    ]);
+    let mut orch = orchestrator(
+        plugins.path(),
+        StateStore::open_in_memory().expect("store"),
+        &mut exchange,
+        default_limits(),
+    );
+    let first = Tick {
+        price: dec!(30000),
+        ..ticks[0].clone()
+    };
+    orch.on_tick(&first).expect("tick");
+    let id = orch
+        .submit_signal(&scripted("BTCUSD", SignalKind::EnterLong, dec!(1), steps))
+        .expect("submit")
+        .expect("id");
+    let reasons: Vec<String> = seen_updates(&mut orch, &id)
+        .iter()
+        .filter_map(|u| u["reason"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("amend delayed") && r.contains("order window is full")),
+        "{reasons:?}"
+    );
+    // Ten seconds of data later the window reopens and the amend goes out.
+    orch.on_tick(&Tick {
+        timestamp_ms: first.timestamp_ms + 10_001,
+        ..first.clone()
+    })
+    .expect("tick");
+    let open = orch.exchange().open_orders().expect("open");
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].request.price, Some(dec!(29001)), "{open:?}");
 }
 
 /// Fill reports lost for good (a stream that dropped them): the closed

@@ -68,6 +68,7 @@ fn limits_fill_on_trade_through_at_the_limit_price_bounded_by_print_size() {
             ExchangeEvent::Fill(_) => "fill",
             ExchangeEvent::OrderUpdate(u) if u.status == OrderStatus::Filled => "filled",
             ExchangeEvent::OrderUpdate(_) => "partial",
+            ExchangeEvent::Settled(_) => "settled",
         })
         .collect();
     assert_eq!(kinds, vec!["fill", "partial", "fill", "filled"]);

@@ -56,7 +56,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     ..
                 }) => {
                     // The pending amend stays counted until it is sent.
-                    self.wait_for_window(idx, Outgoing::Amend(amend), retry_after_ms, &reason, queue);
+                    self.wait_for_window(
+                        idx,
+                        Outgoing::Amend(amend),
+                        retry_after_ms,
+                        &reason,
+                        queue,
+                    );
                 }
                 Err(error @ ExchangeError::OutcomeUnknown { .. }) => {
                     // The pending amend stays counted until the venue reports.

@@ -182,7 +182,9 @@ mod tests {
         let due = waiting.take_due(20);
         let ids: Vec<&str> = due.iter().map(|w| action_id(&w.action).as_str()).collect();
         assert_eq!(ids, ["a-1", "a-2"]);
-        assert!(matches!(&due[0].action, Outgoing::Amend(a) if a.new_price == Some(Decimal::from(101))));
+        assert!(
+            matches!(&due[0].action, Outgoing::Amend(a) if a.new_price == Some(Decimal::from(101)))
+        );
         assert!(waiting.is_empty());
     }
 }

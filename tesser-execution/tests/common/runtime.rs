@@ -317,3 +317,85 @@ impl ExchangeClient for FillsLate<'_> {
         }
     }
 }
+
+/// The paper exchange behind a venue's order-count window: at most `limit`
+/// new orders and amends per `window_ms` of data time. Past it, the request
+/// is answered `Throttled` (not sent) with the time until the window
+/// reopens, as a live venue's connector does.
+pub struct Windowed<'a> {
+    pub inner: &'a mut PaperExchange,
+    pub limit: usize,
+    pub window_ms: i64,
+    /// Start of the current window and what was sent in it.
+    pub window: (i64, usize),
+    /// Requests answered `Throttled`.
+    pub throttled: usize,
+    /// The most requests sent in one window.
+    pub most_in_a_window: usize,
+}
+
+impl<'a> Windowed<'a> {
+    /// `limit` order-entry requests per `window_ms` in front of `inner`.
+    pub fn new(inner: &'a mut PaperExchange, limit: usize, window_ms: i64) -> Self {
+        Self {
+            inner,
+            limit,
+            window_ms,
+            window: (0, 0),
+            throttled: 0,
+            most_in_a_window: 0,
+        }
+    }
+
+    /// Counts one request at `now_ms`, or refuses it.
+    fn admit(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<(), ExchangeError> {
+        let start = now_ms - now_ms.rem_euclid(self.window_ms);
+        if self.window.0 != start {
+            self.window = (start, 0);
+        }
+        if self.window.1 >= self.limit {
+            self.throttled += 1;
+            return Err(ExchangeError::Throttled {
+                client_order_id: id.clone(),
+                retry_after_ms: u64::try_from(start + self.window_ms - now_ms).unwrap_or(1),
+                reason: "the test's order window is full".into(),
+            });
+        }
+        self.window.1 += 1;
+        self.most_in_a_window = self.most_in_a_window.max(self.window.1);
+        Ok(())
+    }
+}
+
+impl ExchangeClient for Windowed<'_> {
+    fn name(&self) -> &str {
+        "windowed-paper"
+    }
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.admit(&request.client_order_id, now_ms)?;
+        self.inner.place_order(request, now_ms)
+    }
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.admit(&amend.client_order_id, now_ms)?;
+        self.inner.amend_order(amend, now_ms)
+    }
+    fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
+        // Cancels do not count toward order windows.
+        self.inner.cancel_order(id, now_ms)
+    }
+    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+        self.inner.order(id)
+    }
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+        self.inner.open_orders()
+    }
+    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+        self.inner.order_fills(id)
+    }
+    fn on_market_tick(&mut self, tick: &Tick) {
+        self.inner.on_market_tick(tick);
+    }
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
+        self.inner.poll_events(out);
+    }
+}

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tesser_core::{
-    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent,
-    OrderStatus, Side,
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, OrderStatus, Side,
 };
 use tesser_venue_binance::rest::MY_TRADES_PAGE;
 use tesser_venue_binance::sign::{ApiKey, Signer};

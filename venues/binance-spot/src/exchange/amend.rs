@@ -77,7 +77,10 @@ pub(super) async fn amend(
     shared.require_user_stream()?;
     let wait = shared.rest.new_order_wait().map_err(|e| not_sent(id, &e))?;
     if !wait.is_zero() {
-        return Err(not_sent(id, &BinanceError::RateLimited { retry_after: wait }));
+        return Err(not_sent(
+            id,
+            &BinanceError::RateLimited { retry_after: wait },
+        ));
     }
     let mut request = tracked.request.clone();
     if let Some(price) = amend.new_price {

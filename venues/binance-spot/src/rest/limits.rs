@@ -47,7 +47,11 @@ impl Waits {
                 | ("PUT", "/api/v3/order/amend/keepPriority")
                 | ("POST", "/api/v3/order/cancelReplace")
         );
-        if order_entry { Self::Never } else { Self::UpToMax }
+        if order_entry {
+            Self::Never
+        } else {
+            Self::UpToMax
+        }
     }
 }
 

@@ -123,7 +123,11 @@ fn a_full_order_window_answers_throttled_at_once_and_sends_nothing() {
         panic!("{error}")
     };
     assert!(retry_after_ms <= 10_000, "{retry_after_ms}");
-    assert_eq!(twin.count("POST", "/api/v3/order"), posts, "nothing was sent");
+    assert_eq!(
+        twin.count("POST", "/api/v3/order"),
+        posts,
+        "nothing was sent"
+    );
     // A price change replaces its order: refused before anything is
     // cancelled, so a full window never leaves an order without its
     // replacement.
