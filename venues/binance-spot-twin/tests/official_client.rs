@@ -45,7 +45,9 @@ fn binance_connector_gets_the_documented_answers() {
     twin.quote("BTCUSDT", dec!(100), dec!(5), dec!(101), dec!(5));
     let check =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/official/binance_connector_check.py");
+    // -B: no __pycache__ next to the script.
     let mut child = Command::new(&python)
+        .arg("-B")
         .arg(&check)
         .args([twin.rest_base(), "official-key", "official-secret"])
         .stdout(Stdio::piped())
