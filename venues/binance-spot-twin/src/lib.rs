@@ -7,9 +7,13 @@
 //! `web-socket-api.md`, `web-socket-streams.md`, `user-data-stream.md`): it
 //! verifies HMAC and Ed25519 signatures and the `timestamp`/`recvWindow`
 //! rule, answers Binance's error bodies, and emits `trade` stream messages
-//! and `executionReport`s field for field. Matching is tesser-paper's
-//! [`PaperExchange`](tesser_paper::PaperExchange), driven by trade prints
-//! the test pushes ([`TwinHandle::print`]) or plays from a list or file.
+//! and `executionReport`s field for field. Each symbol has a book: its best
+//! bid and ask with their sizes ([`TwinHandle::quote`], or replayed with the
+//! trades), served on `<symbol>@bookTicker`. An order that crosses the book
+//! fills on arrival as taker at the opposite touch; what rests is matched by
+//! tesser-paper's [`PaperExchange`](tesser_paper::PaperExchange), driven by
+//! trade prints the test pushes ([`TwinHandle::print`]) or plays from a list
+//! or file. A symbol that never had a quote matches on prints only.
 //!
 //! Every request is recorded ([`TwinHandle::requests`]) and [`Faults`]
 //! switches inject the failures a live venue has.
@@ -44,6 +48,25 @@ pub struct TwinSymbol {
     pub min_qty: Decimal,
     /// `NOTIONAL.minNotional`.
     pub min_notional: Decimal,
+    /// `PRICE_FILTER.minPrice` (0 disables it).
+    pub min_price: Decimal,
+    /// `PRICE_FILTER.maxPrice` (0 disables it).
+    pub max_price: Decimal,
+    /// `LOT_SIZE.maxQty`.
+    pub max_qty: Decimal,
+    /// `NOTIONAL.maxNotional` (not applied to `MARKET` orders, as
+    /// `applyMaxToMarket` is false).
+    pub max_notional: Decimal,
+    /// `MARKET_LOT_SIZE`: minimum, maximum and step of a `MARKET` order's
+    /// quantity (a step of 0 disables the step rule).
+    pub market_lot: (Decimal, Decimal, Decimal),
+    /// `PERCENT_PRICE_BY_SIDE`, as `(bidMultiplierUp, bidMultiplierDown,
+    /// askMultiplierUp, askMultiplierDown)` around the reference price (the
+    /// book's mid when the symbol has a quote, else the last print; no check
+    /// before either exists).
+    pub percent_price_by_side: (Decimal, Decimal, Decimal, Decimal),
+    /// `MAX_NUM_ORDERS.maxNumOrders`: open orders allowed on the symbol.
+    pub max_num_orders: usize,
     /// `amendAllowed`: whether keep-priority amends are enabled (refused
     /// with `-2038` otherwise).
     pub amend_allowed: bool,
@@ -56,7 +79,10 @@ pub struct TwinSymbol {
 }
 
 impl TwinSymbol {
-    /// `BTCUSDT` with tick 0.01, step 0.001, min qty 0.001, min notional 1.
+    /// `BTCUSDT` with tick 0.01 (min price 0.01, max 1 000 000), step 0.001,
+    /// quantity 0.001 to 9000 (`MARKET` orders: 0 to 9000, any step of
+    /// 0.001), notional 1 to 9 000 000, `PERCENT_PRICE_BY_SIDE` 5 / 0.2 on
+    /// both sides, and 200 open orders at most.
     #[must_use]
     pub fn btcusdt() -> Self {
         Self {
@@ -67,11 +93,40 @@ impl TwinSymbol {
             step_size: Decimal::new(1, 3),
             min_qty: Decimal::new(1, 3),
             min_notional: Decimal::ONE,
+            min_price: Decimal::new(1, 2),
+            max_price: Decimal::from(1_000_000),
+            max_qty: Decimal::from(9000),
+            max_notional: Decimal::from(9_000_000),
+            market_lot: (Decimal::ZERO, Decimal::from(9000), Decimal::ZERO),
+            percent_price_by_side: (
+                Decimal::from(5),
+                Decimal::new(2, 1),
+                Decimal::from(5),
+                Decimal::new(2, 1),
+            ),
+            max_num_orders: 200,
             amend_allowed: true,
             cancel_replace_allowed: true,
             max_num_order_amends: 10,
         }
     }
+}
+
+/// A symbol's best bid and ask with their sizes at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwinQuote {
+    /// Symbol.
+    pub symbol: String,
+    /// Best bid price.
+    pub bid: Decimal,
+    /// Size at the best bid.
+    pub bid_qty: Decimal,
+    /// Best ask price.
+    pub ask: Decimal,
+    /// Size at the best ask.
+    pub ask_qty: Decimal,
+    /// When, milliseconds since the epoch (orders the replay with the trades).
+    pub timestamp_ms: i64,
 }
 
 /// A key the twin accepts.
@@ -116,6 +171,9 @@ pub struct TwinConfig {
     pub symbols: Vec<TwinSymbol>,
     /// Trade prints to play with [`TwinHandle::play`].
     pub trades: Vec<Tick>,
+    /// Quotes played with the trades, merged by time (a quote before a print
+    /// of the same time).
+    pub quotes: Vec<TwinQuote>,
     /// Maker fee, basis points.
     pub maker_fee_bps: Decimal,
     /// Taker fee, basis points.
@@ -145,6 +203,7 @@ impl TwinConfig {
             }],
             symbols: vec![TwinSymbol::btcusdt()],
             trades: Vec::new(),
+            quotes: Vec::new(),
             maker_fee_bps: Decimal::TEN,
             taker_fee_bps: Decimal::TEN,
             clock_offset_ms: 0,
@@ -448,22 +507,51 @@ impl TwinHandle {
         self.state.print(&tick, buyer_is_maker);
     }
 
-    /// Plays the next `count` prints of the configured trade list; returns
-    /// how many were played.
+    /// Plays the next `count` prints of the configured trade list, and the
+    /// configured quotes timed before them; returns how many prints were
+    /// played.
     pub fn play(&self, count: usize) -> usize {
         let mut played = 0;
         while played < count {
-            let Some(tick) = lock(&self.state.pending_trades).pop_front() else {
+            let Some(next) = lock(&self.state.pending_trades).pop_front() else {
                 break;
             };
-            let buyer_is_maker = tick.aggressor == Some(tesser_core::Side::Sell);
-            self.state.print(&tick, buyer_is_maker);
-            played += 1;
+            match next {
+                Replayed::Quote(quote) => self.state.quote(&quote),
+                Replayed::Trade(tick) => {
+                    let buyer_is_maker = tick.aggressor == Some(tesser_core::Side::Sell);
+                    self.state.print(&tick, buyer_is_maker);
+                    played += 1;
+                }
+            }
         }
         played
     }
 
-    /// Sends a `bookTicker` message.
+    /// Sets the symbol's book (best bid and ask with their sizes) and sends
+    /// it on `<symbol>@bookTicker`. From then on orders of the symbol that
+    /// cross it fill on arrival as taker at the opposite touch, up to its
+    /// size, which they consume.
+    pub fn quote(
+        &self,
+        symbol: &str,
+        bid: Decimal,
+        bid_qty: Decimal,
+        ask: Decimal,
+        ask_qty: Decimal,
+    ) {
+        self.state.quote(&TwinQuote {
+            symbol: symbol.to_owned(),
+            bid,
+            bid_qty,
+            ask,
+            ask_qty,
+            timestamp_ms: self.state.now_ms(),
+        });
+    }
+
+    /// Sends a `bookTicker` message only: the book orders match against is
+    /// left as it is (see [`TwinHandle::quote`]).
     pub fn book_ticker(
         &self,
         symbol: &str,
@@ -531,4 +619,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-type TradeQueue = Mutex<VecDeque<Tick>>;
+/// One step of the replay.
+#[derive(Debug, Clone)]
+pub(crate) enum Replayed {
+    /// A trade print.
+    Trade(Tick),
+    /// A quote.
+    Quote(TwinQuote),
+}
+
+type TradeQueue = Mutex<VecDeque<Replayed>>;

@@ -7,6 +7,8 @@
 //! ids, and every state change becomes an `executionReport`, field for field
 //! as `user-data-stream.md` documents it.
 
+mod book;
+mod filters;
 mod wire;
 
 use std::collections::HashMap;
@@ -15,12 +17,14 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tesser_core::{
     AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, OrderRequest,
-    OrderStatus, OrderType, Side, Tick, TimeInForce,
+    OrderStatus, OrderType, Side, Tick,
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 
 use crate::TwinSymbol;
 
+use book::{Arrival, Touch};
+pub use filters::NewOrder;
 pub use wire::{ApiError, TwinOrder, TwinTrade, fmt8};
 use wire::{missing, side_name};
 
@@ -57,6 +61,15 @@ pub struct Engine {
     next_generated_id: u64,
     /// Keep-priority amends of each order, by `orderId`.
     amends: HashMap<i64, u32>,
+    /// Each symbol's best bid and ask, once quoted.
+    books: HashMap<String, Touch>,
+    /// Each symbol's last trade price.
+    last_price: HashMap<String, Decimal>,
+    /// Quantity each order took from the book on arrival (its paper order
+    /// holds only the rest).
+    taken: HashMap<i64, Decimal>,
+    maker_fee_bps: Decimal,
+    taker_fee_bps: Decimal,
 }
 
 /// What a step produced: execution reports (event objects) and market
@@ -74,23 +87,6 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str>
         .get(name)
         .map(String::as_str)
         .filter(|v| !v.is_empty())
-}
-
-fn decimal(params: &HashMap<String, String>, name: &str) -> Result<Option<Decimal>, ApiError> {
-    match param(params, name) {
-        None => Ok(None),
-        Some(text) => text.parse::<Decimal>().map(Some).map_err(|_| {
-            ApiError::bad(-1100, &format!("Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."))
-        }),
-    }
-}
-
-fn legal_client_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 36
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '_' | '-'))
 }
 
 impl Engine {
@@ -115,6 +111,11 @@ impl Engine {
             next_market_trade_id: 1000,
             next_generated_id: 1,
             amends: HashMap::new(),
+            books: HashMap::new(),
+            last_price: HashMap::new(),
+            taken: HashMap::new(),
+            maker_fee_bps,
+            taker_fee_bps,
         }
     }
 
@@ -182,14 +183,7 @@ impl Engine {
             "W": order.time,
             "V": "NONE"
         });
-        if order.status == "EXPIRED"
-            && let Value::Object(map) = &mut value
-        {
-            let reason = if order.time_in_force == "FOK" {
-                "UNFILLED_FOK_ORDER_EXPIRED"
-            } else {
-                "UNFILLED_IOC_QUANTITY_EXPIRED"
-            };
+        if let (Some(reason), Value::Object(map)) = (order.expiry_reason(), &mut value) {
             map.insert("eR".to_owned(), json!(reason));
         }
         value
@@ -246,7 +240,8 @@ impl Engine {
         Ok(position)
     }
 
-    /// `POST /api/v3/order`: validates, places, reports `NEW`.
+    /// `POST /api/v3/order`: validates, places, reports `NEW`, and fills
+    /// on arrival what crosses the book.
     ///
     /// # Errors
     /// The documented error for each refusal.
@@ -256,123 +251,79 @@ impl Engine {
         now: i64,
         out: &mut Output,
     ) -> Result<usize, ApiError> {
-        let symbol = param(params, "symbol")
-            .ok_or_else(|| missing("symbol"))?
-            .to_owned();
-        let rules = self.symbol(&symbol)?.clone();
-        let side = match param(params, "side") {
-            Some("BUY") => Side::Buy,
-            Some("SELL") => Side::Sell,
-            Some(_) => return Err(ApiError::bad(-1117, "Invalid side.")),
-            None => return Err(missing("side")),
-        };
-        let order_type = param(params, "type")
-            .ok_or_else(|| missing("type"))?
-            .to_owned();
-        let quantity = decimal(params, "quantity")?.ok_or_else(|| missing("quantity"))?;
-        let price = decimal(params, "price")?;
-        let stop_price = decimal(params, "stopPrice")?;
-        let tif = param(params, "timeInForce").map(str::to_owned);
-        let (paper_type, paper_tif, needs_tif, needs_price) = match order_type.as_str() {
-            "LIMIT" => (OrderType::Limit, None, true, true),
-            "MARKET" => (OrderType::Market, None, false, false),
-            "LIMIT_MAKER" => (OrderType::Limit, Some(TimeInForce::PostOnly), false, true),
-            "STOP_LOSS" | "TAKE_PROFIT" => (OrderType::StopMarket, None, false, false),
-            "STOP_LOSS_LIMIT" | "TAKE_PROFIT_LIMIT" => (OrderType::StopLimit, None, true, true),
-            _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
-        };
-        if needs_tif && tif.is_none() {
-            return Err(missing("timeInForce"));
+        let order = self.validate(params)?;
+        self.place(order, now, out)
+    }
+
+    /// Places a validated order: `MAX_NUM_ORDERS`, the client id, then the
+    /// book (arrival) and the paper exchange (what rests).
+    ///
+    /// # Errors
+    /// The documented error for each refusal.
+    pub fn place(&mut self, new: NewOrder, now: i64, out: &mut Output) -> Result<usize, ApiError> {
+        let arrival = self.arrival(&new)?;
+        let open = self
+            .orders
+            .iter()
+            .filter(|o| o.symbol == new.symbol && o.is_open())
+            .count();
+        if open >= new.rules.max_num_orders {
+            return Err(ApiError::bad(-1013, "Filter failure: MAX_NUM_ORDERS"));
         }
-        if !needs_tif && tif.is_some() {
-            return Err(ApiError::bad(
-                -1106,
-                "Parameter 'timeInForce' sent when not required.",
-            ));
-        }
-        if needs_price && price.is_none() {
-            return Err(missing("price"));
-        }
-        if matches!(paper_type, OrderType::StopMarket | OrderType::StopLimit)
-            && stop_price.is_none()
-        {
-            return Err(missing("stopPrice"));
-        }
-        let paper_tif = paper_tif.unwrap_or(match tif.as_deref() {
-            Some("IOC") => TimeInForce::ImmediateOrCancel,
-            Some("FOK") => TimeInForce::FillOrKill,
-            Some("GTC") | None => TimeInForce::GoodTilCancelled,
-            Some(_) => return Err(ApiError::bad(-1115, "Invalid timeInForce.")),
-        });
-        // Filters (filters.md).
-        if let Some(price) = price
-            && (price <= Decimal::ZERO
-                || (!rules.tick_size.is_zero() && !(price % rules.tick_size).is_zero()))
-        {
-            return Err(ApiError::bad(-1013, "Filter failure: PRICE_FILTER"));
-        }
-        if quantity < rules.min_qty
-            || (!rules.step_size.is_zero() && !(quantity % rules.step_size).is_zero())
-        {
-            return Err(ApiError::bad(-1013, "Filter failure: LOT_SIZE"));
-        }
-        if let Some(price) = price
-            && price * quantity < rules.min_notional
-        {
-            return Err(ApiError::bad(-1013, "Filter failure: NOTIONAL"));
-        }
-        let client_id = match param(params, "newClientOrderId") {
-            Some(id) => {
-                if !legal_client_id(id) {
-                    return Err(ApiError::bad(
-                        -1100,
-                        "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
-                    ));
-                }
-                id.to_owned()
-            }
+        let client_id = match new.client_id.clone() {
+            Some(id) => id,
             None => self.generated_id("twin"),
         };
         if self
             .orders
             .iter()
-            .any(|o| o.symbol == symbol && o.client_order_id == client_id && o.is_open())
+            .any(|o| o.symbol == new.symbol && o.client_order_id == client_id && o.is_open())
         {
             return Err(ApiError::bad(-2010, "Duplicate order sent."));
         }
         let order_id = self.next_order_id;
-        let request = OrderRequest {
-            client_order_id: ClientOrderId::new(order_id.to_string()),
-            symbol: symbol.as_str().into(),
-            side,
-            order_type: paper_type,
-            quantity,
-            price: if needs_price { price } else { None },
-            trigger_price: stop_price
-                .filter(|_| matches!(paper_type, OrderType::StopMarket | OrderType::StopLimit)),
-            time_in_force: paper_tif,
+        let paper_qty = match arrival {
+            Arrival::Paper => Some(new.quantity),
+            Arrival::Take {
+                qty, rest: true, ..
+            } if qty < new.quantity => Some(new.quantity - qty),
+            Arrival::Take { .. } => None,
         };
-        match self.paper.place_order(request, now) {
-            Ok(_) => {}
-            Err(ExchangeError::Rejected { reason, .. }) if reason.contains("post-only") => {
-                return Err(ApiError::bad(
-                    -2010,
-                    "Order would immediately match and take.",
-                ));
+        if let Some(quantity) = paper_qty {
+            let request = OrderRequest {
+                client_order_id: ClientOrderId::new(order_id.to_string()),
+                symbol: new.symbol.as_str().into(),
+                side: new.side,
+                order_type: new.paper_type,
+                quantity,
+                price: if new.needs_price { new.price } else { None },
+                trigger_price: new.stop_price.filter(|_| {
+                    matches!(new.paper_type, OrderType::StopMarket | OrderType::StopLimit)
+                }),
+                time_in_force: new.paper_tif,
+            };
+            match self.paper.place_order(request, now) {
+                Ok(_) => {}
+                Err(ExchangeError::Rejected { reason, .. }) if reason.contains("post-only") => {
+                    return Err(ApiError::bad(
+                        -2010,
+                        "Order would immediately match and take.",
+                    ));
+                }
+                Err(error) => return Err(ApiError::bad(-2010, &error.to_string())),
             }
-            Err(error) => return Err(ApiError::bad(-2010, &error.to_string())),
         }
         self.next_order_id += 1;
         let order = TwinOrder {
             order_id,
-            symbol,
+            symbol: new.symbol,
             client_order_id: client_id.clone(),
-            side,
-            order_type,
-            time_in_force: tif.unwrap_or_else(|| "GTC".to_owned()),
-            price: price.unwrap_or_default(),
-            stop_price: stop_price.unwrap_or_default(),
-            orig_qty: quantity,
+            side: new.side,
+            order_type: new.order_type,
+            time_in_force: new.tif.unwrap_or_else(|| "GTC".to_owned()),
+            price: new.price.unwrap_or_default(),
+            stop_price: new.stop_price.unwrap_or_default(),
+            orig_qty: new.quantity,
             executed_qty: Decimal::ZERO,
             cum_quote: Decimal::ZERO,
             status: "NEW".to_owned(),
@@ -392,7 +343,40 @@ impl Engine {
         );
         out.reports.push(report);
         self.orders.push(order);
-        Ok(self.orders.len() - 1)
+        let position = self.orders.len() - 1;
+        if let Arrival::Take { price, qty, rest } = arrival {
+            self.take(position, price, qty, rest, now, out);
+        }
+        Ok(position)
+    }
+
+    /// The answer to a placed order: `newOrderRespType`, by default `FULL`
+    /// for `MARKET` and `LIMIT` orders and `ACK` for the others
+    /// (`rest-api.md`), with the order's executions as `fills`.
+    #[must_use]
+    pub fn order_response(
+        &self,
+        position: usize,
+        params: &HashMap<String, String>,
+        now: i64,
+    ) -> Value {
+        let Some(order) = self.orders.get(position) else {
+            return Value::Null;
+        };
+        let resp_type = param(params, "newOrderRespType").unwrap_or(
+            if matches!(order.order_type.as_str(), "MARKET" | "LIMIT") {
+                "FULL"
+            } else {
+                "ACK"
+            },
+        );
+        let fills: Vec<Value> = self
+            .trades
+            .iter()
+            .filter(|t| t.order_id == order.order_id)
+            .map(TwinTrade::fill_json)
+            .collect();
+        order.new_order_json(resp_type, now, &fills)
     }
 
     /// Cancels the open order at `position`, reporting `CANCELED` with the
@@ -521,7 +505,9 @@ impl Engine {
                 &AmendRequest {
                     client_order_id: ClientOrderId::new(order.order_id.to_string()),
                     new_price: None,
-                    new_quantity: Some(new_qty),
+                    new_quantity: Some(
+                        new_qty - self.taken.get(&order.order_id).copied().unwrap_or_default(),
+                    ),
                 },
                 now,
             )
@@ -567,6 +553,8 @@ impl Engine {
             "m": buyer_is_maker,
             "M": true
         }));
+        self.last_price
+            .insert(tick.symbol.as_str().to_owned(), tick.price);
         // Binance executes whole steps of LOT_SIZE only: the account's share
         // of a print is the print's size rounded down to the step.
         let step = self

@@ -105,6 +105,20 @@ pub struct TwinTrade {
     pub is_maker: bool,
 }
 
+impl TwinTrade {
+    /// One entry of a `FULL` new-order answer's `fills` (`rest-api.md`).
+    #[must_use]
+    pub fn fill_json(&self) -> Value {
+        json!({
+            "price": fmt8(self.price),
+            "qty": fmt8(self.qty),
+            "commission": fmt8(self.commission),
+            "commissionAsset": self.commission_asset,
+            "tradeId": self.id
+        })
+    }
+}
+
 /// Binance's fixed 8-decimal rendering.
 #[must_use]
 pub fn fmt8(value: Decimal) -> String {
@@ -122,7 +136,7 @@ impl TwinOrder {
     /// The query-order / open-orders JSON (`rest-api.md`, "Query order").
     #[must_use]
     pub fn query_json(&self) -> Value {
-        json!({
+        let mut value = json!({
             "symbol": self.symbol,
             "orderId": self.order_id,
             "orderListId": -1,
@@ -143,12 +157,40 @@ impl TwinOrder {
             "workingTime": self.time,
             "origQuoteOrderQty": fmt8(Decimal::ZERO),
             "selfTradePreventionMode": "NONE"
+        });
+        self.add_expiry_reason(&mut value);
+        value
+    }
+
+    /// Why an `EXPIRED` order expired (`enums.md`, "Expiry Reasons"): a
+    /// `MARKET` order found too little on the book, an `IOC` or `FOK` order
+    /// did not fill (whole).
+    #[must_use]
+    pub fn expiry_reason(&self) -> Option<&'static str> {
+        if self.status != "EXPIRED" {
+            return None;
+        }
+        Some(if self.order_type == "MARKET" {
+            "INSUFFICIENT_LIQUIDITY"
+        } else if self.time_in_force == "FOK" {
+            "UNFILLED_FOK_ORDER_EXPIRED"
+        } else {
+            "UNFILLED_IOC_QUANTITY_EXPIRED"
         })
     }
 
-    /// The new-order response of `resp_type` (`ACK`, `RESULT`, `FULL`).
+    /// Adds `expiryReason` ("Conditional fields in Order Responses": when
+    /// the order has expired).
+    fn add_expiry_reason(&self, value: &mut Value) {
+        if let (Some(reason), Value::Object(map)) = (self.expiry_reason(), value) {
+            map.insert("expiryReason".to_owned(), json!(reason));
+        }
+    }
+
+    /// The new-order response of `resp_type` (`ACK`, `RESULT`, `FULL`);
+    /// `fills` are the `FULL` answer's executions on arrival.
     #[must_use]
-    pub fn new_order_json(&self, resp_type: &str, transact_time: i64) -> Value {
+    pub fn new_order_json(&self, resp_type: &str, transact_time: i64, fills: &[Value]) -> Value {
         let mut value = json!({
             "symbol": self.symbol,
             "orderId": self.order_id,
@@ -175,8 +217,11 @@ impl TwinOrder {
             ] {
                 map.insert(key.to_owned(), field);
             }
+            if let Some(reason) = self.expiry_reason() {
+                map.insert("expiryReason".to_owned(), json!(reason));
+            }
             if resp_type == "FULL" {
-                map.insert("fills".to_owned(), json!([]));
+                map.insert("fills".to_owned(), Value::Array(fills.to_vec()));
             }
         }
         value

@@ -24,7 +24,7 @@ use tesser_core::Tick;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::{ApiError, Engine, Output, fmt8};
-use crate::{Faults, RecordedRequest, TradeQueue, TwinConfig, TwinKey, lock};
+use crate::{Faults, RecordedRequest, Replayed, TradeQueue, TwinConfig, TwinKey, TwinQuote, lock};
 
 use market::market_handler;
 use rest::rest_handler;
@@ -146,7 +146,7 @@ impl State {
         let engine = Engine::new(&config.symbols, config.maker_fee_bps, config.taker_fee_bps);
         let (kill, _) = broadcast::channel(16);
         Self {
-            pending_trades: Mutex::new(config.trades.iter().cloned().collect::<VecDeque<_>>()),
+            pending_trades: Mutex::new(replay(&config)),
             clock_offset_ms: AtomicI64::new(config.clock_offset_ms),
             config,
             engine: Mutex::new(engine),
@@ -278,6 +278,18 @@ impl State {
         let mut output = Output::default();
         self.lock_engine().print(tick, buyer_is_maker, &mut output);
         self.publish(output);
+    }
+
+    /// Sets the symbol's book and sends it on `<symbol>@bookTicker`.
+    pub(crate) fn quote(&self, quote: &TwinQuote) {
+        self.lock_engine().set_quote(quote);
+        self.book_ticker(
+            &quote.symbol,
+            quote.bid,
+            quote.bid_qty,
+            quote.ask,
+            quote.ask_qty,
+        );
     }
 
     pub(crate) fn book_ticker(
@@ -481,6 +493,25 @@ impl State {
         }
         Ok(headers)
     }
+}
+
+/// The configured trades and quotes merged by time, a quote before a print
+/// of the same time.
+fn replay(config: &TwinConfig) -> VecDeque<Replayed> {
+    let mut steps: Vec<(i64, u8, Replayed)> = config
+        .quotes
+        .iter()
+        .map(|q| (q.timestamp_ms, 0, Replayed::Quote(q.clone())))
+        .chain(
+            config
+                .trades
+                .iter()
+                .map(|t| (t.timestamp_ms, 1, Replayed::Trade(t.clone()))),
+        )
+        .collect();
+    // Stable: each list keeps its own order within a time.
+    steps.sort_by_key(|(at, kind, _)| (*at, *kind));
+    steps.into_iter().map(|(_, _, step)| step).collect()
 }
 
 fn parse_pairs(text: &str) -> Vec<(String, String)> {

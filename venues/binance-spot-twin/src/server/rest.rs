@@ -9,7 +9,7 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::engine::{ApiError, Output, fmt8};
+use crate::engine::{ApiError, Engine, Output, fmt8};
 
 use super::{State, error_response, parse_pairs, respond};
 
@@ -148,9 +148,12 @@ async fn rest_inner(
                         "cancelReplaceAllowed": s.cancel_replace_allowed, "amendAllowed": s.amend_allowed, "pegInstructionsAllowed": false,
                         "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
                         "filters": [
-                            {"filterType": "PRICE_FILTER", "minPrice": fmt8(s.tick_size), "maxPrice": "1000000.00000000", "tickSize": fmt8(s.tick_size)},
-                            {"filterType": "LOT_SIZE", "minQty": fmt8(s.min_qty), "maxQty": "9000.00000000", "stepSize": fmt8(s.step_size)},
-                            {"filterType": "NOTIONAL", "minNotional": fmt8(s.min_notional), "applyMinToMarket": true, "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5},
+                            {"filterType": "PRICE_FILTER", "minPrice": fmt8(s.min_price), "maxPrice": fmt8(s.max_price), "tickSize": fmt8(s.tick_size)},
+                            {"filterType": "LOT_SIZE", "minQty": fmt8(s.min_qty), "maxQty": fmt8(s.max_qty), "stepSize": fmt8(s.step_size)},
+                            {"filterType": "MARKET_LOT_SIZE", "minQty": fmt8(s.market_lot.0), "maxQty": fmt8(s.market_lot.1), "stepSize": fmt8(s.market_lot.2)},
+                            {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": s.percent_price_by_side.0.to_string(), "bidMultiplierDown": s.percent_price_by_side.1.to_string(), "askMultiplierUp": s.percent_price_by_side.2.to_string(), "askMultiplierDown": s.percent_price_by_side.3.to_string(), "avgPriceMins": 5},
+                            {"filterType": "NOTIONAL", "minNotional": fmt8(s.min_notional), "applyMinToMarket": true, "maxNotional": fmt8(s.max_notional), "applyMaxToMarket": false, "avgPriceMins": 5},
+                            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": s.max_num_orders},
                             {"filterType": "MAX_NUM_ORDER_AMENDS", "maxNumOrderAmends": s.max_num_order_amends}
                         ],
                         "permissions": [], "permissionSets": [["SPOT"]],
@@ -330,68 +333,21 @@ async fn rest_inner(
                 state.print(&tick, buyer_is_maker);
             }
             let mut output = Output::default();
-            let result = {
-                let mut engine = state.lock_engine();
-                let unknown = ApiError::bad(-2011, "Unknown order sent.");
-                let symbol = params.get("symbol").map_or("", String::as_str);
-                if engine
-                    .symbol(symbol)
-                    .is_ok_and(|s| !s.cancel_replace_allowed)
-                {
-                    return error_response(
-                        &ApiError::bad(
-                            -2010,
-                            "Order cancel-replace is not supported for this symbol.",
-                        ),
-                        headers_out,
-                    );
-                }
-                let cancel = engine
-                    .find(
-                        &params,
-                        "cancelOrigClientOrderId",
-                        "cancelOrderId",
-                        &unknown,
-                    )
-                    .and_then(|position| {
-                        engine.check_cancel_restrictions(
-                            position,
-                            params.get("cancelRestrictions").map(String::as_str),
-                        )?;
-                        let id = engine.cancel(
-                            position,
-                            params.get("cancelNewClientOrderId").map(String::as_str),
-                            now,
-                            &mut output,
-                        )?;
-                        Ok(engine.orders[position].cancel_json(&id, now))
-                    });
-                match cancel {
-                    Err(error) => Err(ApiError {
-                        status: 400,
-                        code: -2022,
-                        msg: "Order cancel-replace failed.".into(),
-                        data: Some(
-                            json!({"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": error.body(), "newOrderResponse": null}),
-                        ),
-                    }),
-                    Ok(cancel_json) => match engine.new_order(&params, now, &mut output) {
-                        Ok(position) => Ok(json!({
-                            "cancelResult": "SUCCESS", "newOrderResult": "SUCCESS",
-                            "cancelResponse": cancel_json,
-                            "newOrderResponse": engine.orders[position].new_order_json(params.get("newOrderRespType").map_or("FULL", String::as_str), now)
-                        })),
-                        Err(error) => Err(ApiError {
-                            status: 409,
-                            code: -2021,
-                            msg: "Order cancel-replace partially failed.".into(),
-                            data: Some(
-                                json!({"cancelResult": "SUCCESS", "newOrderResult": "FAILURE", "cancelResponse": cancel_json, "newOrderResponse": error.body()}),
-                            ),
-                        }),
-                    },
-                }
-            };
+            let symbol = params.get("symbol").map_or("", String::as_str);
+            if state
+                .lock_engine()
+                .symbol(symbol)
+                .is_ok_and(|s| !s.cancel_replace_allowed)
+            {
+                return error_response(
+                    &ApiError::bad(
+                        -2010,
+                        "Order cancel-replace is not supported for this symbol.",
+                    ),
+                    headers_out,
+                );
+            }
+            let result = cancel_replace(&mut state.lock_engine(), &params, now, &mut output);
             state.publish(output);
             let hold = state.lock_faults().delay_next_replace_answer.take();
             if let Some(hold) = hold {
@@ -478,14 +434,9 @@ fn place(state: &State, params: &HashMap<String, String>) -> Result<Value, ApiEr
     let mut output = Output::default();
     let result = {
         let mut engine = state.lock_engine();
-        engine.new_order(params, now, &mut output).map(|position| {
-            engine.orders[position].new_order_json(
-                params
-                    .get("newOrderRespType")
-                    .map_or("FULL", String::as_str),
-                now,
-            )
-        })
+        engine
+            .new_order(params, now, &mut output)
+            .map(|position| engine.order_response(position, params, now))
     };
     state.publish(output);
     result
@@ -513,5 +464,84 @@ fn delayed_order(state: &State, params: &HashMap<String, String>) -> (u16, Value
     match result {
         Ok(body) => (200, body),
         Err(error) => (error.status, error.body()),
+    }
+}
+
+/// `POST /api/v3/order/cancelReplace` (`rest-api.md`, "Cancel an Existing
+/// Order and Send a New Order"): `cancelReplaceMode` is mandatory; the new
+/// order's parameters and filters are checked before anything is canceled;
+/// `STOP_ON_FAILURE` does not attempt the new order when the cancel fails,
+/// `ALLOW_FAILURE` does. One half failing is `-2021` (409), both `-2022`
+/// (400), each with the documented `data`.
+fn cancel_replace(
+    engine: &mut Engine,
+    params: &HashMap<String, String>,
+    now: i64,
+    output: &mut Output,
+) -> Result<Value, ApiError> {
+    let malformed = || {
+        ApiError::bad(
+            -1102,
+            "Mandatory parameter 'cancelReplaceMode' was not sent, was empty/null, or malformed.",
+        )
+    };
+    let allow_failure = match params.get("cancelReplaceMode").map(String::as_str) {
+        Some("STOP_ON_FAILURE") => false,
+        Some("ALLOW_FAILURE") => true,
+        _ => return Err(malformed()),
+    };
+    let new_order = engine.validate(params)?;
+    let unknown = ApiError::bad(-2011, "Unknown order sent.");
+    let cancel = engine
+        .find(params, "cancelOrigClientOrderId", "cancelOrderId", &unknown)
+        .and_then(|position| {
+            engine.check_cancel_restrictions(
+                position,
+                params.get("cancelRestrictions").map(String::as_str),
+            )?;
+            let id = engine.cancel(
+                position,
+                params.get("cancelNewClientOrderId").map(String::as_str),
+                now,
+                output,
+            )?;
+            Ok(engine.orders[position].cancel_json(&id, now))
+        });
+    if cancel.is_err() && !allow_failure {
+        let cancel_body = cancel.err().map(|error| error.body());
+        return Err(replace_error(
+            -2022,
+            json!({"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": cancel_body, "newOrderResponse": null}),
+        ));
+    }
+    let placed = engine
+        .place(new_order, now, output)
+        .map(|position| engine.order_response(position, params, now));
+    let result = |ok: bool| if ok { "SUCCESS" } else { "FAILURE" };
+    let (cancel_ok, placed_ok) = (cancel.is_ok(), placed.is_ok());
+    let half = |half: Result<Value, ApiError>| half.unwrap_or_else(|error| error.body());
+    let data = json!({
+        "cancelResult": result(cancel_ok), "newOrderResult": result(placed_ok),
+        "cancelResponse": half(cancel), "newOrderResponse": half(placed)
+    });
+    match (cancel_ok, placed_ok) {
+        (true, true) => Ok(data),
+        (false, false) => Err(replace_error(-2022, data)),
+        _ => Err(replace_error(-2021, data)),
+    }
+}
+
+/// A failed cancel-replace: `-2021` (one half failed, 409) or `-2022` (400).
+fn replace_error(code: i64, data: Value) -> ApiError {
+    let (status, msg) = if code == -2021 {
+        (409, "Order cancel-replace partially failed.")
+    } else {
+        (400, "Order cancel-replace failed.")
+    };
+    ApiError {
+        status,
+        code,
+        msg: msg.into(),
+        data: Some(data),
     }
 }

@@ -1,4 +1,5 @@
-//! The WebSocket API (`web-socket-api.md`): user data subscriptions.
+//! The WebSocket API (`web-socket-api.md`): `ping`, `time` and user data
+//! subscriptions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,7 +94,12 @@ fn ws_api_request(state: &State, conn: u64, text: &str) -> Value {
     }
     let index = state.record("ws-api", &method, "/ws-api/v3", params.clone(), None);
     let fail = |error: ApiError| json!({"id": id, "status": error.status, "error": {"code": error.code, "msg": error.msg}});
-    let answer = if method == "userDataStream.subscribe.signature" {
+    let rate_limits = || json!([{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000, "count": 1}]);
+    let answer = if method == "ping" {
+        json!({"id": id, "status": 200, "result": {}, "rateLimits": rate_limits()})
+    } else if method == "time" {
+        json!({"id": id, "status": 200, "result": {"serverTime": state.now_ms()}, "rateLimits": rate_limits()})
+    } else if method == "userDataStream.subscribe.signature" {
         let map: HashMap<String, String> = params.iter().cloned().collect();
         let mut sorted: Vec<&(String, String)> =
             params.iter().filter(|(k, _)| k != "signature").collect();
