@@ -14,7 +14,7 @@ use tesser_paper::PaperConfig;
 
 mod venues;
 
-pub use venues::{VenuesConfig, check_url};
+pub use venues::VenuesConfig;
 
 /// The defaults shipped with the binary (the repository's `config/default.toml`).
 pub const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -490,7 +490,7 @@ pub fn load(
         // Venue names are spelled with '-', which variable names cannot hold:
         // TESSER_VENUES__BINANCE_SPOT__REST_URL sets [venues.binance-spot].
         if keys.len() == 3 && keys[0] == "venues" {
-            keys[1] = keys[1].replace('_', "-");
+            keys[1] = venues::venue_of_env_segment(&keys[1]);
         }
         if keys.len() < 2 || keys.iter().any(String::is_empty) {
             return Err(invalid(

@@ -26,7 +26,7 @@ use self::session::{ExitWhen, Market, Session, SessionExchange};
 use crate::config;
 use crate::durable::DurablePaper;
 use crate::summary::{RunSummary, SummaryRow};
-use crate::venue::{self, Network, VenueName, VenueTarget};
+use crate::venue::{self, Network, Venue, VenueTarget};
 
 /// Where child orders go when no `--venue` is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,8 +92,8 @@ pub struct RunArgs {
     /// Trade on a live venue, with its live trades as market data, instead
     /// of replaying --data. Keys come from the environment (see `tesser
     /// venue check --help` and docs/venues.md), never from config.
-    #[arg(long, value_enum, value_name = "VENUE", conflicts_with = "data")]
-    pub venue: Option<VenueName>,
+    #[arg(long, value_name = "VENUE", value_parser = venue::parser(), conflicts_with = "data")]
+    pub venue: Option<Venue>,
     /// Use the venue's test network (Binance: the spot testnet). Start here.
     #[arg(long, requires = "venue")]
     pub testnet: bool,
@@ -211,7 +211,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         return run_file(args, &config, engine, &mut session);
     };
     let target = VenueTarget {
-        name,
         network: if args.testnet {
             Network::Testnet
         } else {
@@ -221,15 +220,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     // A live feed has no position to resume from: prints are never replayed.
     session.source_name = format!("{name}:{}", symbols.join(","));
-    let where_ = args
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| match target.network {
-            Network::Production => "production".to_owned(),
-            Network::Testnet => "testnet".to_owned(),
-        });
+    let where_ = target.describe();
     if args.paper {
-        let venue = venue::connect_market(&target, &config, &symbols)?;
+        let venue = name.connect_market(&target, &config, &symbols)?;
         let restored = DurablePaper::open(
             StateStore::open(&config.live.state_path)?,
             PaperExchange::new(config.paper_config()),
@@ -243,7 +236,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         };
         finish(args, &config, &mut orch, &mut session, &mut market)
     } else {
-        let venue = venue::connect_trading(&target, &config, &symbols)?;
+        let venue = name.connect_trading(&target, &config, &symbols)?;
         let mut orch = open_orchestrator(venue.exchange, &config, engine, &venue.instruments)?;
         tracing::info!(venue = %name, endpoint = %where_, feed = %venue.feed.name(), working = orch.working_algorithms(), strategy = %session.strategy.name(), "live session started: child orders go to the venue");
         let mut market = Market::Feed {
@@ -275,7 +268,8 @@ fn run_file(
         .with_context(|| "--on-bad-line / live.on_bad_line")?;
     let Some(data_path) = args.data.clone() else {
         bail!(
-            "no market data: pass --data FILE (.csv, .jsonl, or an exchange file such as BTCUSDT-trades-2024-01-01.zip), --data - for standard input, or --venue binance-spot for a venue's live trades"
+            "no market data: pass --data FILE (.csv, .jsonl, or an exchange file such as BTCUSDT-trades-2024-01-01.zip), --data - for standard input, or --venue {} for a venue's live trades",
+            venue::names()
         );
     };
     session.source_name = data_path.display().to_string();

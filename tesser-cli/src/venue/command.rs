@@ -5,15 +5,15 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 
-use super::{Network, VenueName, VenueTarget};
+use super::{Network, Venue, VenueTarget};
 use crate::config;
 
 /// `tesser venue check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The venue.
-    #[arg(long, value_enum, value_name = "VENUE")]
-    pub venue: VenueName,
+    #[arg(long, value_name = "VENUE", value_parser = super::parser())]
+    pub venue: Venue,
     /// The symbol whose rules to show, in the venue's spelling (`BTCUSDT`).
     #[arg(long)]
     pub symbol: String,
@@ -37,7 +37,6 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
     let config = config::load(args.config.as_deref(), std::env::vars())?;
     let target = VenueTarget {
-        name: args.venue,
         network: if args.testnet {
             Network::Testnet
         } else {
@@ -45,7 +44,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
         },
         endpoint: args.endpoint.clone(),
     };
-    let report = super::check(&target, &config, &args.symbol)?;
+    let report = args.venue.check(&target, &config, &args.symbol)?;
     for line in &report.lines {
         println!("{line}");
     }

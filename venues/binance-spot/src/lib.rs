@@ -17,6 +17,8 @@
 //! * [`mod@check`]: [`check()`], a read-only look at the venue and the key.
 //! * [`model`]: the documented JSON payloads.
 //! * [`config`]: endpoints and settings.
+//! * [`factory`]: [`BinanceSpotFactory`], the venue as the runtime's
+//!   registry lists it (`--venue binance-spot`, `[venues.binance-spot]`).
 //!
 //! Facts about the protocol come from Binance's `binance-spot-api-docs`
 //! (`rest-api.md`, `web-socket-api.md`, `web-socket-streams.md`,
@@ -29,6 +31,7 @@ pub mod client_id;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod factory;
 pub mod feed;
 pub mod model;
 pub mod public;
@@ -43,6 +46,7 @@ pub use check::{AccountCheck, SymbolCheck, VenueCheck, check};
 pub use config::{BinanceConfig, Endpoints};
 pub use error::{BinanceError, StartupError};
 pub use exchange::BinanceSpot;
+pub use factory::{BinanceSpotFactory, BinanceSpotSection};
 pub use feed::BinanceFeed;
 pub use public::BinancePublic;
 pub use sign::{Credentials, KeyError};

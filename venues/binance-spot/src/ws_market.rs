@@ -12,13 +12,13 @@
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use tesser_venue_kit::backoff;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::config::BinanceConfig;
 use crate::model::{BookTicker, TradeEvent};
 use crate::stale::Watchdog;
-use crate::ws_user::backoff;
 
 /// Something the market stream delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]

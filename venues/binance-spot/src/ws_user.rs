@@ -15,10 +15,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use rand::Rng as _;
+use tesser_venue_kit::backoff;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -38,16 +37,6 @@ pub struct UserStreamStatus {
     pub reconciles: AtomicU64,
     /// Connections lost or ended.
     pub disconnects: AtomicU64,
-}
-
-/// The delay before reconnect attempt `attempt` (0-based): exponential from
-/// `min`, capped at `max`, with 50–100 % jitter.
-#[must_use]
-pub fn backoff(attempt: u32, min: Duration, max: Duration) -> Duration {
-    let exp = min.saturating_mul(1u32 << attempt.min(16));
-    let capped = exp.min(max);
-    let factor = rand::thread_rng().gen_range(0.5..=1.0);
-    capped.mul_f64(factor)
 }
 
 /// Why a connection ended.

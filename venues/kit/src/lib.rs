@@ -1,0 +1,33 @@
+//! The venue kit: what every Tesser venue connector shares, so that a new
+//! venue plugs in instead of copying.
+//!
+//! * [`factory`]: [`VenueFactory`], the one thing a venue crate exports to
+//!   the runtime (its `[venues.NAME]` section, connect for trading, connect
+//!   for market data, the read-only check), and the venue-neutral types it
+//!   returns ([`TradingVenue`], [`MarketVenue`], [`CheckReport`]).
+//! * [`registry`]: [`Registry`], a list of factories looked up by name; the
+//!   `tesser-venues` crate holds the one list the `tesser` command uses.
+//! * [`section`]: parsing and checking a `[venues.NAME]` table, every error
+//!   one line naming the key.
+//! * [`endpoint`]: URL checks and `http`↔`ws` scheme mapping.
+//! * [`backoff()`]: reconnect delays with jitter.
+//!
+//! The orchestrator never sees any of this: it knows venues only through
+//! `tesser_core`'s [`ExchangeClient`](tesser_core::ExchangeClient) and
+//! [`MarketFeed`](tesser_core::MarketFeed).
+#![deny(missing_docs)]
+
+pub mod backoff;
+pub mod endpoint;
+pub mod factory;
+pub mod registry;
+pub mod section;
+
+pub use backoff::backoff;
+pub use endpoint::check_url;
+pub use factory::{
+    CheckReport, MarketVenue, Network, TradingVenue, VenueError, VenueFactory, VenueTarget,
+    instruments_of,
+};
+pub use registry::Registry;
+pub use section::{Section, SectionError};
