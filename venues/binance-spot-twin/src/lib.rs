@@ -110,6 +110,25 @@ pub struct TwinConfig {
     pub taker_fee_bps: Decimal,
     /// Twin clock minus local clock, milliseconds.
     pub clock_offset_ms: i64,
+    /// Pay commissions in BNB (the commission FAQ's BNB discount); `None`
+    /// (the default) charges them in the asset the trade receives: the
+    /// base asset on a buy, the quote asset on a sell.
+    pub bnb_commission: Option<BnbCommission>,
+}
+
+/// Commissions paid in BNB, as the commission FAQ computes them: the
+/// commission valued in the quote asset, converted at a fixed BNB price,
+/// times `discount`. When `balance` cannot cover one, the full commission is
+/// taken from the received asset instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BnbCommission {
+    /// Price of 1 BNB in the quote asset (fixed for the whole run).
+    pub price: Decimal,
+    /// The FAQ's `discount` multiplier applied to the commission in BNB
+    /// (its example uses 0.25).
+    pub discount: Decimal,
+    /// BNB available for commissions; each BNB charge draws it down.
+    pub balance: Decimal,
 }
 
 impl TwinConfig {
@@ -126,6 +145,7 @@ impl TwinConfig {
             maker_fee_bps: Decimal::TEN,
             taker_fee_bps: Decimal::TEN,
             clock_offset_ms: 0,
+            bnb_commission: None,
         }
     }
 

@@ -7,6 +7,7 @@
 //! ids, and every state change becomes an `executionReport`, field for field
 //! as `user-data-stream.md` documents it.
 
+mod commission;
 mod wire;
 
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use tesser_core::{
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 
-use crate::TwinSymbol;
+use crate::{BnbCommission, TwinSymbol};
 
 pub use wire::{ApiError, TwinOrder, TwinTrade, fmt8};
 use wire::{missing, side_name};
@@ -55,6 +56,7 @@ pub struct Engine {
     next_execution_id: i64,
     next_market_trade_id: i64,
     next_generated_id: u64,
+    bnb: Option<BnbCommission>,
 }
 
 /// What a step produced: execution reports (event objects) and market
@@ -112,7 +114,16 @@ impl Engine {
             next_execution_id: 1,
             next_market_trade_id: 1000,
             next_generated_id: 1,
+            bnb: None,
         }
+    }
+
+    /// Charges commissions in BNB while `bnb`'s balance lasts (see
+    /// [`BnbCommission`]); `None` charges them in the received asset.
+    #[must_use]
+    pub fn with_bnb_commission(mut self, bnb: Option<BnbCommission>) -> Self {
+        self.bnb = bnb;
+        self
     }
 
     /// The symbol's rules.
@@ -580,10 +591,13 @@ impl Engine {
                     else {
                         continue;
                     };
-                    let quote_asset = self
+                    let (commission, commission_asset) = self
                         .symbols
                         .get(&self.orders[position].symbol)
-                        .map(|s| s.quote_asset.clone())
+                        .map(|s| {
+                            let side = self.orders[position].side;
+                            commission::charge(s, side, fill.price, fill.fee, self.bnb.as_mut())
+                        })
                         .unwrap_or_default();
                     let id = self.next_trade_id;
                     self.next_trade_id += 1;
@@ -598,8 +612,8 @@ impl Engine {
                         order_id,
                         price: fill.price,
                         qty: fill.quantity,
-                        commission: fill.fee,
-                        commission_asset: quote_asset.clone(),
+                        commission,
+                        commission_asset: commission_asset.clone(),
                         time: fill.timestamp_ms,
                         is_buyer: order.side == Side::Buy,
                         is_maker,
@@ -609,8 +623,8 @@ impl Engine {
                         Last {
                             qty: fill.quantity,
                             price: fill.price,
-                            commission: fill.fee,
-                            commission_asset: Some(quote_asset),
+                            commission,
+                            commission_asset: Some(commission_asset),
                             trade_id: id,
                             is_maker,
                         },
