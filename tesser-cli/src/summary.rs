@@ -174,3 +174,64 @@ impl RunSummary {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+    use tesser_core::{ClientOrderId, FeeAsset, Fill, Liquidity, Side};
+
+    use super::*;
+
+    fn fill(side: Side, fee: Decimal, fee_asset: FeeAsset) -> Fill {
+        Fill {
+            fill_id: "f".into(),
+            client_order_id: ClientOrderId::new("algo-1-0001"),
+            symbol: "BTCUSDT".into(),
+            side,
+            price: dec!(100),
+            quantity: dec!(0.5),
+            fee,
+            fee_asset,
+            liquidity: Liquidity::Taker,
+            timestamp_ms: 0,
+        }
+    }
+
+    #[test]
+    fn the_summary_lists_fees_per_asset() {
+        let mut portfolio = Portfolio::new("USDT", dec!(1000));
+        portfolio.apply_fill(&fill(Side::Buy, dec!(0.0005), FeeAsset::Base("BTC".into())));
+        portfolio.apply_fill(&fill(Side::Sell, dec!(0.05), FeeAsset::Quote));
+        portfolio.apply_fill(&fill(
+            Side::Buy,
+            dec!(0.0000481),
+            FeeAsset::Other("BNB".into()),
+        ));
+        let summary = RunSummary {
+            trades: 3,
+            fills: 3,
+            pnl: Decimal::ZERO,
+            fees: RunSummary::fees_of(&portfolio),
+            interrupted: false,
+            algorithms: Vec::new(),
+        };
+        // Assets in name order.
+        assert!(
+            summary
+                .table()
+                .contains("(fees 0.0000481 BNB, 0.0005 BTC, 0.05 USDT)"),
+            "{}",
+            summary.table()
+        );
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(
+            json["fees"],
+            serde_json::json!({"BTC": "0.0005", "BNB": "0.0000481", "USDT": "0.05"})
+        );
+        let none = RunSummary {
+            fees: BTreeMap::new(),
+            ..summary
+        };
+        assert!(none.table().contains("(fees 0)"), "{}", none.table());
+    }
+}
