@@ -1,9 +1,11 @@
 //! The end-of-run summary: a table for people, JSON for scripts.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
+use tesser_core::Portfolio;
 use tesser_execution::AlgorithmSummary;
 
 /// One algorithm's line of the summary, as `--summary-json` writes it.
@@ -43,8 +45,10 @@ pub struct RunSummary {
     pub fills: usize,
     /// Realised plus unrealised profit, before fees.
     pub pnl: Decimal,
-    /// Fees paid.
-    pub fees: Decimal,
+    /// Fees paid per asset, in the asset the venue charged them in (a buy's
+    /// commission in the base asset, a sell's in the quote asset, BNB when
+    /// the account pays in BNB), e.g. `{"BTC": "0.0005", "USDT": "1.2"}`.
+    pub fees: BTreeMap<String, Decimal>,
     /// Whether the run stopped early (Ctrl-C).
     pub interrupted: bool,
     /// Per algorithm.
@@ -72,6 +76,29 @@ impl SummaryRow {
 }
 
 impl RunSummary {
+    /// The portfolio's fees per asset, rounded to 8 decimals.
+    #[must_use]
+    pub fn fees_of(portfolio: &Portfolio) -> BTreeMap<String, Decimal> {
+        portfolio
+            .fees_by_asset()
+            .iter()
+            .map(|(asset, fee)| (asset.clone(), fee.round_dp(8).normalize()))
+            .collect()
+    }
+
+    /// The fees as one phrase: `0.0005 BTC, 1.2 USDT`, or `0` when none.
+    #[must_use]
+    pub fn fees_text(&self) -> String {
+        if self.fees.is_empty() {
+            return "0".to_owned();
+        }
+        self.fees
+            .iter()
+            .map(|(asset, fee)| format!("{fee} {asset}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A fixed-width table.
     #[must_use]
     pub fn table(&self) -> String {
@@ -137,7 +164,7 @@ impl RunSummary {
             self.trades,
             self.fills,
             self.pnl.round_dp(2),
-            self.fees.round_dp(2),
+            self.fees_text(),
             if self.interrupted {
                 ", interrupted: state saved, run the same command to resume"
             } else {
@@ -145,5 +172,66 @@ impl RunSummary {
             }
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+    use tesser_core::{ClientOrderId, FeeAsset, Fill, Liquidity, Side};
+
+    use super::*;
+
+    fn fill(side: Side, fee: Decimal, fee_asset: FeeAsset) -> Fill {
+        Fill {
+            fill_id: "f".into(),
+            client_order_id: ClientOrderId::new("algo-1-0001"),
+            symbol: "BTCUSDT".into(),
+            side,
+            price: dec!(100),
+            quantity: dec!(0.5),
+            fee,
+            fee_asset,
+            liquidity: Liquidity::Taker,
+            timestamp_ms: 0,
+        }
+    }
+
+    #[test]
+    fn the_summary_lists_fees_per_asset() {
+        let mut portfolio = Portfolio::new("USDT", dec!(1000));
+        portfolio.apply_fill(&fill(Side::Buy, dec!(0.0005), FeeAsset::Base("BTC".into())));
+        portfolio.apply_fill(&fill(Side::Sell, dec!(0.05), FeeAsset::Quote));
+        portfolio.apply_fill(&fill(
+            Side::Buy,
+            dec!(0.0000481),
+            FeeAsset::Other("BNB".into()),
+        ));
+        let summary = RunSummary {
+            trades: 3,
+            fills: 3,
+            pnl: Decimal::ZERO,
+            fees: RunSummary::fees_of(&portfolio),
+            interrupted: false,
+            algorithms: Vec::new(),
+        };
+        // Assets in name order.
+        assert!(
+            summary
+                .table()
+                .contains("(fees 0.0000481 BNB, 0.0005 BTC, 0.05 USDT)"),
+            "{}",
+            summary.table()
+        );
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(
+            json["fees"],
+            serde_json::json!({"BTC": "0.0005", "BNB": "0.0000481", "USDT": "0.05"})
+        );
+        let none = RunSummary {
+            fees: BTreeMap::new(),
+            ..summary
+        };
+        assert!(none.table().contains("(fees 0)"), "{}", none.table());
     }
 }

@@ -33,7 +33,7 @@ mod symbol;
 
 pub use exchange::{ExchangeClient, ExchangeError, ExchangeEvent};
 pub use feed::{FeedError, FeedEvent, MarketFeed};
-pub use fill::{Fill, Liquidity};
+pub use fill::{FeeAsset, Fill, Liquidity};
 pub use instrument::Instrument;
 pub use market::Tick;
 pub use order::{

@@ -20,9 +20,15 @@ pub struct Position {
 
 /// Cash in one quote asset plus a position per instrument.
 ///
+/// A fill moves the position by its net base quantity: a commission charged
+/// in the base asset comes out of it (a buy of 2 paying 0.002 BTC holds
+/// 1.998). A commission in the quote asset comes out of cash; one in a
+/// third asset (BNB) moves neither and is only recorded. Every commission is
+/// recorded per asset ([`Portfolio::fees_by_asset`]).
+///
 /// ```
 /// use rust_decimal_macros::dec;
-/// use tesser_core::{ClientOrderId, Fill, Liquidity, Portfolio, Side};
+/// use tesser_core::{ClientOrderId, FeeAsset, Fill, Liquidity, Portfolio, Side};
 /// let mut book = Portfolio::new("USD", dec!(100000));
 /// book.apply_fill(&Fill {
 ///     fill_id: "1".into(),
@@ -32,6 +38,7 @@ pub struct Position {
 ///     price: dec!(10000),
 ///     quantity: dec!(2),
 ///     fee: dec!(5),
+///     fee_asset: FeeAsset::Quote,
 ///     liquidity: Liquidity::Taker,
 ///     timestamp_ms: 0,
 /// });
@@ -39,12 +46,13 @@ pub struct Position {
 /// assert_eq!(book.position(&"BTCUSD".into()), dec!(2));
 /// assert_eq!(book.cash(), dec!(79995));
 /// assert_eq!(book.equity(), dec!(100195));
+/// assert_eq!(book.fees_by_asset().get("USD"), Some(&dec!(5)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Portfolio {
     quote_asset: String,
     cash: Decimal,
-    fees_paid: Decimal,
+    fees_paid: BTreeMap<String, Decimal>,
     positions: BTreeMap<Symbol, Position>,
     last_prices: BTreeMap<Symbol, Decimal>,
 }
@@ -56,7 +64,7 @@ impl Portfolio {
         Self {
             quote_asset: quote_asset.to_owned(),
             cash: initial_cash,
-            fees_paid: Decimal::ZERO,
+            fees_paid: BTreeMap::new(),
             positions: BTreeMap::new(),
             last_prices: BTreeMap::new(),
         }
@@ -74,18 +82,43 @@ impl Portfolio {
         self.cash
     }
 
-    /// Fees paid so far.
+    /// Fees paid so far in the quote asset (the ones that reduced cash).
+    /// Fees in other assets are in [`Portfolio::fees_by_asset`].
     #[must_use]
-    pub const fn fees_paid(&self) -> Decimal {
+    pub fn fees_paid(&self) -> Decimal {
         self.fees_paid
+            .get(&self.quote_asset)
+            .copied()
+            .unwrap_or_default()
     }
 
-    /// Books a fill: moves cash, changes the position, realises profit on the
-    /// part that reduces it.
+    /// Fees paid so far per asset name (the quote asset under its name),
+    /// zero totals left out.
+    #[must_use]
+    pub const fn fees_by_asset(&self) -> &BTreeMap<String, Decimal> {
+        &self.fees_paid
+    }
+
+    /// Books a fill: moves cash, changes the position by the net base
+    /// quantity, realises profit on the part that reduces it, records the
+    /// fee under its asset.
+    ///
+    /// Prices and realised profit are computed on the executed (gross)
+    /// quantity, before fees; a base-asset fee then comes out of the held
+    /// quantity.
     pub fn apply_fill(&mut self, fill: &Fill) {
         let signed = fill.side.sign() * fill.quantity;
-        self.cash -= signed * fill.price + fill.fee;
-        self.fees_paid += fill.fee;
+        self.cash -= signed * fill.price + fill.quote_fee();
+        if !fill.fee.is_zero() {
+            let asset = fill.fee_asset.name(&self.quote_asset).to_owned();
+            let total = self.fees_paid.entry(asset).or_default();
+            *total += fill.fee;
+            if total.is_zero() {
+                let asset = fill.fee_asset.name(&self.quote_asset);
+                self.fees_paid.remove(asset);
+            }
+        }
+        let base_fee = signed - fill.net_base_change();
         let position = self.positions.entry(fill.symbol.clone()).or_default();
         let old = position.quantity;
         let new = old + signed;
@@ -113,7 +146,10 @@ impl Portfolio {
                 position.avg_entry_price = fill.price;
             }
         }
-        position.quantity = new;
+        position.quantity = new - base_fee;
+        if position.quantity.is_zero() {
+            position.avg_entry_price = Decimal::ZERO;
+        }
         self.last_prices.insert(fill.symbol.clone(), fill.price);
     }
 
@@ -191,7 +227,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::{ClientOrderId, Liquidity, Side};
+    use crate::{ClientOrderId, FeeAsset, Liquidity, Side};
 
     fn fill(side: Side, price: Decimal, quantity: Decimal) -> Fill {
         Fill {
@@ -202,6 +238,7 @@ mod tests {
             price,
             quantity,
             fee: Decimal::ZERO,
+            fee_asset: FeeAsset::Quote,
             liquidity: Liquidity::Maker,
             timestamp_ms: 0,
         }
@@ -221,5 +258,166 @@ mod tests {
         book.mark_price(&btc, dec!(100));
         assert_eq!(book.unrealized_pnl(), dec!(20));
         assert_eq!(book.equity(), book.cash() - dec!(100));
+    }
+
+    fn paying(mut fill: Fill, fee: Decimal, asset: FeeAsset) -> Fill {
+        fill.symbol = "BTCUSDT".into();
+        fill.fee = fee;
+        fill.fee_asset = asset;
+        fill
+    }
+
+    fn btc() -> FeeAsset {
+        FeeAsset::Base("BTC".into())
+    }
+
+    /// FAQ: a buy pays its commission in the base asset, out of what it
+    /// receives.
+    #[test]
+    fn a_buy_paying_in_the_base_asset_holds_the_net_quantity() {
+        let mut book = Portfolio::new("USDT", dec!(1000));
+        let sym = Symbol::from("BTCUSDT");
+        book.apply_fill(&paying(
+            fill(Side::Buy, dec!(100), dec!(2)),
+            dec!(0.002),
+            btc(),
+        ));
+        assert_eq!(book.position(&sym), dec!(1.998));
+        assert_eq!(book.cash(), dec!(800));
+        assert_eq!(book.fees_paid(), Decimal::ZERO);
+        assert_eq!(book.fees_by_asset().get("BTC"), Some(&dec!(0.002)));
+        assert_eq!(book.positions.get(&sym).unwrap().avg_entry_price, dec!(100));
+        // Selling what is held (paying in USDT) leaves nothing behind.
+        book.apply_fill(&paying(
+            fill(Side::Sell, dec!(110), dec!(1.998)),
+            dec!(0.2),
+            FeeAsset::Quote,
+        ));
+        assert_eq!(book.position(&sym), Decimal::ZERO);
+        assert_eq!(
+            book.positions.get(&sym).unwrap().avg_entry_price,
+            Decimal::ZERO
+        );
+        assert_eq!(book.realized_pnl(), dec!(19.98));
+        assert_eq!(book.cash(), dec!(800) + dec!(219.78) - dec!(0.2));
+        assert_eq!(book.fees_paid(), dec!(0.2));
+        assert_eq!(book.equity(), book.cash());
+    }
+
+    /// FAQ: a sell pays its commission in the quote asset, out of the
+    /// notional it receives.
+    #[test]
+    fn a_sell_paying_in_the_quote_asset_reduces_cash() {
+        let mut book = Portfolio::new("USDT", dec!(0));
+        let sym = Symbol::from("BTCUSDT");
+        book.apply_fill(&paying(
+            fill(Side::Buy, dec!(100), dec!(1)),
+            Decimal::ZERO,
+            FeeAsset::Quote,
+        ));
+        book.apply_fill(&paying(
+            fill(Side::Sell, dec!(100), dec!(0.5)),
+            dec!(0.05),
+            FeeAsset::Quote,
+        ));
+        assert_eq!(book.position(&sym), dec!(0.5));
+        assert_eq!(book.cash(), dec!(-50.05));
+        assert_eq!(book.fees_paid(), dec!(0.05));
+        assert_eq!(book.fees_by_asset().len(), 1);
+    }
+
+    /// FAQ: with the BNB discount on, the commission is charged in BNB: the
+    /// position moves by the whole quantity and the BNB is recorded, not
+    /// dropped.
+    #[test]
+    fn a_commission_in_bnb_is_recorded_under_bnb() {
+        let mut book = Portfolio::new("USDT", dec!(1000));
+        let sym = Symbol::from("BTCUSDT");
+        let bnb = FeeAsset::Other("BNB".into());
+        book.apply_fill(&paying(
+            fill(Side::Buy, dec!(100), dec!(2)),
+            dec!(0.0001),
+            bnb.clone(),
+        ));
+        book.apply_fill(&paying(
+            fill(Side::Sell, dec!(100), dec!(1)),
+            dec!(0.00005),
+            bnb,
+        ));
+        assert_eq!(book.position(&sym), dec!(1));
+        assert_eq!(book.cash(), dec!(900));
+        assert_eq!(book.fees_paid(), Decimal::ZERO);
+        assert_eq!(book.fees_by_asset().get("BNB"), Some(&dec!(0.00015)));
+        assert_eq!(book.fees_by_asset().len(), 1);
+    }
+
+    /// A sell charged in the base asset gives up its quantity plus the fee.
+    #[test]
+    fn a_sell_paying_in_the_base_asset_gives_up_quantity_and_fee() {
+        let mut book = Portfolio::new("USDT", dec!(0));
+        let sym = Symbol::from("BTCUSDT");
+        book.apply_fill(&paying(
+            fill(Side::Buy, dec!(100), dec!(1)),
+            Decimal::ZERO,
+            FeeAsset::Quote,
+        ));
+        book.apply_fill(&paying(
+            fill(Side::Sell, dec!(120), dec!(0.5)),
+            dec!(0.001),
+            btc(),
+        ));
+        assert_eq!(book.position(&sym), dec!(0.499));
+        assert_eq!(book.cash(), dec!(-40));
+        assert_eq!(book.realized_pnl(), dec!(10));
+        assert_eq!(book.fees_by_asset().get("BTC"), Some(&dec!(0.001)));
+    }
+
+    /// Fees in several assets add up per asset; a rebate offsets a fee.
+    #[test]
+    fn fees_add_up_per_asset() {
+        let mut book = Portfolio::new("USDT", dec!(0));
+        book.apply_fill(&paying(
+            fill(Side::Buy, dec!(100), dec!(1)),
+            dec!(0.001),
+            btc(),
+        ));
+        book.apply_fill(&paying(
+            fill(Side::Buy, dec!(100), dec!(1)),
+            dec!(0.002),
+            btc(),
+        ));
+        book.apply_fill(&paying(
+            fill(Side::Sell, dec!(100), dec!(1)),
+            dec!(0.1),
+            FeeAsset::Quote,
+        ));
+        book.apply_fill(&paying(
+            fill(Side::Sell, dec!(100), dec!(1)),
+            dec!(-0.1),
+            FeeAsset::Quote,
+        ));
+        let fees: Vec<(&str, Decimal)> = book
+            .fees_by_asset()
+            .iter()
+            .map(|(a, f)| (a.as_str(), *f))
+            .collect();
+        assert_eq!(fees, vec![("BTC", dec!(0.003))]);
+        assert_eq!(book.position(&Symbol::from("BTCUSDT")), dec!(-0.003));
+    }
+
+    /// A fill journaled before fee assets were recorded reads as a fee in
+    /// the quote asset.
+    #[test]
+    fn a_fill_without_a_fee_asset_reads_as_quote() {
+        let json = r#"{"fill_id":"f","client_order_id":"a-0001","symbol":"BTCUSD","side":"buy","price":"100","quantity":"1","fee":"0.1","liquidity":"taker","timestamp_ms":0}"#;
+        let old: Fill = serde_json::from_str(json).unwrap();
+        assert_eq!(old.fee_asset, FeeAsset::Quote);
+        let new = paying(
+            fill(Side::Buy, dec!(1), dec!(1)),
+            dec!(0.1),
+            FeeAsset::Other("BNB".into()),
+        );
+        let back: Fill = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
     }
 }

@@ -1,6 +1,8 @@
 //! Conversions between the runtime's domain types and the plugin ABI types.
 
-use tesser_core::{Fill, OrderStatus, OrderType, OrderUpdate, Side, SignalKind, TimeInForce};
+use tesser_core::{
+    Decimal, FeeAsset, Fill, OrderStatus, OrderType, OrderUpdate, Side, SignalKind, TimeInForce,
+};
 use tesser_wasm::{
     PluginFill, PluginOrderStatus, PluginOrderType, PluginOrderUpdate, PluginSide,
     PluginSignalKind, PluginTimeInForce,
@@ -59,14 +61,29 @@ pub(crate) const fn status_to_plugin(status: OrderStatus) -> PluginOrderStatus {
     }
 }
 
+/// The plugin's view of a fill.
+///
+/// The plugin ABI's `fee` is one number in the quote asset (a fee asset
+/// field waits for ABI 3.0), so it is the fee's quote-asset value as far as
+/// the host knows it: a quote-asset fee as charged; a base-asset fee valued
+/// at the fill's price (the quantity withheld, at the price it traded); a
+/// fee in a third asset (BNB) as zero, because the host has no price for
+/// that asset. The portfolio, the fill journal and the summary keep every
+/// fee in the asset it was charged in. `quantity` is the executed (gross)
+/// quantity: the order did fill that much.
 pub(crate) fn fill_to_plugin(fill: &Fill) -> PluginFill {
+    let fee = match fill.fee_asset {
+        FeeAsset::Quote => fill.fee,
+        FeeAsset::Base(_) => fill.fee * fill.price,
+        FeeAsset::Other(_) => Decimal::ZERO,
+    };
     PluginFill {
         client_order_id: fill.client_order_id.to_string(),
         symbol: fill.symbol.to_string(),
         side: side_to_plugin(fill.side),
         price: fill.price,
         quantity: fill.quantity,
-        fee: fill.fee,
+        fee,
         timestamp_ms: fill.timestamp_ms,
     }
 }

@@ -6,8 +6,8 @@ use std::cmp::{Ordering, Reverse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tesser_core::{
-    ExchangeEvent, Fill, Liquidity, Order, OrderStatus, OrderType, OrderUpdate, Side, Tick,
-    TimeInForce,
+    ExchangeEvent, FeeAsset, Fill, Liquidity, Order, OrderStatus, OrderType, OrderUpdate, Side,
+    Tick, TimeInForce,
 };
 
 use crate::PaperConfig;
@@ -462,7 +462,9 @@ impl Ledger {
             side: order.request.side,
             price,
             quantity,
+            // The paper venue charges every fee in the quote asset.
             fee: notional * bps / TEN_THOUSAND,
+            fee_asset: FeeAsset::Quote,
             liquidity,
             timestamp_ms,
         };

@@ -5,8 +5,8 @@ mod common;
 use common::*;
 use rust_decimal_macros::dec;
 use tesser_core::{
-    ClientOrderId, ExchangeClient, ExchangeEvent, Fill, Liquidity, OrderStatus, OrderUpdate, Side,
-    TimeInForce,
+    ClientOrderId, ExchangeClient, ExchangeEvent, FeeAsset, Fill, Liquidity, OrderStatus,
+    OrderUpdate, Side, TimeInForce,
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 
@@ -32,6 +32,7 @@ fn limit_buy_fills_at_limit_price_on_trade_through() {
                 price: dec!(100),
                 quantity: dec!(1),
                 fee: dec!(0),
+                fee_asset: FeeAsset::Quote,
                 liquidity: Liquidity::Maker,
                 timestamp_ms: 10,
             }),

@@ -10,8 +10,8 @@ use common::scenario::{Action, scenario};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tesser_core::{
-    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, Fill, Liquidity,
-    Order, OrderRequest, OrderStatus, OrderType, Side, Symbol, Tick, TimeInForce,
+    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, FeeAsset, Fill,
+    Liquidity, Order, OrderRequest, OrderStatus, OrderType, Side, Symbol, Tick, TimeInForce,
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 
@@ -120,6 +120,7 @@ impl Reference {
             price,
             quantity,
             fee: price * quantity * bps / dec!(10000),
+            fee_asset: FeeAsset::Quote,
             liquidity,
             timestamp_ms: ts,
         };

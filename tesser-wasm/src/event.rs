@@ -33,7 +33,9 @@ pub struct PluginFill {
     pub price: Decimal,
     /// Executed quantity.
     pub quantity: Decimal,
-    /// Fee charged, in the quote currency.
+    /// Fee charged, valued in the quote currency: a fee the venue charged
+    /// in the base asset is valued at the fill price; one charged in a third
+    /// asset (e.g. BNB) has no quote value known to the host and is 0.
     pub fee: Decimal,
     /// Execution time, milliseconds since the Unix epoch.
     pub timestamp_ms: i64,

@@ -345,7 +345,7 @@ fn finish<E: SessionExchange>(
         pnl: (portfolio.realized_pnl() + portfolio.unrealized_pnl())
             .round_dp(8)
             .normalize(),
-        fees: portfolio.fees_paid().round_dp(8).normalize(),
+        fees: RunSummary::fees_of(portfolio),
         interrupted: outcome.interrupted,
         algorithms: orch
             .algorithms()

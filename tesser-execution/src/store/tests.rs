@@ -2,7 +2,7 @@
 //! reads, and the same writes are refused.
 
 use rust_decimal::Decimal;
-use tesser_core::{AmendRequest, Fill, Liquidity, OrderRequest, OrderStatus, Side};
+use tesser_core::{AmendRequest, FeeAsset, Fill, Liquidity, OrderRequest, OrderStatus, Side};
 
 use super::{
     AlgorithmRow, AlgorithmUpdate, ChildOrderRow, ChildState, StateStore, StoreError,
@@ -57,6 +57,7 @@ fn fill(id: &str, order: &ChildOrderRow) -> Fill {
         price: Decimal::new(299_995, 1),
         quantity: Decimal::new(1, 1),
         fee: Decimal::new(3, 3),
+        fee_asset: FeeAsset::Quote,
         liquidity: Liquidity::Maker,
         timestamp_ms: 12,
     }
@@ -224,4 +225,44 @@ fn a_refused_memory_write_names_the_store_and_the_row() {
         error.to_string(),
         "state store :memory:: child order algo-9-0001 belongs to algorithm algo-9, which is not stored"
     );
+}
+
+#[test]
+fn the_journal_keeps_each_fills_fee_asset_and_reads_older_fills_as_quote() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("state.sqlite");
+    let first = child("algo-1", 1, ChildState::PendingNew);
+    let mut in_btc = fill("f-btc", &first);
+    in_btc.fee = Decimal::new(1, 4);
+    in_btc.fee_asset = FeeAsset::Base("BTC".into());
+    let mut in_bnb = fill("f-bnb", &first);
+    in_bnb.fee_asset = FeeAsset::Other("BNB".into());
+    {
+        let mut store = StateStore::open(&path).expect("store");
+        let tx = store.begin().expect("begin");
+        tx.insert_algorithm(&algorithm(1)).expect("algo-1");
+        tx.upsert_child(&first).expect("child");
+        tx.insert_fill("algo-1", &in_btc).expect("f-btc");
+        tx.insert_fill("algo-1", &in_bnb).expect("f-bnb");
+        tx.commit().expect("commit");
+    }
+    // A fill journaled before fills named their fee's asset.
+    let mut old = serde_json::to_value(fill("f-old", &first)).expect("json");
+    old.as_object_mut().expect("object").remove("fee_asset");
+    rusqlite::Connection::open(&path)
+        .expect("sqlite")
+        .execute(
+            "INSERT INTO fills (fill_id, algorithm_id, client_order_id, fill) VALUES ('f-old', 'algo-1', ?1, ?2)",
+            rusqlite::params![first.request.client_order_id.as_str(), old.to_string()],
+        )
+        .expect("old row");
+    let store = StateStore::open(&path).expect("reopen");
+    let fills: Vec<Fill> = store
+        .fills()
+        .expect("fills")
+        .into_iter()
+        .map(|f| f.fill)
+        .collect();
+    assert_eq!(fills, vec![in_btc, in_bnb, fill("f-old", &first)]);
+    assert_eq!(fills[2].fee_asset, FeeAsset::Quote);
 }

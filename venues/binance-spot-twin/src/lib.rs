@@ -190,6 +190,25 @@ pub struct TwinConfig {
     /// streams) is sent a ping frame. Binance pings every 20 seconds
     /// (`web-socket-api.md`, `web-socket-streams.md`).
     pub ping_interval: Duration,
+    /// Pay commissions in BNB (the commission FAQ's BNB discount); `None`
+    /// (the default) charges them in the asset the trade receives: the
+    /// base asset on a buy, the quote asset on a sell.
+    pub bnb_commission: Option<BnbCommission>,
+}
+
+/// Commissions paid in BNB, as the commission FAQ computes them: the
+/// commission valued in the quote asset, converted at a fixed BNB price,
+/// times `discount`. When `balance` cannot cover one, the full commission is
+/// taken from the received asset instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BnbCommission {
+    /// Price of 1 BNB in the quote asset (fixed for the whole run).
+    pub price: Decimal,
+    /// The FAQ's `discount` multiplier applied to the commission in BNB
+    /// (its example uses 0.25).
+    pub discount: Decimal,
+    /// BNB available for commissions; each BNB charge draws it down.
+    pub balance: Decimal,
 }
 
 impl TwinConfig {
@@ -210,6 +229,7 @@ impl TwinConfig {
             orders_per_10s: 100,
             orders_per_day: 200_000,
             ping_interval: Duration::from_secs(20),
+            bnb_commission: None,
         }
     }
 

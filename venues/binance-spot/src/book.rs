@@ -20,12 +20,12 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use rust_decimal::Decimal;
 use tesser_core::{
-    ClientOrderId, ExchangeEvent, Fill, Instrument, Liquidity, Order, OrderRequest, OrderStatus,
-    OrderType, Side, TimeInForce,
+    ClientOrderId, ExchangeEvent, FeeAsset, Fill, Instrument, Liquidity, Order, OrderRequest,
+    OrderStatus, OrderType, Side, TimeInForce,
 };
 
 use crate::client_id::IdRegistry;
-use crate::model::{self, ExecutionReport, MyTrade, OrderResponse};
+use crate::model::{self, ExecutionReport, MyTrade, OrderFill, OrderResponse};
 
 /// Most reports held for hashed ids nobody has named yet.
 const MAX_HELD: usize = 10_000;
@@ -270,7 +270,8 @@ pub struct Book {
     pub events: VecDeque<ExchangeEvent>,
     /// Reports of hashed ids not named yet.
     pub held: Vec<ExecutionReport>,
-    /// Instruments by symbol (for fee conversion).
+    /// Instruments by symbol (to tell a commission's asset: base, quote or
+    /// a third one).
     pub instruments: HashMap<String, Instrument>,
     /// How each symbol's orders may be changed.
     pub amend_rules: HashMap<String, crate::model::AmendRules>,
@@ -322,6 +323,24 @@ pub struct Execution {
 }
 
 impl Execution {
+    /// From one fill of a `FULL` placement answer of an order on `side`.
+    #[must_use]
+    pub fn from_order_fill(response: &OrderResponse, fill: &OrderFill, side: Side) -> Self {
+        Self {
+            symbol: response.symbol.clone(),
+            order_id: response.order_id,
+            trade_id: fill.trade_id,
+            side,
+            price: fill.price,
+            quantity: fill.qty,
+            commission: fill.commission,
+            commission_asset: Some(fill.commission_asset.clone()),
+            // Fills in the placement response took liquidity.
+            liquidity: Liquidity::Taker,
+            time_ms: response.transact_time.unwrap_or_default(),
+        }
+    }
+
     /// From a `myTrades` row.
     #[must_use]
     pub fn from_my_trade(trade: &MyTrade) -> Self {
@@ -345,28 +364,30 @@ impl Execution {
 }
 
 impl Book {
-    /// The fee in the quote asset: commissions in the base asset are valued
-    /// at the fill price; commissions in a third asset (e.g. BNB) cannot be
-    /// valued here and count as zero (logged).
-    fn quote_fee(&self, execution: &Execution) -> Decimal {
+    /// The commission and the asset it was charged in, as the venue
+    /// reported them (`n`/`N`, `commission`/`commissionAsset`): per the
+    /// commission FAQ, the base asset on a buy, the quote asset on a sell,
+    /// BNB when the account pays in BNB. The asset is classified against the
+    /// symbol's base and quote assets; an asset of an unknown symbol is kept
+    /// by name as a third asset (logged).
+    #[must_use]
+    pub fn fee(&self, execution: &Execution) -> (Decimal, FeeAsset) {
         let Some(asset) = execution.commission_asset.as_deref() else {
-            return Decimal::ZERO;
+            // No asset means no commission (`N` is null on a trade-less report).
+            return (execution.commission, FeeAsset::Quote);
         };
-        if execution.commission.is_zero() {
-            return Decimal::ZERO;
-        }
         match self.instruments.get(&execution.symbol) {
-            Some(instrument) if instrument.quote_asset == asset => execution.commission,
-            Some(instrument) if instrument.base_asset == asset => {
-                execution.commission * execution.price
-            }
-            _ => {
+            Some(instrument) => (
+                execution.commission,
+                FeeAsset::classify(asset, &instrument.base_asset, &instrument.quote_asset),
+            ),
+            None => {
                 tracing::warn!(
                     symbol = execution.symbol,
                     asset,
-                    "commission in a third asset is not converted; fee reported as zero"
+                    "commission of a symbol without exchange rules; kept as a third-asset fee"
                 );
-                Decimal::ZERO
+                (execution.commission, FeeAsset::Other(asset.to_owned()))
             }
         }
     }
@@ -387,7 +408,7 @@ impl Book {
             .entry(execution.symbol.clone())
             .or_insert(execution.trade_id);
         *last = (*last).max(execution.trade_id);
-        let fee = self.quote_fee(execution);
+        let (fee, fee_asset) = self.fee(execution);
         if let Some(tracked) = self.orders.get_mut(runtime) {
             tracked.booked_qty += execution.quantity;
             tracked.booked_notional += execution.price * execution.quantity;
@@ -402,6 +423,7 @@ impl Book {
                 price: execution.price,
                 quantity: execution.quantity,
                 fee,
+                fee_asset,
                 liquidity: execution.liquidity,
                 timestamp_ms: execution.time_ms,
             }));

@@ -35,8 +35,8 @@ fn place_fill_and_report_through_the_user_stream() {
     assert_eq!(fills.len(), 2, "{events:?}");
     assert_eq!(fills.iter().map(|f| f.quantity).sum::<Decimal>(), dec!(1));
     assert_eq!(fills[0].price, dec!(100));
-    // 10 bps in USDT.
-    assert_eq!(fills[0].fee, dec!(0.04));
+    // 10 bps of the quantity, in BTC: a buy pays in the base asset.
+    assert_eq!(fills[0].fee, dec!(0.0004));
     assert_eq!(twin.client_order_ids_sent(), vec!["algo-1-0001".to_owned()]);
     let venue_fills = venue.order_fills(&"algo-1-0001".into()).unwrap();
     assert_eq!(venue_fills.len(), 2);

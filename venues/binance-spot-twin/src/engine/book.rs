@@ -158,7 +158,7 @@ impl Engine {
                 }
             }
             let (commission, commission_asset) =
-                self.commission(&order.symbol, price, qty, Liquidity::Taker);
+                self.commission(&order.symbol, order.side, price, qty, Liquidity::Taker);
             let id = self.next_trade_id;
             self.next_trade_id += 1;
             self.trades.push(TwinTrade {
@@ -231,13 +231,14 @@ impl Engine {
         out.reports.push(report);
     }
 
-    /// The commission of an execution and the asset it is charged in (the
-    /// symbol's quote asset): `price × qty × fee bps / 10 000`, at the
-    /// maker or taker rate.
-    #[must_use]
+    /// The commission of an execution and the asset it is charged in, as
+    /// the commission FAQ says (`commission.rs`): `price × qty × fee bps /
+    /// 10 000` at the maker or taker rate, out of what the trade receives
+    /// (or in BNB).
     pub fn commission(
-        &self,
+        &mut self,
         symbol: &str,
+        side: Side,
         price: Decimal,
         qty: Decimal,
         liquidity: Liquidity,
@@ -246,11 +247,10 @@ impl Engine {
             Liquidity::Maker => self.maker_fee_bps,
             Liquidity::Taker => self.taker_fee_bps,
         };
-        let asset = self
-            .symbols
-            .get(symbol)
-            .map(|s| s.quote_asset.clone())
-            .unwrap_or_default();
-        (price * qty * bps / Decimal::from(10_000), asset)
+        let quote_fee = price * qty * bps / Decimal::from(10_000);
+        match self.symbols.get(symbol) {
+            Some(rules) => super::commission::charge(rules, side, price, quote_fee, self.bnb.as_mut()),
+            None => (quote_fee, String::new()),
+        }
     }
 }

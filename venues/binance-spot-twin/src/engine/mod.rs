@@ -9,6 +9,7 @@
 
 mod book;
 mod filters;
+mod commission;
 mod wire;
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use tesser_core::{
 };
 use tesser_paper::{PaperConfig, PaperExchange};
 
-use crate::TwinSymbol;
+use crate::{BnbCommission, TwinSymbol};
 
 use book::{Arrival, Touch};
 pub use filters::NewOrder;
@@ -70,6 +71,7 @@ pub struct Engine {
     taken: HashMap<i64, Decimal>,
     maker_fee_bps: Decimal,
     taker_fee_bps: Decimal,
+    bnb: Option<BnbCommission>,
 }
 
 /// What a step produced: execution reports (event objects) and market
@@ -116,7 +118,16 @@ impl Engine {
             taken: HashMap::new(),
             maker_fee_bps,
             taker_fee_bps,
+            bnb: None,
         }
+    }
+
+    /// Charges commissions in BNB while `bnb`'s balance lasts (see
+    /// [`BnbCommission`]); `None` charges them in the received asset.
+    #[must_use]
+    pub fn with_bnb_commission(mut self, bnb: Option<BnbCommission>) -> Self {
+        self.bnb = bnb;
+        self
     }
 
     /// The symbol's rules.
@@ -583,10 +594,13 @@ impl Engine {
                     else {
                         continue;
                     };
-                    let quote_asset = self
+                    let (commission, commission_asset) = self
                         .symbols
                         .get(&self.orders[position].symbol)
-                        .map(|s| s.quote_asset.clone())
+                        .map(|s| {
+                            let side = self.orders[position].side;
+                            commission::charge(s, side, fill.price, fill.fee, self.bnb.as_mut())
+                        })
                         .unwrap_or_default();
                     let id = self.next_trade_id;
                     self.next_trade_id += 1;
@@ -601,8 +615,8 @@ impl Engine {
                         order_id,
                         price: fill.price,
                         qty: fill.quantity,
-                        commission: fill.fee,
-                        commission_asset: quote_asset.clone(),
+                        commission,
+                        commission_asset: commission_asset.clone(),
                         time: fill.timestamp_ms,
                         is_buyer: order.side == Side::Buy,
                         is_maker,
@@ -612,8 +626,8 @@ impl Engine {
                         Last {
                             qty: fill.quantity,
                             price: fill.price,
-                            commission: fill.fee,
-                            commission_asset: Some(quote_asset),
+                            commission,
+                            commission_asset: Some(commission_asset),
                             trade_id: id,
                             is_maker,
                         },

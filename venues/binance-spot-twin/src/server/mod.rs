@@ -143,7 +143,8 @@ pub struct State {
 
 impl State {
     pub(crate) fn new(config: TwinConfig) -> Self {
-        let engine = Engine::new(&config.symbols, config.maker_fee_bps, config.taker_fee_bps);
+        let engine = Engine::new(&config.symbols, config.maker_fee_bps, config.taker_fee_bps)
+            .with_bnb_commission(config.bnb_commission.clone());
         let (kill, _) = broadcast::channel(16);
         Self {
             pending_trades: Mutex::new(replay(&config)),

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
 use tesser_core::{ClientOrderId, Fill, Order};
 
 use crate::book::{Execution, FillReport, Tracked, fill_id, request_from_response};
@@ -134,6 +133,7 @@ pub(super) async fn order_fills(
             let mut book = shared.lock_book();
             // Counted as known so a later report of it is not reported again.
             book.book_fill(id, &execution, FillReport::BookOnly);
+            let (fee, fee_asset) = book.fee(&execution);
             fills.push(Fill {
                 fill_id: fill_id(&trade.symbol, trade.id, side),
                 client_order_id: id.clone(),
@@ -141,21 +141,8 @@ pub(super) async fn order_fills(
                 side,
                 price: trade.price,
                 quantity: trade.qty,
-                fee: if book
-                    .instruments
-                    .get(&trade.symbol)
-                    .is_some_and(|i| i.quote_asset == trade.commission_asset)
-                {
-                    trade.commission
-                } else if book
-                    .instruments
-                    .get(&trade.symbol)
-                    .is_some_and(|i| i.base_asset == trade.commission_asset)
-                {
-                    trade.commission * trade.price
-                } else {
-                    Decimal::ZERO
-                },
+                fee,
+                fee_asset,
                 liquidity: model::liquidity(trade.is_maker),
                 timestamp_ms: trade.time,
             });

@@ -60,19 +60,7 @@ pub(super) fn book_response_fills(
     side: Side,
 ) {
     for fill in &response.fills {
-        let execution = Execution {
-            symbol: response.symbol.clone(),
-            order_id: response.order_id,
-            trade_id: fill.trade_id,
-            side,
-            price: fill.price,
-            quantity: fill.qty,
-            commission: fill.commission,
-            commission_asset: Some(fill.commission_asset.clone()),
-            // Fills in the placement response took liquidity.
-            liquidity: tesser_core::Liquidity::Taker,
-            time_ms: response.transact_time.unwrap_or_default(),
-        };
+        let execution = Execution::from_order_fill(response, fill, side);
         book.book_fill(runtime, &execution, FillReport::Queue);
     }
 }
