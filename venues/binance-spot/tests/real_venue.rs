@@ -1,6 +1,6 @@
 //! The connector where the real venue differs from a well-behaved twin:
 //! silent sockets, ambiguous amends and cancels, order-count windows, amend
-//! rules and late orders. Each test runs against the twin over real sockets
+//! rules, late orders, and commissions in the asset charged. Each test runs against the twin over real sockets
 //! on 127.0.0.1 with the twin's fault switches; every wait is bounded.
 
 mod common;
@@ -19,3 +19,6 @@ mod amend_rules;
 
 #[path = "real_venue/late_orders.rs"]
 mod late_orders;
+
+#[path = "real_venue/commissions.rs"]
+mod commissions;

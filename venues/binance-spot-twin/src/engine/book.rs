@@ -249,7 +249,9 @@ impl Engine {
         };
         let quote_fee = price * qty * bps / Decimal::from(10_000);
         match self.symbols.get(symbol) {
-            Some(rules) => super::commission::charge(rules, side, price, quote_fee, self.bnb.as_mut()),
+            Some(rules) => {
+                super::commission::charge(rules, side, price, quote_fee, self.bnb.as_mut())
+            }
             None => (quote_fee, String::new()),
         }
     }

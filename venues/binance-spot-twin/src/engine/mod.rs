@@ -8,8 +8,8 @@
 //! as `user-data-stream.md` documents it.
 
 mod book;
-mod filters;
 mod commission;
+mod filters;
 mod wire;
 
 use std::collections::HashMap;

@@ -7,21 +7,19 @@
 //! `FULL` placement answer is the docs' own example. Every wait is a bounded
 //! loop.
 
-use std::time::{Duration, Instant};
-
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tesser_core::{
     ClientOrderId, ExchangeClient, ExchangeEvent, FeeAsset, Fill, Instrument, OrderRequest,
     OrderStatus, Portfolio, Side, Symbol,
 };
+use tesser_venue_binance::BinanceSpot;
 use tesser_venue_binance::book::{Book, Execution, FillReport};
 use tesser_venue_binance::model::OrderResponse;
-use tesser_venue_binance::{BinanceConfig, BinanceSpot, Credentials, Endpoints};
-use tesser_venue_binance_twin::{BnbCommission, TwinConfig, TwinHandle, TwinVenue};
+use tesser_venue_binance_twin::{BnbCommission, TwinConfig, TwinHandle};
 
-const KEY: &str = "twin-api-key";
-const SECRET: &str = "twin-secret";
+use crate::common::{KEY, SECRET, collect, last_status, start_with};
+
 /// The twin's fee rate (both maker and taker), basis points.
 const FEE_BPS: Decimal = dec!(10);
 
@@ -30,22 +28,7 @@ fn start(bnb: Option<BnbCommission>) -> (TwinHandle, BinanceSpot) {
     twin_config.maker_fee_bps = FEE_BPS;
     twin_config.taker_fee_bps = FEE_BPS;
     twin_config.bnb_commission = bnb;
-    let twin = TwinVenue::start(twin_config).unwrap();
-    let mut config = BinanceConfig::new(
-        Endpoints {
-            rest_base: twin.rest_base().to_owned(),
-            ws_api_url: twin.ws_api_url().to_owned(),
-            market_stream_base: twin.market_base().to_owned(),
-        },
-        vec!["BTCUSDT".into()],
-    );
-    config.request_timeout = Duration::from_millis(1500);
-    config.reconnect_min = Duration::from_millis(50);
-    config.reconnect_max = Duration::from_millis(200);
-    config.recv_window_ms = 5000;
-    let venue = BinanceSpot::connect(config, Credentials::hmac(KEY, SECRET)).unwrap();
-    assert!(venue.wait_subscribed(1, Duration::from_secs(5)));
-    (twin, venue)
+    start_with(twin_config, |_| {})
 }
 
 /// Places a limit order of `qty` at `price`, prints a trade through it and
@@ -67,17 +50,8 @@ fn fill_one(
         Side::Sell => price + dec!(0.5),
     };
     twin.print("BTCUSDT", through, qty * dec!(2), false);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut events = Vec::new();
-    let mut filled = false;
-    while Instant::now() < deadline && !filled {
-        venue.poll_events(&mut events);
-        filled = events.iter().any(|e| {
-            matches!(e, ExchangeEvent::OrderUpdate(u)
-                if u.client_order_id.as_str() == id && u.status == OrderStatus::Filled)
-        });
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let events = collect(venue, |e| last_status(e, id) == Some(OrderStatus::Filled));
+    let filled = last_status(&events, id) == Some(OrderStatus::Filled);
     assert!(filled, "{id} did not fill: {events:?}");
     let streamed: Vec<Fill> = events
         .into_iter()
@@ -246,7 +220,7 @@ fn book_full(answer: &str, side: Side) -> Vec<Fill> {
         .into_iter()
         .filter_map(|e| match e {
             ExchangeEvent::Fill(fill) => Some(fill),
-            ExchangeEvent::OrderUpdate(_) => None,
+            ExchangeEvent::OrderUpdate(_) | ExchangeEvent::Settled(_) => None,
         })
         .collect()
 }
