@@ -164,7 +164,6 @@ fn a_full_order_window_delays_actions_and_the_chase_still_completes() {
     );
     assert_eq!(summary.status, AlgorithmStatus::Completed, "{summary:?}");
     assert_eq!(summary.filled, dec!(2), "{summary:?}");
-    drop(exchange);
     assert_eq!(filled(paper.fills()), dec!(2), "never more than the target");
 }
 

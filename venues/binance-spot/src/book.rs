@@ -483,6 +483,15 @@ impl Book {
         }
     }
 
+    /// Takes each symbol's instrument rules and amend rules from
+    /// `exchangeInfo`.
+    pub fn adopt_rules(&mut self, rules: HashMap<String, (Instrument, crate::model::AmendRules)>) {
+        for (symbol, (instrument, amend_rules)) in rules {
+            self.amend_rules.insert(symbol.clone(), amend_rules);
+            self.instruments.insert(symbol, instrument);
+        }
+    }
+
     /// Applies an `executionReport`. Reports of hashed ids nobody named yet
     /// are held until [`Book::release_held`].
     pub fn on_report(&mut self, ids: &IdRegistry, report: &ExecutionReport) {

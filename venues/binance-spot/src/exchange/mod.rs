@@ -186,12 +186,7 @@ impl BinanceSpot {
             startup::sync_clock(venue, &shared.rest).await?;
             let instruments =
                 startup::load_instruments(venue, &shared.rest, &shared.config.symbols).await?;
-            let mut book = shared.lock_book();
-            for (symbol, (instrument, rules)) in instruments {
-                book.amend_rules.insert(symbol.clone(), rules);
-                book.instruments.insert(symbol, instrument);
-            }
-            drop(book);
+            shared.lock_book().adopt_rules(instruments);
             let account = startup::verify_key(venue, &shared.rest).await?;
             if !account.can_trade {
                 tracing::warn!(
