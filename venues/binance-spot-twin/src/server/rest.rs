@@ -34,11 +34,11 @@ pub(super) async fn rest_handler(
         Some(&headers),
     );
     let mut response = rest_inner(&state, &method, &path, &query, &headers, &body, &pairs).await;
-    // An amend, cancel or cancel-replace done, then its answer lost
-    // (placements take the same switch in `new_order_endpoint`).
+    // A new order, amend, cancel or cancel-replace done, then its answer
+    // lost.
     let changes_an_order = matches!(
         (method.as_str(), path.as_str()),
-        ("DELETE", "/api/v3/order")
+        ("POST" | "DELETE", "/api/v3/order")
             | ("PUT", "/api/v3/order/amend/keepPriority")
             | ("POST", "/api/v3/order/cancelReplace")
     );
@@ -196,22 +196,13 @@ async fn rest_inner(
             let mut output = Output::default();
             let result = {
                 let mut engine = state.lock_engine();
-                let unknown = ApiError::bad(-2011, "Unknown order sent.");
-                engine
-                    .find(&params, "origClientOrderId", "orderId", &unknown)
-                    .and_then(|position| {
-                        engine.check_cancel_restrictions(
-                            position,
-                            params.get("cancelRestrictions").map(String::as_str),
-                        )?;
-                        let id = engine.cancel(
-                            position,
-                            params.get("newClientOrderId").map(String::as_str),
-                            now,
-                            &mut output,
-                        )?;
-                        Ok(engine.orders[position].cancel_json(&id, now))
-                    })
+                cancel_as_asked(
+                    &mut engine,
+                    &params,
+                    ["origClientOrderId", "orderId", "newClientOrderId"],
+                    now,
+                    &mut output,
+                )
             };
             state.publish(output);
             match result {
@@ -392,7 +383,6 @@ async fn new_order_endpoint(
             headers_out,
         );
     }
-    let then_503 = state.take_accept_then_503();
     if let Some((code, msg)) = reject {
         return error_response(&ApiError::bad(code, &msg), headers_out);
     }
@@ -417,11 +407,6 @@ async fn new_order_endpoint(
     }
     let result = place(state, params);
     match result {
-        Ok(_) if then_503 => respond(
-            503,
-            &json!({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}),
-            headers_out,
-        ),
         Ok(body) => respond(200, &body, headers_out),
         Err(error) => error_response(&error, headers_out),
     }
@@ -491,22 +476,17 @@ fn cancel_replace(
         _ => return Err(malformed()),
     };
     let new_order = engine.validate(params)?;
-    let unknown = ApiError::bad(-2011, "Unknown order sent.");
-    let cancel = engine
-        .find(params, "cancelOrigClientOrderId", "cancelOrderId", &unknown)
-        .and_then(|position| {
-            engine.check_cancel_restrictions(
-                position,
-                params.get("cancelRestrictions").map(String::as_str),
-            )?;
-            let id = engine.cancel(
-                position,
-                params.get("cancelNewClientOrderId").map(String::as_str),
-                now,
-                output,
-            )?;
-            Ok(engine.orders[position].cancel_json(&id, now))
-        });
+    let cancel = cancel_as_asked(
+        engine,
+        params,
+        [
+            "cancelOrigClientOrderId",
+            "cancelOrderId",
+            "cancelNewClientOrderId",
+        ],
+        now,
+        output,
+    );
     if cancel.is_err() && !allow_failure {
         let cancel_body = cancel.err().map(|error| error.body());
         return Err(replace_error(
@@ -544,4 +524,29 @@ fn replace_error(code: i64, data: Value) -> ApiError {
         msg: msg.into(),
         data: Some(data),
     }
+}
+
+/// Cancels the order that `names` (its client id, its order id and the
+/// cancel's own new client id, as the endpoint calls them) point at, under
+/// the request's `cancelRestrictions`; answers the cancel's JSON.
+fn cancel_as_asked(
+    engine: &mut Engine,
+    params: &HashMap<String, String>,
+    [client_id, order_id, new_client_id]: [&str; 3],
+    now: i64,
+    output: &mut Output,
+) -> Result<Value, ApiError> {
+    let unknown = ApiError::bad(-2011, "Unknown order sent.");
+    let position = engine.find(params, client_id, order_id, &unknown)?;
+    engine.check_cancel_restrictions(
+        position,
+        params.get("cancelRestrictions").map(String::as_str),
+    )?;
+    let id = engine.cancel(
+        position,
+        params.get(new_client_id).map(String::as_str),
+        now,
+        output,
+    )?;
+    Ok(engine.orders[position].cancel_json(&id, now))
 }
