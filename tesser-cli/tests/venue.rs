@@ -337,34 +337,39 @@ fn assert_venue_agrees(twin: &TwinHandle, run: &VenueRun, algo: &serde_json::Val
 /// seen `after_orders` orders (0: before the run starts); returns the run's
 /// log.
 fn chase_with_fault(after_orders: usize, fault: impl Fn(&TwinHandle) + Send + Sync) -> String {
-    chase_on(&twin(), after_orders, fault)
+    let twin = twin();
+    if after_orders == 0 {
+        fault(&twin);
+        return chase_on(&twin, |_| false, |_| {});
+    }
+    chase_on(
+        &twin,
+        |twin| twin.client_order_ids_sent().len() >= after_orders,
+        fault,
+    )
 }
 
-/// [`chase_with_fault`] on a given twin.
+/// Runs the chase on `twin` with `fault` applied once `when` holds; returns
+/// the run's log.
 fn chase_on(
     twin: &TwinHandle,
-    after_orders: usize,
+    when: impl Fn(&TwinHandle) -> bool + Send + Sync,
     fault: impl Fn(&TwinHandle) + Send + Sync,
 ) -> String {
     let run = VenueRun::new(twin);
-    if after_orders == 0 {
-        fault(twin);
-    }
     let market = Market::new(twin);
     let done = AtomicBool::new(false);
     let algo = market.run(PACE, || {
         std::thread::scope(|scope| {
-            if after_orders > 0 {
-                scope.spawn(|| {
-                    while !done.load(Ordering::Relaxed) {
-                        if twin.client_order_ids_sent().len() >= after_orders {
-                            fault(twin);
-                            return;
-                        }
-                        std::thread::sleep(Duration::from_millis(5));
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if when(twin) {
+                        fault(twin);
+                        return;
                     }
-                });
-            }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            });
             let _done = StopOnDrop(&done);
             run.run_to_the_end(Keys::Twin, &[])
         })
@@ -428,9 +433,14 @@ fn a_silent_user_data_connection_is_noticed_and_reconciled() {
 
 #[test]
 fn a_silent_market_data_connection_is_noticed_and_reconnected() {
-    let log = chase_with_fault(2, |twin| {
-        twin.silence_market_connections();
-    });
+    // Silenced as soon as the run's market stream is connected, before the
+    // strategy has seen the prints it waits for: the run can only go on
+    // once the silence is noticed.
+    let log = chase_on(
+        &twin(),
+        |twin| twin.market_connections() >= 1,
+        |twin| twin.silence_market_connections(),
+    );
     assert!(
         log.contains("stale_after_ms"),
         "the silence was noticed:\n{log}"
@@ -478,7 +488,7 @@ fn a_full_order_window_delays_actions_without_stopping_the_run() {
     config.ping_interval = Duration::from_millis(500);
     config.orders_per_10s = 6;
     let twin = TwinVenue::start(config).expect("start the twin");
-    let log = chase_on(&twin, 0, |_| {});
+    let log = chase_on(&twin, |_| false, |_| {});
     assert!(
         log.contains("delayed") && log.contains("rate-limit window is full"),
         "actions waited for the window:\n{log}"
