@@ -224,7 +224,9 @@ fn an_order_crossing_the_quote_fills_on_arrival_as_taker() {
     );
     assert_eq!(
         taken["fills"],
-        json!([{"price": "101.00000000", "qty": "0.40000000", "commission": "0.04040000", "commissionAsset": "USDT", "tradeId": 1}])
+        // A buy pays its commission in the base asset (the commission FAQ):
+        // 0.4 × 101 × 10 bps = 0.0404 USDT, i.e. 0.0004 BTC.
+        json!([{"price": "101.00000000", "qty": "0.40000000", "commission": "0.00040000", "commissionAsset": "BTC", "tradeId": 1}])
     );
     let reports: Vec<Value> = runtime.block_on(async {
         let mut reports = Vec::new();

@@ -22,6 +22,15 @@ from binance.spot import Spot
 SYMBOL = "BTCUSDT"
 FEE = Decimal("0.001")  # 10 bps
 
+
+def commission(price, qty, buyer):
+    """The commission of an execution and its asset, as the commission FAQ
+    gives them: 10 bps of what the trade receives, the base asset on a buy
+    (quantity x rate), the quote asset on a sell (notional x rate)."""
+    if buyer:
+        return qty * FEE, "BTC"
+    return price * qty * FEE, "USDT"
+
 # rest-api.md, "New order" / "Cancel an Existing Order..." response examples.
 ACK_KEYS = {"symbol", "orderId", "orderListId", "clientOrderId", "transactTime"}
 RESULT_KEYS = ACK_KEYS | {
@@ -121,9 +130,12 @@ def order_answer(answer, what, documented, status, executed, fills=None, reason=
             c = dec(fill["commission"], "commission", f"{what} fill")
             check((p, q) == (Decimal(price), Decimal(qty)),
                   f"{what}: fill {q} at {p}, the book gives {qty} at {price} (taker, at the touch)")
-            check(c == p * q * FEE, f"{what}: commission {c}, expected {p * q * FEE} (10 bps taker)")
-            check(isinstance(fill["commissionAsset"], str) and fill["commissionAsset"],
-                  f"{what}: commissionAsset {fill['commissionAsset']!r}")
+            # The commission FAQ: out of what the trade receives, the base
+            # asset on a BUY, the quote asset on a SELL.
+            want, asset = commission(p, q, answer["side"] == "BUY")
+            check(c == want, f"{what}: commission {c}, expected {want} (10 bps taker)")
+            check(fill["commissionAsset"] == asset,
+                  f"{what}: commissionAsset {fill['commissionAsset']!r}, expected {asset}")
             total += p * q
         check(cum == total, f"{what}: cummulativeQuoteQty {cum}, fills sum to {total}")
     return answer
@@ -303,7 +315,9 @@ def run(base_url, api_key, secret):
         p, q = dec(trade["price"], "price", "myTrades"), dec(trade["qty"], "qty", "myTrades")
         check((p, q) == (Decimal(price), Decimal(qty)), f"myTrades: {q} at {p}, expected {qty} at {price}")
         check(dec(trade["quoteQty"], "quoteQty", "myTrades") == p * q, "myTrades: quoteQty is not price x qty")
-        check(dec(trade["commission"], "commission", "myTrades") == p * q * FEE, "myTrades: commission")
+        want, asset = commission(p, q, buyer)
+        check(dec(trade["commission"], "commission", "myTrades") == want, "myTrades: commission")
+        check(trade["commissionAsset"] == asset, "myTrades: commissionAsset")
         check(trade["isBuyer"] is buyer, f"myTrades: isBuyer {trade['isBuyer']}, expected {buyer}")
         check(trade["isMaker"] is False, "myTrades: an execution on arrival is not maker")
 
