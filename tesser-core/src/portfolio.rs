@@ -110,12 +110,18 @@ impl Portfolio {
         let signed = fill.side.sign() * fill.quantity;
         self.cash -= signed * fill.price + fill.quote_fee();
         if !fill.fee.is_zero() {
-            let asset = fill.fee_asset.name(&self.quote_asset).to_owned();
-            let total = self.fees_paid.entry(asset).or_default();
-            *total += fill.fee;
-            if total.is_zero() {
-                let asset = fill.fee_asset.name(&self.quote_asset);
-                self.fees_paid.remove(asset);
+            // Only an asset's first fee allocates its name (the hot path).
+            let asset = fill.fee_asset.name(&self.quote_asset);
+            match self.fees_paid.get_mut(asset) {
+                Some(total) => {
+                    *total += fill.fee;
+                    if total.is_zero() {
+                        self.fees_paid.remove(asset);
+                    }
+                }
+                None => {
+                    self.fees_paid.insert(asset.to_owned(), fill.fee);
+                }
             }
         }
         let base_fee = signed - fill.net_base_change();
