@@ -36,16 +36,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         self.warn_unknown(idx, &error);
                     }
                     Err(error) => {
-                        self.close_child(idx, &id);
-                        let refusal = self.refusal(
-                            idx,
-                            id,
-                            OrderStatus::Rejected,
-                            Decimal::ZERO,
-                            Decimal::ZERO,
-                            error.to_string(),
-                        );
-                        queue.push_back(Call::Update(*refusal));
+                        let refusal = self.reject_unsent(idx, id, error.to_string());
+                        queue.push_back(refusal);
                     }
                 }
             }
@@ -139,6 +131,21 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 }
             },
         }
+    }
+
+    /// Closes a child order that was never sent and answers the plugin's
+    /// `Place` with `Rejected` and `reason`.
+    pub(super) fn reject_unsent(&mut self, idx: usize, id: ClientOrderId, reason: String) -> Call {
+        self.close_child(idx, &id);
+        let refusal = self.refusal(
+            idx,
+            id,
+            OrderStatus::Rejected,
+            Decimal::ZERO,
+            Decimal::ZERO,
+            reason,
+        );
+        Call::Update(*refusal)
     }
 
     pub(super) fn close_child(&mut self, idx: usize, id: &ClientOrderId) {

@@ -136,17 +136,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
             let mut queue = VecDeque::new();
             if self.algorithms[idx].row.status.is_terminal() {
                 if let Outgoing::Place(request) = action {
-                    let id = request.client_order_id;
-                    self.close_child(idx, &id);
-                    let refusal = self.refusal(
+                    let refusal = self.reject_unsent(
                         idx,
-                        id,
-                        OrderStatus::Rejected,
-                        Decimal::ZERO,
-                        Decimal::ZERO,
+                        request.client_order_id,
                         "not sent: its algorithm ended while it waited for the venue's rate-limit window".into(),
                     );
-                    queue.push_back(Call::Update(*refusal));
+                    queue.push_back(refusal);
                 }
             } else {
                 self.send(idx, action, &mut queue);
