@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use tesser_core::Portfolio;
+use tesser_core::{AccountBalance, Portfolio};
 use tesser_execution::AlgorithmSummary;
 
 /// One algorithm's line of the summary, as `--summary-json` writes it.
@@ -49,6 +49,10 @@ pub struct RunSummary {
     /// commission in the base asset, a sell's in the quote asset, BNB when
     /// the account pays in BNB), e.g. `{"BTC": "0.0005", "USDT": "1.2"}`.
     pub fees: BTreeMap<String, Decimal>,
+    /// The venue account's balances at the end (a live venue only; left
+    /// out of the JSON when empty), as the venue last reported them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub account: Vec<AccountBalance>,
     /// Whether the run stopped early (Ctrl-C).
     pub interrupted: bool,
     /// Per algorithm.
@@ -83,6 +87,22 @@ impl RunSummary {
             .fees_by_asset()
             .iter()
             .map(|(asset, fee)| (asset.clone(), fee.round_dp(8).normalize()))
+            .collect()
+    }
+
+    /// The account's balances, rounded to 8 decimals, zero ones left out.
+    #[must_use]
+    pub fn account_of(portfolio: &Portfolio) -> Vec<AccountBalance> {
+        portfolio
+            .account_balances()
+            .filter(|balance| !balance.total().is_zero())
+            .map(|balance| {
+                AccountBalance::new(
+                    &balance.asset,
+                    balance.free.round_dp(8).normalize(),
+                    balance.locked.round_dp(8).normalize(),
+                )
+            })
             .collect()
     }
 
@@ -171,6 +191,14 @@ impl RunSummary {
                 ""
             }
         );
+        if !self.account.is_empty() {
+            let balances: Vec<String> = self
+                .account
+                .iter()
+                .map(|b| format!("{} {} free, {} locked", b.asset, b.free, b.locked))
+                .collect();
+            let _ = writeln!(out, "account: {}", balances.join("; "));
+        }
         out
     }
 }
@@ -212,6 +240,7 @@ mod tests {
             fills: 3,
             pnl: Decimal::ZERO,
             fees: RunSummary::fees_of(&portfolio),
+            account: Vec::new(),
             interrupted: false,
             algorithms: Vec::new(),
         };
@@ -230,6 +259,7 @@ mod tests {
         );
         let none = RunSummary {
             fees: BTreeMap::new(),
+            account: Vec::new(),
             ..summary
         };
         assert!(none.table().contains("(fees 0)"), "{}", none.table());

@@ -1,6 +1,8 @@
 //! The interface every venue implements.
 
-use crate::{AmendRequest, ClientOrderId, Fill, Order, OrderRequest, OrderUpdate, Tick};
+use crate::{
+    AccountBalance, AmendRequest, ClientOrderId, Fill, Order, OrderRequest, OrderUpdate, Tick,
+};
 
 /// Something a venue reports on its own, after the request that caused it
 /// returned: executions, and order changes such as expiries or fills.
@@ -17,6 +19,11 @@ pub enum ExchangeEvent {
     /// venue. Its price, quantity and status replace the runtime's, and the
     /// request is no longer pending: it either took effect or it did not.
     Settled(Order),
+    /// The venue account's balances of these assets changed (an order
+    /// locked or released funds, a fill moved them, a deposit arrived).
+    /// Each value is what the venue holds now, not a delta; assets not
+    /// listed are unchanged.
+    Balances(Vec<AccountBalance>),
 }
 
 /// Why a venue refused a request.
@@ -131,6 +138,17 @@ pub trait ExchangeClient {
     /// Moves the events that happened since the last call into `out`, oldest
     /// first.
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>);
+
+    /// Every balance of the venue account, asked of the venue now; `None`
+    /// for a venue with no account of its own (a simulated one, whose cash
+    /// comes from its configuration), the default. The runtime asks at
+    /// start and then follows [`ExchangeEvent::Balances`].
+    ///
+    /// # Errors
+    /// [`ExchangeError::Unavailable`] when the venue cannot be asked.
+    fn account_balances(&self) -> Result<Option<Vec<AccountBalance>>, ExchangeError> {
+        Ok(None)
+    }
 }
 
 impl<E: ExchangeClient + ?Sized> ExchangeClient for &mut E {
@@ -165,6 +183,9 @@ impl<E: ExchangeClient + ?Sized> ExchangeClient for &mut E {
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         (**self).poll_events(out);
     }
+    fn account_balances(&self) -> Result<Option<Vec<AccountBalance>>, ExchangeError> {
+        (**self).account_balances()
+    }
 }
 
 impl<E: ExchangeClient + ?Sized> ExchangeClient for Box<E> {
@@ -198,5 +219,8 @@ impl<E: ExchangeClient + ?Sized> ExchangeClient for Box<E> {
     }
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         (**self).poll_events(out);
+    }
+    fn account_balances(&self) -> Result<Option<Vec<AccountBalance>>, ExchangeError> {
+        (**self).account_balances()
     }
 }

@@ -4,7 +4,7 @@
 //! [`ExecutionHint`], market data ([`Tick`]), [`Instrument`] rules, orders
 //! ([`OrderRequest`], [`Order`], [`OrderUpdate`]), [`Fill`]s, the
 //! [`ExchangeClient`] trait every venue implements and the [`Portfolio`] that
-//! fills update. Money and quantities are [`Decimal`], never floats.
+//! fills update, with the venue account's [`AccountBalance`]s when there is one. Money and quantities are [`Decimal`], never floats.
 //!
 //! ```
 //! use serde_json::json;
@@ -20,6 +20,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod account;
 mod exchange;
 mod feed;
 mod fill;
@@ -31,6 +32,7 @@ mod side;
 mod signal;
 mod symbol;
 
+pub use account::AccountBalance;
 pub use exchange::{ExchangeClient, ExchangeError, ExchangeEvent};
 pub use feed::{FeedError, FeedEvent, MarketFeed};
 pub use fill::{FeeAsset, Fill, Liquidity};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{Fill, Symbol};
+use crate::{AccountBalance, Fill, Symbol};
 
 /// A signed position in one instrument.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,14 @@ pub struct Position {
 /// 1.998). A commission in the quote asset comes out of cash; one in a
 /// third asset (BNB) moves neither and is only recorded. Every commission is
 /// recorded per asset ([`Portfolio::fees_by_asset`]).
+///
+/// On a live venue the portfolio also holds the account's own balances
+/// ([`Portfolio::set_account`], kept current by
+/// [`Portfolio::update_account`]). The venue's word is authoritative: cash
+/// becomes the account's quote balance (free plus locked) each time the
+/// venue reports it, fills move it in between, and what can be spent is the
+/// account's free balance ([`Portfolio::account_balance`]). Positions stay
+/// this run's own trades.
 ///
 /// ```
 /// use rust_decimal_macros::dec;
@@ -55,6 +63,10 @@ pub struct Portfolio {
     fees_paid: BTreeMap<String, Decimal>,
     positions: BTreeMap<Symbol, Position>,
     last_prices: BTreeMap<Symbol, Decimal>,
+    /// The venue account's balances by asset; `None` without an account
+    /// (a simulated venue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account: Option<BTreeMap<String, AccountBalance>>,
 }
 
 impl Portfolio {
@@ -67,7 +79,71 @@ impl Portfolio {
             fees_paid: BTreeMap::new(),
             positions: BTreeMap::new(),
             last_prices: BTreeMap::new(),
+            account: None,
         }
+    }
+
+    /// Takes every balance of the venue account, as the venue reported it
+    /// (at start, or after a reconnect): the account replaces whatever was
+    /// known of it, and cash becomes its quote balance.
+    ///
+    /// ```
+    /// use rust_decimal_macros::dec;
+    /// use tesser_core::{AccountBalance, Portfolio};
+    /// let mut book = Portfolio::new("USDT", dec!(1000000));
+    /// book.set_account(&[
+    ///     AccountBalance::new("USDT", dec!(900), dec!(100)),
+    ///     AccountBalance::new("BTC", dec!(2), dec!(0)),
+    /// ]);
+    /// assert_eq!(book.cash(), dec!(1000));
+    /// assert_eq!(book.account_balance("BTC").map(|b| b.free), Some(dec!(2)));
+    /// book.update_account(&[AccountBalance::new("USDT", dec!(800), dec!(100))]);
+    /// assert_eq!(book.cash(), dec!(900));
+    /// assert_eq!(book.account_balance("BTC").map(|b| b.free), Some(dec!(2)));
+    /// ```
+    pub fn set_account(&mut self, balances: &[AccountBalance]) {
+        self.account = Some(BTreeMap::new());
+        self.update_account(balances);
+    }
+
+    /// Takes the balances the venue reported changed (absolute values, not
+    /// deltas); other assets keep theirs. Without an account yet, this
+    /// starts one holding just these.
+    pub fn update_account(&mut self, balances: &[AccountBalance]) {
+        let account = self.account.get_or_insert_with(BTreeMap::new);
+        for balance in balances {
+            if balance.asset == self.quote_asset {
+                self.cash = balance.total();
+            }
+            match account.get_mut(&balance.asset) {
+                Some(known) => {
+                    known.free = balance.free;
+                    known.locked = balance.locked;
+                }
+                None => {
+                    account.insert(balance.asset.clone(), balance.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether the portfolio follows a venue account.
+    #[must_use]
+    pub const fn has_account(&self) -> bool {
+        self.account.is_some()
+    }
+
+    /// The venue account's balance of `asset`: `None` without an account, or
+    /// when the account holds none of it.
+    #[must_use]
+    pub fn account_balance(&self, asset: &str) -> Option<&AccountBalance> {
+        self.account.as_ref()?.get(asset)
+    }
+
+    /// Every balance of the venue account, by asset name (empty without an
+    /// account).
+    pub fn account_balances(&self) -> impl Iterator<Item = &AccountBalance> {
+        self.account.iter().flat_map(BTreeMap::values)
     }
 
     /// The asset cash is held in.

@@ -25,6 +25,6 @@ pub use algorithm::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, Imme
 pub use orchestrator::{
     AlgorithmSummary, Orchestrator, OrchestratorConfig, OrchestratorError, OrchestratorParts,
 };
-pub use risk::{RiskGuard, RiskLimits, RiskViolation};
+pub use risk::{Funds, RiskGuard, RiskLimits, RiskViolation};
 pub use sizer::{FixedQuantitySizer, Sizer};
 pub use store::{StateStore, StoreError};

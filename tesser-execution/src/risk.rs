@@ -49,6 +49,20 @@ pub struct AlgorithmExposure<'a> {
     pub filled: Decimal,
     /// Unfilled quantity of its open child orders.
     pub working: Decimal,
+    /// What the venue account can spend on this algorithm's orders: its
+    /// quote asset for a buy, its base asset for a sell. `None` when the
+    /// venue keeps no account (a simulated one), and nothing is checked.
+    pub funds: Option<Funds<'a>>,
+}
+
+/// The free balance of one asset an order would spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Funds<'a> {
+    /// The asset, e.g. `USDT`.
+    pub asset: &'a str,
+    /// What can be spent: the account's free balance, less what the
+    /// runtime's own open orders hold that the venue has not reported yet.
+    pub available: Decimal,
 }
 
 /// A child order as the risk guard sees it.
@@ -202,6 +216,18 @@ pub enum RiskViolation {
     /// The action names an order the algorithm does not own or that is closed.
     #[error("{0}")]
     UnknownOrder(String),
+    /// The account's free balance cannot pay for the order.
+    #[error(
+        "insufficient balance: the order needs {needed} {asset} but the account has {available} {asset} free"
+    )]
+    InsufficientBalance {
+        /// The asset the order spends.
+        asset: String,
+        /// What the order (or the amend's increase) would spend.
+        needed: Decimal,
+        /// What the account can spend.
+        available: Decimal,
+    },
 }
 
 /// Checks child actions against [`RiskLimits`] and each instrument's rules,
@@ -310,6 +336,8 @@ impl RiskGuard {
             self.check_price(order.symbol, price, last_price)?;
         }
         self.check_instrument(order.symbol, order.quantity, order.price.or(last_price))?;
+        let price = order.price.or(order.trigger_price).or(last_price);
+        check_funds(algo, order.side, order.quantity, price)?;
         self.check_rate(rate, now_ms)
     }
 
@@ -362,6 +390,27 @@ impl RiskGuard {
         let quantity = amend.new_quantity.unwrap_or(amend.quantity);
         let price = amend.new_price.or(amend.price).or(last_price);
         self.check_instrument(algo.symbol, quantity, price)?;
+        // Only what the amend adds must be paid for: the order already
+        // holds its current open part.
+        let old_price = amend.price.or(last_price);
+        let old_open = amend.quantity - amend.filled;
+        let new_open = quantity - amend.filled;
+        let added = match (algo.side, price, old_price) {
+            (Side::Sell, ..) => Some(new_open - old_open),
+            (Side::Buy, Some(price), Some(old_price)) => {
+                Some(new_open * price - old_open * old_price)
+            }
+            (Side::Buy, ..) => None,
+        };
+        if let (Some(funds), Some(added)) = (algo.funds, added)
+            && added > funds.available
+        {
+            return Err(RiskViolation::InsufficientBalance {
+                asset: funds.asset.to_owned(),
+                needed: added.normalize(),
+                available: funds.available.normalize(),
+            });
+        }
         self.check_rate(rate, now_ms)
     }
 
@@ -452,6 +501,34 @@ impl RiskGuard {
     }
 }
 
+/// Refuses an order the account cannot pay for: a buy needs its quantity
+/// times its price (the last trade's for a market order) of the quote
+/// asset, a sell its quantity of the base asset. A buy with no price known
+/// at all is left to the venue.
+fn check_funds(
+    algo: &AlgorithmExposure<'_>,
+    side: Side,
+    quantity: Decimal,
+    price: Option<Decimal>,
+) -> Result<(), RiskViolation> {
+    let Some(funds) = algo.funds else {
+        return Ok(());
+    };
+    let needed = match (side, price) {
+        (Side::Sell, _) => quantity,
+        (Side::Buy, Some(price)) => quantity * price,
+        (Side::Buy, None) => return Ok(()),
+    };
+    if needed > funds.available {
+        return Err(RiskViolation::InsufficientBalance {
+            asset: funds.asset.to_owned(),
+            needed: needed.normalize(),
+            available: funds.available.normalize(),
+        });
+    }
+    Ok(())
+}
+
 /// Refuses a value beyond [`MAX_MAGNITUDE`] (either sign).
 fn within_magnitude(what: &'static str, value: Decimal) -> Result<(), RiskViolation> {
     if value.abs() > MAX_MAGNITUDE {
@@ -484,6 +561,7 @@ mod tests {
             target: Decimal::MAX,
             filled: Decimal::ONE,
             working: Decimal::ONE,
+            funds: None,
         };
         let order = |quantity, price| ProposedOrder {
             symbol: &symbol,
@@ -518,6 +596,99 @@ mod tests {
                 )
                 .is_ok(),
             "the largest allowed order passes, and its notional fits"
+        );
+    }
+
+    /// With an account, an order (or an amend's increase) beyond the free
+    /// balance of the asset it spends is refused; without one, nothing is
+    /// checked.
+    #[test]
+    fn orders_beyond_the_free_balance_are_refused() {
+        let guard = RiskGuard::new(
+            RiskLimits {
+                max_order_quantity: None,
+                price_band_bps: None,
+                max_actions_per_second: None,
+            },
+            [],
+        );
+        let symbol = Symbol::from("BTCUSDT");
+        let exposure = |side, funds| AlgorithmExposure {
+            symbol: &symbol,
+            side,
+            target: Decimal::from(100),
+            filled: Decimal::ZERO,
+            working: Decimal::ZERO,
+            funds,
+        };
+        let usdt = Some(Funds {
+            asset: "USDT",
+            available: Decimal::from(1000),
+        });
+        let btc = Some(Funds {
+            asset: "BTC",
+            available: Decimal::from(2),
+        });
+        let order = |side, quantity: i64, price: Option<i64>| ProposedOrder {
+            symbol: &symbol,
+            side,
+            order_type: if price.is_some() {
+                OrderType::Limit
+            } else {
+                OrderType::Market
+            },
+            quantity: Decimal::from(quantity),
+            price: price.map(Decimal::from),
+            trigger_price: None,
+        };
+        let mut rate = ActionRate::default();
+        let last = Some(Decimal::from(600));
+        let mut check = |side, funds, order| {
+            guard.check_place(&exposure(side, funds), &order, last, &mut rate, 0)
+        };
+        assert!(check(Side::Buy, usdt, order(Side::Buy, 2, Some(500))).is_ok());
+        let refused =
+            check(Side::Buy, usdt, order(Side::Buy, 3, Some(500))).expect_err("1500 USDT");
+        assert_eq!(
+            refused.to_string(),
+            "insufficient balance: the order needs 1500 USDT but the account has 1000 USDT free"
+        );
+        // A market buy is valued at the last trade.
+        assert!(check(Side::Buy, usdt, order(Side::Buy, 2, None)).is_err());
+        assert!(check(Side::Sell, btc, order(Side::Sell, 2, Some(500))).is_ok());
+        assert!(matches!(
+            check(Side::Sell, btc, order(Side::Sell, 3, None)),
+            Err(RiskViolation::InsufficientBalance { .. })
+        ));
+        assert!(check(Side::Buy, None, order(Side::Buy, 99, Some(500))).is_ok());
+
+        // An amend pays only for what it adds.
+        let amend = |new_quantity: i64, new_price: i64| ProposedAmend {
+            order_type: OrderType::Limit,
+            quantity: Decimal::from(2),
+            filled: Decimal::ZERO,
+            price: Some(Decimal::from(500)),
+            new_quantity: Some(Decimal::from(new_quantity)),
+            new_price: Some(Decimal::from(new_price)),
+        };
+        let mut check_amend = |side, funds, amend| {
+            guard.check_amend(&exposure(side, funds), &amend, last, &mut rate, 0)
+        };
+        assert!(
+            check_amend(Side::Buy, usdt, amend(4, 500)).is_ok(),
+            "adds 1000"
+        );
+        assert!(
+            check_amend(Side::Buy, usdt, amend(4, 501)).is_err(),
+            "adds 1004"
+        );
+        assert!(
+            check_amend(Side::Buy, usdt, amend(1, 900)).is_ok(),
+            "holds less"
+        );
+        assert!(
+            check_amend(Side::Sell, btc, amend(5, 500)).is_err(),
+            "adds 3 BTC"
         );
     }
 }

@@ -10,12 +10,12 @@ use std::panic::AssertUnwindSafe;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
-use tesser_core::{ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick};
+use tesser_core::{AccountBalance, ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick};
 use tesser_execution::{AlgorithmStatus, Orchestrator, RiskLimits, StateStore};
 
 use common::runtime::{
-    Crash, FillsLate, Recording, Windowed, default_limits, filled, merge, orchestrator, paper,
-    paper_orchestrator, real_trades, real_trades_path, runtime_plugins, synthetic_ticks,
+    Accounted, Crash, FillsLate, Recording, Windowed, default_limits, filled, merge, orchestrator,
+    paper, paper_orchestrator, real_trades, real_trades_path, runtime_plugins, synthetic_ticks,
 };
 
 fn chase(symbol: &str, kind: SignalKind, quantity: Decimal, clip: &str) -> Signal {
@@ -814,4 +814,72 @@ fn restarts_at_many_points_finish_exactly_the_target() {
     let (clean_fills, _, _, clean_status, _) = run_with_crashes(&ticks, &[]);
     assert_eq!(clean_status, "completed");
     assert_eq!(filled(&clean_fills), dec!(40));
+}
+
+/// On a venue with an account, the portfolio's cash and the plugin's
+/// balances are the account's, not `[paper]`'s; the guard refuses an order
+/// the free balance cannot pay for, counting the runtime's own open orders
+/// the venue has not reported locking yet; and each balance report from
+/// the venue is taken as it comes.
+#[test]
+fn a_venue_account_gives_the_balances_and_the_guard_refuses_what_it_cannot_pay() {
+    let plugins = runtime_plugins();
+    let mut paper = paper();
+    let mut exchange = Accounted::new(
+        &mut paper,
+        vec![
+            AccountBalance::new("USD", dec!(10000), dec!(0)),
+            AccountBalance::new("BTC", dec!(0.5), dec!(0)),
+        ],
+    );
+    // 0.2 at 28900 costs 5780 USD: the first fits, the second no longer
+    // does, the third (after the venue reports a deposit) does again.
+    let steps = json!([
+        { "on": "init", "actions": [place("0.2", "28900"), place("0.2", "28900")] },
+        { "on": "tick", "nth": 1, "actions": [place("0.2", "28900")] }
+    ]);
+    let ticks = synthetic_ticks("BTCUSD", dec!(29000), dec!(0.01), 3, 1);
+    let (id, cash) = {
+        let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
+        assert_eq!(orch.portfolio().cash(), dec!(10000), "the account's cash");
+        orch.on_tick(&ticks[0]).expect("tick");
+        let id = orch
+            .submit_signal(&scripted("BTCUSD", SignalKind::EnterLong, dec!(1), steps))
+            .expect("submit")
+            .expect("id");
+        orch.flush().expect("flush");
+        let snapshot: Value =
+            serde_json::from_str(orch.last_snapshot(&id).expect("a snapshot")).expect("json");
+        assert_eq!(
+            snapshot["balances"],
+            json!([["USD", "10000"], ["BTC", "0.5"]]),
+            "the plugin is shown the account's balances"
+        );
+        let reasons: Vec<String> = seen_updates(&mut orch, &id)
+            .iter()
+            .filter_map(|u| u["reason"].as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            reasons.iter().any(|r| r
+                == "insufficient balance: the order needs 5780 USD but the account has 4220 USD free"),
+            "{reasons:?}"
+        );
+        // The venue reports the first order's lock and a deposit of 10000.
+        orch.exchange_mut()
+            .report(vec![AccountBalance::new("USD", dec!(14220), dec!(5780))]);
+        orch.on_tick(&ticks[1]).expect("tick");
+        (id, orch.portfolio().cash())
+    };
+    assert_eq!(cash, dec!(20000), "cash follows the venue's report");
+    let sent: Vec<String> = paper
+        .open_orders()
+        .expect("open orders")
+        .iter()
+        .map(|o| o.request.client_order_id.to_string())
+        .collect();
+    assert_eq!(
+        sent,
+        [format!("{id}-0001"), format!("{id}-0003")],
+        "the refused order never reached the venue; the one after the deposit did"
+    );
 }

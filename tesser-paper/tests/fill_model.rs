@@ -69,6 +69,7 @@ fn limits_fill_on_trade_through_at_the_limit_price_bounded_by_print_size() {
             ExchangeEvent::OrderUpdate(u) if u.status == OrderStatus::Filled => "filled",
             ExchangeEvent::OrderUpdate(_) => "partial",
             ExchangeEvent::Settled(_) => "settled",
+            ExchangeEvent::Balances(_) => "balances",
         })
         .collect();
     assert_eq!(kinds, vec!["fill", "partial", "fill", "filled"]);

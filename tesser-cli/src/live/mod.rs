@@ -346,6 +346,7 @@ fn finish<E: SessionExchange>(
             .round_dp(8)
             .normalize(),
         fees: RunSummary::fees_of(portfolio),
+        account: RunSummary::account_of(portfolio),
         interrupted: outcome.interrupted,
         algorithms: orch
             .algorithms()

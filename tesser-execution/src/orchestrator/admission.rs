@@ -34,6 +34,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         request: PluginOrderRequest,
         now: i64,
     ) -> Result<OrderRequest, Box<OrderUpdate>> {
+        let funds = self.funds_of(idx);
         let algo = &mut self.algorithms[idx];
         let client_order_id = match request.client_order_id.as_deref() {
             None => {
@@ -92,6 +93,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
             target: algo.row.target,
             filled,
             working,
+            funds: funds.as_ref().map(|(asset, available)| Funds {
+                asset,
+                available: *available,
+            }),
         };
         let proposed = ProposedOrder {
             symbol: &order.symbol,
@@ -164,6 +169,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         now: i64,
     ) -> Result<AmendRequest, Box<OrderUpdate>> {
         let id = ClientOrderId::new(amend.client_order_id.as_str());
+        let funds = self.funds_of(idx);
         let algo = &mut self.algorithms[idx];
         let Some(child) = algo
             .children
@@ -189,6 +195,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
             target: algo.row.target,
             filled,
             working,
+            funds: funds.as_ref().map(|(asset, available)| Funds {
+                asset,
+                available: *available,
+            }),
         };
         let proposed = ProposedAmend {
             order_type: child.row.request.order_type,

@@ -59,7 +59,7 @@ use crate::convert::{
     fill_to_plugin, kind_to_plugin, order_type_from_plugin, side_from_plugin, side_to_plugin,
     tif_from_plugin, update_to_plugin,
 };
-use crate::risk::{ActionRate, AlgorithmExposure, ProposedAmend, ProposedOrder, RiskGuard};
+use crate::risk::{ActionRate, AlgorithmExposure, Funds, ProposedAmend, ProposedOrder, RiskGuard};
 use crate::store::{
     AlgorithmRow, ChildOrderRow, ChildState, StateStore, StoreError, child_order_id,
 };
@@ -68,6 +68,7 @@ use crate::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlg
 
 mod admission;
 mod dispatch;
+mod funds;
 mod lifecycle;
 mod persist;
 mod recovery;
@@ -158,6 +159,9 @@ pub enum OrchestratorError {
         #[source]
         source: ExchangeError,
     },
+    /// The venue could not be asked for the account's balances at start.
+    #[error("asking the venue for the account's balances: {0}")]
+    Account(#[source] ExchangeError),
     /// No algorithm has this id.
     #[error("no algorithm '{0}'")]
     UnknownAlgorithm(String),
@@ -480,6 +484,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             waiting: waiting::WaitingActions::default(),
         };
         this.recover()?;
+        this.open_account()?;
         this.store_pending()?;
         Ok(this)
     }
@@ -778,14 +783,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     fn risk_context(&self, symbol: &Symbol) -> PluginRiskContext {
         let instrument = self.risk.instrument(symbol);
         let position = self.portfolio.position(symbol);
-        let mut balances = vec![PluginBalance {
-            asset: self.portfolio.quote_asset().to_owned(),
-            available: self.portfolio.cash(),
-        }];
-        balances.push(PluginBalance {
-            asset: instrument.map_or_else(|| symbol.to_string(), |i| i.base_asset.clone()),
-            available: position,
-        });
+        let balances = self.plugin_balances(symbol);
         PluginRiskContext {
             last_price: self.portfolio.last_price(symbol).unwrap_or_default(),
             equity: self.portfolio.equity(),

@@ -176,6 +176,11 @@ impl<E: ExchangeClient> Orchestrator<E> {
             ExchangeEvent::Fill(fill) => &fill.client_order_id,
             ExchangeEvent::OrderUpdate(update) => &update.client_order_id,
             ExchangeEvent::Settled(order) => &order.request.client_order_id,
+            ExchangeEvent::Balances(balances) => {
+                // The account's word, for every algorithm: no one owns it.
+                self.portfolio.update_account(balances);
+                return Ok(());
+            }
         };
         let Some(&idx) = self.by_child.get(id) else {
             tracing::warn!(order = %id, "exchange event for an order no algorithm owns; ignored");
@@ -201,6 +206,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 self.deliver(idx, Call::Update(update))
             }
             ExchangeEvent::Settled(order) => self.settle_child(idx, &order),
+            ExchangeEvent::Balances(_) => Ok(()),
         }
     }
 

@@ -8,8 +8,8 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tesser_core::{
-    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, Fill, Instrument,
-    Order, OrderRequest, Side, Tick,
+    AccountBalance, AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent,
+    Fill, Instrument, Order, OrderRequest, Side, Tick,
 };
 use tesser_execution::wasm::{PluginLimits, WasmPluginEngine};
 use tesser_execution::{
@@ -312,7 +312,7 @@ impl ExchangeClient for FillsLate<'_> {
                     }
                     out.push(event);
                 }
-                ExchangeEvent::Settled(_) => out.push(event),
+                ExchangeEvent::Settled(_) | ExchangeEvent::Balances(_) => out.push(event),
             }
         }
     }
@@ -397,5 +397,66 @@ impl ExchangeClient for Windowed<'_> {
     }
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         self.inner.poll_events(out);
+    }
+}
+
+/// The paper exchange with a venue account, as a live venue has: the
+/// runtime asks it for the account's balances at start, and hears each
+/// [`ExchangeEvent::Balances`] a test queues with [`Accounted::report`].
+pub struct Accounted<'a> {
+    pub inner: &'a mut PaperExchange,
+    /// What `account_balances` answers.
+    pub balances: Vec<AccountBalance>,
+    /// Balance reports not polled yet.
+    pub reports: Vec<Vec<AccountBalance>>,
+}
+
+impl<'a> Accounted<'a> {
+    /// `inner` with an account holding `balances`.
+    pub fn new(inner: &'a mut PaperExchange, balances: Vec<AccountBalance>) -> Self {
+        Self {
+            inner,
+            balances,
+            reports: Vec::new(),
+        }
+    }
+
+    /// Queues the venue's report that these balances changed.
+    pub fn report(&mut self, balances: Vec<AccountBalance>) {
+        self.reports.push(balances);
+    }
+}
+
+impl ExchangeClient for Accounted<'_> {
+    fn name(&self) -> &str {
+        "accounted-paper"
+    }
+    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.place_order(request, now_ms)
+    }
+    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.amend_order(amend, now_ms)
+    }
+    fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
+        self.inner.cancel_order(id, now_ms)
+    }
+    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+        self.inner.order(id)
+    }
+    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+        self.inner.open_orders()
+    }
+    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+        self.inner.order_fills(id)
+    }
+    fn on_market_tick(&mut self, tick: &Tick) {
+        self.inner.on_market_tick(tick);
+    }
+    fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
+        self.inner.poll_events(out);
+        out.extend(self.reports.drain(..).map(ExchangeEvent::Balances));
+    }
+    fn account_balances(&self) -> Result<Option<Vec<AccountBalance>>, ExchangeError> {
+        Ok(Some(self.balances.clone()))
     }
 }

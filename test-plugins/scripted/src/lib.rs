@@ -11,7 +11,8 @@
 //! of that callback, default: every call) selects when the step runs. Actions
 //! are `PluginChildOrderAction` JSON; a `client_order_id` of `"$last"` means
 //! the last order the host acknowledged. The snapshot records every fill and
-//! order update received, so tests can see what the plugin was told.
+//! order update received, and the balances `init` was given, so tests can
+//! see what the plugin was told.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -89,6 +90,9 @@ pub struct Scripted {
     snapshot_mib: Option<usize>,
     #[serde(default)]
     fail_restore: bool,
+    /// The balances `init` was given, as `(asset, available)`.
+    #[serde(default)]
+    balances: Vec<(String, String)>,
 }
 
 impl Scripted {
@@ -224,6 +228,12 @@ impl ExecutionPlugin for Scripted {
             .get("fail_restore")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
+        self.balances = ctx
+            .risk
+            .balances
+            .iter()
+            .map(|b| (b.asset.clone(), b.available.normalize().to_string()))
+            .collect();
         self.run("init")
     }
 

@@ -224,6 +224,20 @@ pub struct Balance {
     pub locked: Decimal,
 }
 
+impl From<&Balance> for tesser_core::AccountBalance {
+    fn from(balance: &Balance) -> Self {
+        Self::new(&balance.asset, balance.free, balance.locked)
+    }
+}
+
+impl AccountInfo {
+    /// Every balance, as the runtime holds them.
+    #[must_use]
+    pub fn core_balances(&self) -> Vec<tesser_core::AccountBalance> {
+        self.balances.iter().map(Into::into).collect()
+    }
+}
+
 /// `GET /api/v3/account` (the fields the connector uses).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -522,6 +536,12 @@ pub struct PositionBalance {
     /// Locked.
     #[serde(rename = "l")]
     pub locked: Decimal,
+}
+
+impl From<&PositionBalance> for tesser_core::AccountBalance {
+    fn from(balance: &PositionBalance) -> Self {
+        Self::new(&balance.asset, balance.free, balance.locked)
+    }
 }
 
 /// A user data event (`user-data-stream.md`).

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use tesser_core::ExchangeEvent;
 use tesser_venue_kit::backoff;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
@@ -234,8 +235,15 @@ fn handle_event(shared: &Shared, event: &UserEvent) {
         }
         UserEvent::AccountPosition { balances, .. } => {
             tracing::debug!(assets = balances.len(), "account position update");
+            let balances = balances.iter().map(Into::into).collect();
+            shared
+                .lock_book()
+                .events
+                .push_back(ExchangeEvent::Balances(balances));
         }
         UserEvent::BalanceUpdate { asset, delta, .. } => {
+            // The `outboundAccountPosition` that follows carries the new
+            // balance itself.
             tracing::info!(asset, %delta, "balance update");
         }
         UserEvent::StreamTerminated { .. }

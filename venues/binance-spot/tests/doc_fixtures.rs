@@ -103,9 +103,9 @@ fn a_trade_report_becomes_one_fill_even_when_repeated() {
         .iter()
         .filter_map(|e| match e {
             tesser_core::ExchangeEvent::Fill(fill) => Some(fill),
-            tesser_core::ExchangeEvent::OrderUpdate(_) | tesser_core::ExchangeEvent::Settled(_) => {
-                None
-            }
+            tesser_core::ExchangeEvent::OrderUpdate(_)
+            | tesser_core::ExchangeEvent::Settled(_)
+            | tesser_core::ExchangeEvent::Balances(_) => None,
         })
         .collect();
     assert_eq!(fills.len(), 1, "{events:?}");

@@ -672,8 +672,9 @@ impl Engine {
                     );
                     out.reports.push(report);
                 }
-                // The paper exchange never has an unknown outcome to settle.
-                ExchangeEvent::Settled(_) => {}
+                // The paper exchange never has an unknown outcome to settle,
+                // nor an account.
+                ExchangeEvent::Settled(_) | ExchangeEvent::Balances(_) => {}
             }
         }
     }

@@ -51,8 +51,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tesser_core::{
-    AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, Fill, Instrument,
-    Order, OrderRequest,
+    AccountBalance, AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent,
+    Fill, Instrument, Order, OrderRequest,
 };
 use tokio::sync::watch;
 
@@ -400,6 +400,20 @@ impl ExchangeClient for BinanceSpot {
 
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         out.extend(self.shared.lock_book().events.drain(..));
+    }
+
+    /// The account's balances (`GET /api/v3/account`); afterwards each
+    /// `outboundAccountPosition` of the user data stream arrives as an
+    /// [`ExchangeEvent::Balances`], and so do the balances re-read after a
+    /// reconnect's reconcile.
+    ///
+    /// # Errors
+    /// [`ExchangeError::Unavailable`] when the venue cannot be asked.
+    fn account_balances(&self) -> Result<Option<Vec<AccountBalance>>, ExchangeError> {
+        self.runtime
+            .block_on(self.shared.rest.account())
+            .map(|account| Some(account.core_balances()))
+            .map_err(|error| unavailable(&error))
     }
 }
 

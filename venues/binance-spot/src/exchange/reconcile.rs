@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tesser_core::ClientOrderId;
+use tesser_core::{ClientOrderId, ExchangeEvent};
 
 use crate::book::{Execution, FillReport};
 use crate::error::BinanceError;
@@ -18,7 +18,7 @@ type OpenOrder = (ClientOrderId, BTreeSet<i64>);
 /// seen in sequence ([`crate::book::Book::stream_trade_id`]), and per order
 /// for every order still open or whose venue count runs ahead of its booked
 /// fills (its trades were missed, whatever their ids); then the state of
-/// every order still open here.
+/// every order still open here; last, the account's balances.
 ///
 /// # Errors
 /// The first REST failure.
@@ -138,5 +138,12 @@ pub async fn reconcile(shared: &Arc<Shared>) -> Result<(), BinanceError> {
             }
         }
     }
+    // The balances the missed reports would have carried, after the fills
+    // that moved them.
+    let account = shared.rest.account().await?;
+    shared
+        .lock_book()
+        .events
+        .push_back(ExchangeEvent::Balances(account.core_balances()));
     Ok(())
 }

@@ -105,7 +105,9 @@ pub fn fills(events: &[ExchangeEvent]) -> Vec<&tesser_core::Fill> {
         .iter()
         .filter_map(|e| match e {
             ExchangeEvent::Fill(fill) => Some(fill),
-            ExchangeEvent::OrderUpdate(_) | ExchangeEvent::Settled(_) => None,
+            ExchangeEvent::OrderUpdate(_)
+            | ExchangeEvent::Settled(_)
+            | ExchangeEvent::Balances(_) => None,
         })
         .collect()
 }

@@ -220,7 +220,9 @@ fn book_full(answer: &str, side: Side) -> Vec<Fill> {
         .into_iter()
         .filter_map(|e| match e {
             ExchangeEvent::Fill(fill) => Some(fill),
-            ExchangeEvent::OrderUpdate(_) | ExchangeEvent::Settled(_) => None,
+            ExchangeEvent::OrderUpdate(_)
+            | ExchangeEvent::Settled(_)
+            | ExchangeEvent::Balances(_) => None,
         })
         .collect()
 }
