@@ -159,6 +159,7 @@ impl Engine {
             }
             let (commission, commission_asset) =
                 self.commission(&order.symbol, order.side, price, qty, Liquidity::Taker);
+            self.settle(position, price, qty, (commission, &commission_asset), now);
             let id = self.next_trade_id;
             self.next_trade_id += 1;
             self.trades.push(TwinTrade {
@@ -248,10 +249,12 @@ impl Engine {
             Liquidity::Taker => self.taker_fee_bps,
         };
         let quote_fee = price * qty * bps / Decimal::from(10_000);
+        let bnb = self
+            .bnb
+            .as_ref()
+            .map(|bnb| (bnb, self.account().free("BNB")));
         match self.symbols.get(symbol) {
-            Some(rules) => {
-                super::commission::charge(rules, side, price, quote_fee, self.bnb.as_mut())
-            }
+            Some(rules) => super::commission::charge(rules, side, price, quote_fee, bnb),
             None => (quote_fee, String::new()),
         }
     }

@@ -7,6 +7,7 @@
 //! ids, and every state change becomes an `executionReport`, field for field
 //! as `user-data-stream.md` documents it.
 
+mod account;
 mod book;
 mod commission;
 mod filters;
@@ -24,6 +25,7 @@ use tesser_paper::{PaperConfig, PaperExchange};
 
 use crate::{BnbCommission, TwinSymbol};
 
+use account::{Account, Execution};
 use book::{Arrival, Touch};
 pub use filters::NewOrder;
 pub use wire::{ApiError, TwinOrder, TwinTrade, fmt8};
@@ -72,6 +74,7 @@ pub struct Engine {
     maker_fee_bps: Decimal,
     taker_fee_bps: Decimal,
     bnb: Option<BnbCommission>,
+    account: Account,
 }
 
 /// What a step produced: execution reports (event objects) and market
@@ -82,6 +85,8 @@ pub struct Output {
     pub reports: Vec<Value>,
     /// `trade` stream payloads.
     pub trades: Vec<Value>,
+    /// Account events (`outboundAccountPosition`), sent after the reports.
+    pub account: Vec<Value>,
 }
 
 fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
@@ -119,15 +124,119 @@ impl Engine {
             maker_fee_bps,
             taker_fee_bps,
             bnb: None,
+            account: Account::with_assets(
+                symbols
+                    .iter()
+                    .flat_map(|s| [s.base_asset.as_str(), s.quote_asset.as_str()]),
+            ),
         }
     }
 
-    /// Charges commissions in BNB while `bnb`'s balance lasts (see
-    /// [`BnbCommission`]); `None` charges them in the received asset.
+    /// Credits the account's balances at start: `(asset, free amount)`.
+    #[must_use]
+    pub fn with_balances(mut self, balances: &[(String, Decimal)]) -> Self {
+        for (asset, amount) in balances {
+            self.account.credit_initial(asset, *amount);
+        }
+        self
+    }
+
+    /// Charges commissions in BNB while the account's free BNB lasts (see
+    /// [`BnbCommission`], whose `balance` is credited to the account's BNB);
+    /// `None` charges them in the received asset.
     #[must_use]
     pub fn with_bnb_commission(mut self, bnb: Option<BnbCommission>) -> Self {
+        if let Some(bnb) = &bnb {
+            self.account.credit_initial("BNB", bnb.balance);
+        }
         self.bnb = bnb;
         self
+    }
+
+    /// The account: balances and locks.
+    #[must_use]
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Credits a deposit to the account and returns its `balanceUpdate`
+    /// event; the `outboundAccountPosition` follows with [`Engine::finish`].
+    pub fn deposit(&mut self, asset: &str, amount: Decimal, now: i64) -> Value {
+        self.account.deposit(asset, amount, now)
+    }
+
+    /// Ends an action: frees what ended orders still lock, and adds the
+    /// `outboundAccountPosition` of the assets the action changed (if any)
+    /// after its reports.
+    pub fn finish(&mut self, now: i64, out: &mut Output) {
+        for order_id in self.account.locking_orders() {
+            let open = self
+                .order_position(order_id)
+                .is_some_and(|position| self.orders[position].is_open());
+            if !open {
+                self.account.keep_locked(order_id, Decimal::ZERO, now);
+            }
+        }
+        if let Some(event) = self.account.position_event(now) {
+            out.account.push(event);
+        }
+    }
+
+    /// The position of order `order_id` in [`Engine::orders`].
+    fn order_position(&self, order_id: i64) -> Option<usize> {
+        // Ids are given in acceptance order from 1, so the id points at it.
+        usize::try_from(order_id - 1)
+            .ok()
+            .filter(|&p| self.orders.get(p).is_some_and(|o| o.order_id == order_id))
+            .or_else(|| self.orders.iter().position(|o| o.order_id == order_id))
+    }
+
+    /// What a new order locks, per unit of quantity, and in which asset: a
+    /// `SELL` its quantity of the base asset; a `BUY` its limit price (a
+    /// `MARKET` buy: the touch it takes from, else the reference price; a
+    /// stop buy without a limit: its stop price) of the quote asset.
+    fn lock_rate(&self, new: &NewOrder, arrival: &Arrival) -> (String, Decimal) {
+        if new.side == Side::Sell {
+            return (new.rules.base_asset.clone(), Decimal::ONE);
+        }
+        let per_unit = match (new.price, arrival) {
+            (Some(price), _) => price,
+            (None, Arrival::Take { price, .. }) => *price,
+            (None, Arrival::Paper) if new.order_type == "MARKET" => {
+                self.reference_price(&new.symbol).unwrap_or(Decimal::ZERO)
+            }
+            (None, Arrival::Paper) => new.stop_price.unwrap_or(Decimal::ZERO),
+        };
+        (new.rules.quote_asset.clone(), per_unit)
+    }
+
+    /// Moves the account's assets for an execution of the order at
+    /// `position`.
+    fn settle(
+        &mut self,
+        position: usize,
+        price: Decimal,
+        qty: Decimal,
+        commission: (Decimal, &str),
+        now: i64,
+    ) {
+        let Some(order) = self.orders.get(position) else {
+            return;
+        };
+        let Some(rules) = self.symbols.get(&order.symbol) else {
+            return;
+        };
+        let execution = Execution {
+            order_id: order.order_id,
+            buyer: order.side == Side::Buy,
+            base: &rules.base_asset,
+            quote: &rules.quote_asset,
+            price,
+            qty,
+            commission: commission.0,
+            commission_asset: commission.1,
+        };
+        self.account.execute(&execution, now);
     }
 
     /// The symbol's rules.
@@ -292,6 +401,9 @@ impl Engine {
         {
             return Err(ApiError::bad(-2010, "Duplicate order sent."));
         }
+        // The matching engine's balance check, after the filters.
+        let (lock_asset, per_unit) = self.lock_rate(&new, &arrival);
+        self.account.check(&lock_asset, per_unit * new.quantity)?;
         let order_id = self.next_order_id;
         let paper_qty = match arrival {
             Arrival::Paper => Some(new.quantity),
@@ -353,6 +465,8 @@ impl Engine {
             now,
         );
         out.reports.push(report);
+        self.account
+            .lock(order_id, &lock_asset, per_unit, new.quantity, now);
         self.orders.push(order);
         let position = self.orders.len() - 1;
         if let Arrival::Take { price, qty, rest } = arrival {
@@ -418,6 +532,7 @@ impl Engine {
             Some(id) => id.to_owned(),
             None => self.generated_id("cancel"),
         };
+        self.account.keep_locked(order.order_id, Decimal::ZERO, now);
         let mut order = order;
         order.status = "CANCELED".to_owned();
         order.update_time = now;
@@ -524,6 +639,8 @@ impl Engine {
             )
             .map_err(|error| ApiError::bad(-2038, &error.to_string()))?;
         *self.amends.entry(order.order_id).or_insert(0) += 1;
+        self.account
+            .keep_locked(order.order_id, new_qty - order.executed_qty, now);
         let orig = order.client_order_id.clone();
         let mut order = order;
         order.orig_qty = new_qty;
@@ -594,14 +711,23 @@ impl Engine {
                     else {
                         continue;
                     };
+                    let bnb_free = self.account.free("BNB");
                     let (commission, commission_asset) = self
                         .symbols
                         .get(&self.orders[position].symbol)
                         .map(|s| {
                             let side = self.orders[position].side;
-                            commission::charge(s, side, fill.price, fill.fee, self.bnb.as_mut())
+                            let bnb = self.bnb.as_ref().map(|bnb| (bnb, bnb_free));
+                            commission::charge(s, side, fill.price, fill.fee, bnb)
                         })
                         .unwrap_or_default();
+                    self.settle(
+                        position,
+                        fill.price,
+                        fill.quantity,
+                        (commission, &commission_asset),
+                        fill.timestamp_ms,
+                    );
                     let id = self.next_trade_id;
                     self.next_trade_id += 1;
                     let is_maker = fill.liquidity == tesser_core::Liquidity::Maker;
