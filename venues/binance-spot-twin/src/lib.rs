@@ -6,8 +6,11 @@
 //! base URLs. The twin speaks the documented protocol (`rest-api.md`,
 //! `web-socket-api.md`, `web-socket-streams.md`, `user-data-stream.md`): it
 //! verifies HMAC and Ed25519 signatures and the `timestamp`/`recvWindow`
-//! rule, answers Binance's error bodies, and emits `trade` stream messages
-//! and `executionReport`s field for field. Each symbol has a book: its best
+//! rule, answers Binance's error bodies, and emits `trade` stream messages,
+//! `executionReport`s and `outboundAccountPosition`s field for field. It
+//! keeps an account ([`TwinConfig::balances`]): placements lock funds and
+//! are refused `-2010` beyond the free balance, fills move the balances
+//! ([`TwinHandle::balance`], [`TwinHandle::deposit`]). Each symbol has a book: its best
 //! bid and ask with their sizes ([`TwinHandle::quote`], or replayed with the
 //! trades), served on `<symbol>@bookTicker`. An order that crosses the book
 //! fills on arrival as taker at the opposite touch; what rests is matched by
