@@ -515,3 +515,59 @@ fn a_deposit_sends_balance_update_then_the_position() {
     ));
     assert_eq!(venue.twin.balance("ETH"), (dec!(1.5), dec!(0)));
 }
+
+#[test]
+fn a_quote_order_qty_market_order_needs_what_it_spends() {
+    let mut venue = Venue::start(config(&[("BTC", dec!(1)), ("USDT", dec!(100))]));
+    venue
+        .twin
+        .quote("BTCUSDT", dec!(99), dec!(5), dec!(100), dec!(5));
+    // Spending 150 USDT with 100: refused, nothing changed.
+    let (status, answer) = venue.signed(
+        "POST",
+        "/api/v3/order",
+        "symbol=BTCUSDT&side=BUY&type=MARKET&quoteOrderQty=150",
+    );
+    assert_eq!((status, &answer["code"]), (400, &json!(-2010)), "{answer}");
+    let (status, answer) = venue.signed(
+        "POST",
+        "/api/v3/order",
+        "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.1&quoteOrderQty=10",
+    );
+    assert_eq!((status, &answer["code"]), (400, &json!(-1128)), "{answer}");
+    assert!(venue.twin.orders().is_empty());
+    // 50.05 USDT buys the whole steps it can at the ask: 0.5 BTC for 50.
+    let bought = venue.order("side=BUY&type=MARKET&quoteOrderQty=50.05");
+    assert_eq!(
+        (
+            &bought["origQty"],
+            &bought["origQuoteOrderQty"],
+            &bought["status"]
+        ),
+        (
+            &json!("0.50000000"),
+            &json!("50.05000000"),
+            &json!("FILLED")
+        ),
+        "{bought}"
+    );
+    let events = venue.events_to_position();
+    assert_eq!(events[0]["Q"], "50.05000000");
+    assert_eq!(
+        position(events.last().unwrap()),
+        [
+            balance("BTC", dec!(1.4995), dec!(0)),
+            balance("USDT", dec!(50), dec!(0))
+        ]
+    );
+    // Selling to receive 49.5 USDT at the bid: 0.5 BTC.
+    venue.order("side=SELL&type=MARKET&quoteOrderQty=49.5");
+    let events = venue.events_to_position();
+    assert_eq!(
+        position(events.last().unwrap()),
+        [
+            balance("BTC", dec!(0.9995), dec!(0)),
+            balance("USDT", dec!(99.4505), dec!(0))
+        ]
+    );
+}

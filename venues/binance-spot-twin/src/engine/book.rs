@@ -70,6 +70,16 @@ impl Engine {
         }
     }
 
+    /// The touch an order of `side` takes from: the ask for a buy, the bid
+    /// for a sell; `None` before the symbol's first quote.
+    #[must_use]
+    pub fn touch_price(&self, symbol: &str, side: Side) -> Option<Decimal> {
+        self.books.get(symbol).map(|touch| match side {
+            Side::Buy => touch.ask,
+            Side::Sell => touch.bid,
+        })
+    }
+
     /// What `order` does on arrival against its symbol's book.
     ///
     /// # Errors

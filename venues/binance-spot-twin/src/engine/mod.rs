@@ -299,7 +299,7 @@ impl Engine {
             "O": order.time,
             "Z": fmt8(order.cum_quote),
             "Y": fmt8(last.qty * last.price),
-            "Q": fmt8(Decimal::ZERO),
+            "Q": fmt8(order.orig_quote_qty),
             "W": order.time,
             "V": "NONE"
         });
@@ -402,8 +402,13 @@ impl Engine {
             return Err(ApiError::bad(-2010, "Duplicate order sent."));
         }
         // The matching engine's balance check, after the filters.
+        // A `quoteOrderQty` buy needs that amount of the quote asset.
         let (lock_asset, per_unit) = self.lock_rate(&new, &arrival);
-        self.account.check(&lock_asset, per_unit * new.quantity)?;
+        let needed = match (new.side, new.quote_qty) {
+            (Side::Buy, Some(quote_qty)) => quote_qty.max(per_unit * new.quantity),
+            _ => per_unit * new.quantity,
+        };
+        self.account.check(&lock_asset, needed)?;
         let order_id = self.next_order_id;
         let paper_qty = match arrival {
             Arrival::Paper => Some(new.quantity),
@@ -447,6 +452,7 @@ impl Engine {
             price: new.price.unwrap_or_default(),
             stop_price: new.stop_price.unwrap_or_default(),
             orig_qty: new.quantity,
+            orig_quote_qty: new.quote_qty.unwrap_or_default(),
             executed_qty: Decimal::ZERO,
             cum_quote: Decimal::ZERO,
             status: "NEW".to_owned(),
