@@ -25,7 +25,7 @@ use tesser_paper::{PaperConfig, PaperExchange};
 
 use crate::{BnbCommission, TwinSymbol};
 
-use account::{Account, Execution};
+use account::Account;
 use book::{Arrival, Touch};
 pub use filters::NewOrder;
 pub use wire::{ApiError, TwinOrder, TwinTrade, fmt8};
@@ -163,80 +163,6 @@ impl Engine {
     /// event; the `outboundAccountPosition` follows with [`Engine::finish`].
     pub fn deposit(&mut self, asset: &str, amount: Decimal, now: i64) -> Value {
         self.account.deposit(asset, amount, now)
-    }
-
-    /// Ends an action: frees what ended orders still lock, and adds the
-    /// `outboundAccountPosition` of the assets the action changed (if any)
-    /// after its reports.
-    pub fn finish(&mut self, now: i64, out: &mut Output) {
-        for order_id in self.account.locking_orders() {
-            let open = self
-                .order_position(order_id)
-                .is_some_and(|position| self.orders[position].is_open());
-            if !open {
-                self.account.keep_locked(order_id, Decimal::ZERO, now);
-            }
-        }
-        if let Some(event) = self.account.position_event(now) {
-            out.account.push(event);
-        }
-    }
-
-    /// The position of order `order_id` in [`Engine::orders`].
-    fn order_position(&self, order_id: i64) -> Option<usize> {
-        // Ids are given in acceptance order from 1, so the id points at it.
-        usize::try_from(order_id - 1)
-            .ok()
-            .filter(|&p| self.orders.get(p).is_some_and(|o| o.order_id == order_id))
-            .or_else(|| self.orders.iter().position(|o| o.order_id == order_id))
-    }
-
-    /// What a new order locks, per unit of quantity, and in which asset: a
-    /// `SELL` its quantity of the base asset; a `BUY` its limit price (a
-    /// `MARKET` buy: the touch it takes from, else the reference price; a
-    /// stop buy without a limit: its stop price) of the quote asset.
-    fn lock_rate(&self, new: &NewOrder, arrival: &Arrival) -> (String, Decimal) {
-        if new.side == Side::Sell {
-            return (new.rules.base_asset.clone(), Decimal::ONE);
-        }
-        let per_unit = match (new.price, arrival) {
-            (Some(price), _) => price,
-            (None, Arrival::Take { price, .. }) => *price,
-            (None, Arrival::Paper) if new.order_type == "MARKET" => {
-                self.reference_price(&new.symbol).unwrap_or(Decimal::ZERO)
-            }
-            (None, Arrival::Paper) => new.stop_price.unwrap_or(Decimal::ZERO),
-        };
-        (new.rules.quote_asset.clone(), per_unit)
-    }
-
-    /// Moves the account's assets for an execution of the order at
-    /// `position`.
-    fn settle(
-        &mut self,
-        position: usize,
-        price: Decimal,
-        qty: Decimal,
-        commission: (Decimal, &str),
-        now: i64,
-    ) {
-        let Some(order) = self.orders.get(position) else {
-            return;
-        };
-        let Some(rules) = self.symbols.get(&order.symbol) else {
-            return;
-        };
-        let execution = Execution {
-            order_id: order.order_id,
-            buyer: order.side == Side::Buy,
-            base: &rules.base_asset,
-            quote: &rules.quote_asset,
-            price,
-            qty,
-            commission: commission.0,
-            commission_asset: commission.1,
-        };
-        self.account.execute(&execution, now);
     }
 
     /// The symbol's rules.
