@@ -133,10 +133,12 @@ impl Venue {
         }
     }
 
-    /// `GET /api/v3/account`'s balances as `asset -> (free, locked)`.
+    /// `GET /api/v3/account`'s balances as `(asset, free, locked)`.
     fn account(&self, params: &str) -> Vec<(String, Decimal, Decimal)> {
         let (status, answer) = self.signed("GET", "/api/v3/account", params);
         assert_eq!(status, 200, "{answer}");
+        let update_time = answer["updateTime"].as_i64().unwrap();
+        assert!((update_time - now_ms()).abs() < 60_000, "{answer}");
         answer["balances"]
             .as_array()
             .unwrap()

@@ -98,6 +98,11 @@ impl Account {
         account
     }
 
+    /// Sets the time of the last change (the account's start).
+    pub fn set_update_time(&mut self, now: i64) {
+        self.update_time = now;
+    }
+
     /// Credits `amount` to `asset`'s free balance at start (no event).
     pub fn credit_initial(&mut self, asset: &str, amount: Decimal) {
         self.balances.entry(asset.to_owned()).or_default().free += amount;

@@ -153,6 +153,13 @@ impl Engine {
         self
     }
 
+    /// Starts the account's clock: `updateTime` before the first change.
+    #[must_use]
+    pub fn with_start_time(mut self, now: i64) -> Self {
+        self.account.set_update_time(now);
+        self
+    }
+
     /// The account: balances and locks.
     #[must_use]
     pub fn account(&self) -> &Account {

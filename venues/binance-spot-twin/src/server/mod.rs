@@ -150,6 +150,8 @@ impl State {
             .with_balances(&config.balances)
             .with_bnb_commission(config.bnb_commission.clone());
         let (kill, _) = broadcast::channel(16);
+        let started = local_ms() + config.clock_offset_ms;
+        let engine = engine.with_start_time(started);
         Self {
             pending_trades: Mutex::new(replay(&config)),
             clock_offset_ms: AtomicI64::new(config.clock_offset_ms),
@@ -189,10 +191,7 @@ impl State {
 
     /// The twin's clock.
     pub(crate) fn now_ms(&self) -> i64 {
-        let local = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        local + self.clock_offset_ms.load(Ordering::SeqCst)
+        local_ms() + self.clock_offset_ms.load(Ordering::SeqCst)
     }
 
     /// Records a request; `headers` are the HTTP headers of a REST request.
@@ -529,6 +528,13 @@ impl State {
         }
         Ok(headers)
     }
+}
+
+/// The local clock, milliseconds since the epoch.
+fn local_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The configured trades and quotes merged by time, a quote before a print
