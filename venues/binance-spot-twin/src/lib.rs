@@ -6,8 +6,11 @@
 //! base URLs. The twin speaks the documented protocol (`rest-api.md`,
 //! `web-socket-api.md`, `web-socket-streams.md`, `user-data-stream.md`): it
 //! verifies HMAC and Ed25519 signatures and the `timestamp`/`recvWindow`
-//! rule, answers Binance's error bodies, and emits `trade` stream messages
-//! and `executionReport`s field for field. Each symbol has a book: its best
+//! rule, answers Binance's error bodies, and emits `trade` stream messages,
+//! `executionReport`s and `outboundAccountPosition`s field for field. It
+//! keeps an account ([`TwinConfig::balances`]): placements lock funds and
+//! are refused `-2010` beyond the free balance, fills move the balances
+//! ([`TwinHandle::balance`], [`TwinHandle::deposit`]). Each symbol has a book: its best
 //! bid and ask with their sizes ([`TwinHandle::quote`], or replayed with the
 //! trades), served on `<symbol>@bookTicker`. An order that crosses the book
 //! fills on arrival as taker at the opposite touch; what rests is matched by
@@ -194,12 +197,20 @@ pub struct TwinConfig {
     /// (the default) charges them in the asset the trade receives: the
     /// base asset on a buy, the quote asset on a sell.
     pub bnb_commission: Option<BnbCommission>,
+    /// The account's free balances at start, `(asset, amount)` (default
+    /// `BTC 10`, `USDT 1000000`); an asset listed twice is credited twice.
+    /// Every symbol's base and quote asset is in the account, at zero unless
+    /// listed here. Placements lock funds from these balances and are
+    /// refused (`-2010 Account has insufficient balance for requested
+    /// action.`) when the free balance cannot cover them; fills move them
+    /// (see [`TwinHandle::balance`]).
+    pub balances: Vec<(String, Decimal)>,
 }
 
 /// Commissions paid in BNB, as the commission FAQ computes them: the
 /// commission valued in the quote asset, converted at a fixed BNB price,
-/// times `discount`. When `balance` cannot cover one, the full commission is
-/// taken from the received asset instead.
+/// times `discount`, out of the account's free BNB. When the free BNB cannot
+/// cover one, the full commission is taken from the received asset instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BnbCommission {
     /// Price of 1 BNB in the quote asset (fixed for the whole run).
@@ -207,7 +218,9 @@ pub struct BnbCommission {
     /// The FAQ's `discount` multiplier applied to the commission in BNB
     /// (its example uses 0.25).
     pub discount: Decimal,
-    /// BNB available for commissions; each BNB charge draws it down.
+    /// BNB credited to the account at start (on top of any BNB in
+    /// [`TwinConfig::balances`]); each BNB charge draws the account's free
+    /// BNB down.
     pub balance: Decimal,
 }
 
@@ -230,6 +243,10 @@ impl TwinConfig {
             orders_per_day: 200_000,
             ping_interval: Duration::from_secs(20),
             bnb_commission: None,
+            balances: vec![
+                ("BTC".to_owned(), Decimal::TEN),
+                ("USDT".to_owned(), Decimal::from(1_000_000)),
+            ],
         }
     }
 
@@ -247,6 +264,21 @@ impl TwinConfig {
         }
         Ok(self)
     }
+}
+
+/// A balance change a test asked for that the twin refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BalanceError {
+    /// A zero amount, or a withdrawal beyond the free balance.
+    #[error("cannot move {amount} {asset}: the free balance is {free}")]
+    Refused {
+        /// Asset.
+        asset: String,
+        /// The amount asked for (negative: a withdrawal).
+        amount: Decimal,
+        /// The asset's free balance.
+        free: Decimal,
+    },
 }
 
 /// Failure switches. Counters apply to that many requests, then reset.
@@ -513,6 +545,25 @@ impl TwinHandle {
     #[must_use]
     pub fn trades(&self) -> Vec<TwinTrade> {
         self.state.lock_engine().trades.clone()
+    }
+
+    /// The account's `(free, locked)` balance of `asset` (zero for an asset
+    /// never held), as `GET /api/v3/account` answers it.
+    #[must_use]
+    pub fn balance(&self, asset: &str) -> (Decimal, Decimal) {
+        self.state.lock_engine().account().balance(asset)
+    }
+
+    /// Credits `amount` of `asset` to the account's free balance as a
+    /// deposit does (a negative `amount` withdraws), and sends every user
+    /// data subscription a `balanceUpdate` (`d`: the amount) and then an
+    /// `outboundAccountPosition` of the asset (`user-data-stream.md`).
+    ///
+    /// # Errors
+    /// [`BalanceError::Refused`] for a zero amount or a withdrawal beyond
+    /// the free balance; nothing changes.
+    pub fn deposit(&self, asset: &str, amount: Decimal) -> Result<(), BalanceError> {
+        self.state.deposit(asset, amount)
     }
 
     /// A trade print: sent on `<symbol>@trade` and matched against the book.

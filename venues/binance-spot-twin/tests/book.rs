@@ -79,6 +79,17 @@ async fn next_json(socket: &mut Socket) -> Value {
     }
 }
 
+/// The next `executionReport` of the user data stream (the account's
+/// `outboundAccountPosition`s in between are `tests/account.rs`'s concern).
+async fn next_report(socket: &mut Socket) -> Value {
+    loop {
+        let event = next_json(socket).await["event"].clone();
+        if event["e"] == "executionReport" {
+            return event;
+        }
+    }
+}
+
 fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !done() {
@@ -231,7 +242,7 @@ fn an_order_crossing_the_quote_fills_on_arrival_as_taker() {
     let reports: Vec<Value> = runtime.block_on(async {
         let mut reports = Vec::new();
         while reports.len() < 4 {
-            reports.push(next_json(&mut socket).await["event"].clone());
+            reports.push(next_report(&mut socket).await);
         }
         reports
     });
@@ -259,7 +270,7 @@ fn an_order_crossing_the_quote_fills_on_arrival_as_taker() {
     assert_eq!(reports[3]["L"], "101.00000000");
     // The rest (0.6) rests at 102 and fills on a print, as maker at its price.
     twin.print("BTCUSDT", dec!(101.5), dec!(1), false);
-    let report = runtime.block_on(async { next_json(&mut socket).await["event"].clone() });
+    let report = runtime.block_on(next_report(&mut socket));
     assert_eq!(
         (
             &report["i"],

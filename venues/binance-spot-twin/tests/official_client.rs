@@ -3,8 +3,9 @@
 //! and parsing are Binance's, not ours. `tests/official/
 //! binance_connector_check.py` drives time, exchangeInfo, account, new /
 //! query / cancel order (resting, crossing, MARKET, IOC, FOK), open orders,
-//! myTrades and cancelReplace (both modes), and checks every answer against
-//! the docs. Every wait is bounded.
+//! myTrades, the account's balances after the trades, `-2010` for orders
+//! beyond the free balance, and cancelReplace (both modes), and checks every
+//! answer against the docs. Every wait is bounded.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -82,4 +83,7 @@ fn binance_connector_gets_the_documented_answers() {
     // The twin saw the connector's requests, signed, on the documented paths.
     assert!(twin.count("POST", "/api/v3/order/cancelReplace") >= 6);
     assert!(twin.trades().iter().all(|trade| !trade.is_maker));
+    // The trades moved the account (4.6 BTC bought, 0.4 sold, less fees).
+    let (free, locked) = twin.balance("BTC");
+    assert!(free + locked > dec!(14), "BTC {free} + {locked}");
 }

@@ -70,6 +70,16 @@ impl Engine {
         }
     }
 
+    /// The touch an order of `side` takes from: the ask for a buy, the bid
+    /// for a sell; `None` before the symbol's first quote.
+    #[must_use]
+    pub fn touch_price(&self, symbol: &str, side: Side) -> Option<Decimal> {
+        self.books.get(symbol).map(|touch| match side {
+            Side::Buy => touch.ask,
+            Side::Sell => touch.bid,
+        })
+    }
+
     /// What `order` does on arrival against its symbol's book.
     ///
     /// # Errors
@@ -159,6 +169,7 @@ impl Engine {
             }
             let (commission, commission_asset) =
                 self.commission(&order.symbol, order.side, price, qty, Liquidity::Taker);
+            self.settle(position, price, qty, (commission, &commission_asset), now);
             let id = self.next_trade_id;
             self.next_trade_id += 1;
             self.trades.push(TwinTrade {
@@ -248,10 +259,12 @@ impl Engine {
             Liquidity::Taker => self.taker_fee_bps,
         };
         let quote_fee = price * qty * bps / Decimal::from(10_000);
+        let bnb = self
+            .bnb
+            .as_ref()
+            .map(|bnb| (bnb, self.account().free("BNB")));
         match self.symbols.get(symbol) {
-            Some(rules) => {
-                super::commission::charge(rules, side, price, quote_fee, self.bnb.as_mut())
-            }
+            Some(rules) => super::commission::charge(rules, side, price, quote_fee, bnb),
             None => (quote_fee, String::new()),
         }
     }

@@ -17,22 +17,21 @@ use crate::{BnbCommission, TwinSymbol};
 ///
 /// `quote_fee` is the commission valued in the quote asset (notional ×
 /// rate, as the paper matching computed it) and `price` the trade price; a
-/// BNB charge is taken from `bnb`'s balance. Amounts are rounded to the
-/// 8 decimals the venue reports.
+/// BNB charge needs `bnb`'s free BNB balance (the account's) to cover it.
+/// Amounts are rounded to the 8 decimals the venue reports.
 pub(crate) fn charge(
     symbol: &TwinSymbol,
     side: Side,
     price: Decimal,
     quote_fee: Decimal,
-    bnb: Option<&mut BnbCommission>,
+    bnb: Option<(&BnbCommission, Decimal)>,
 ) -> (Decimal, String) {
-    if let Some(bnb) = bnb
+    if let Some((bnb, bnb_free)) = bnb
         && quote_fee > Decimal::ZERO
         && bnb.price > Decimal::ZERO
     {
         let in_bnb = (quote_fee / bnb.price * bnb.discount).round_dp(8);
-        if in_bnb <= bnb.balance {
-            bnb.balance -= in_bnb;
+        if in_bnb <= bnb_free {
             return (in_bnb, "BNB".to_owned());
         }
     }
@@ -78,12 +77,13 @@ mod tests {
         // The FAQ's example: 0.01049475 USDT at 1 BNB = 260 USDT, discount
         // 0.25: 0.000010091 BNB, reported with 8 decimals.
         let fee = Decimal::new(1_049_475, 8);
-        let mut account = bnb(Decimal::new(2, 5));
+        let account = bnb(Decimal::ZERO);
         let price = Decimal::from(35_000);
-        let first = charge(&btc, Side::Sell, price, fee, Some(&mut account));
+        let free = Decimal::new(2, 5);
+        let first = charge(&btc, Side::Sell, price, fee, Some((&account, free)));
         assert_eq!(first, (Decimal::new(1009, 8), "BNB".to_owned()));
-        assert_eq!(account.balance, Decimal::new(2, 5) - Decimal::new(1009, 8));
-        let second = charge(&btc, Side::Sell, price, fee, Some(&mut account));
+        let left = free - first.0;
+        let second = charge(&btc, Side::Sell, price, fee, Some((&account, left)));
         assert_eq!(
             second.1, "USDT",
             "not enough BNB left: the full commission in USDT"

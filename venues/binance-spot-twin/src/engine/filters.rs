@@ -28,8 +28,11 @@ pub struct NewOrder {
     pub paper_tif: TimeInForce,
     /// Binance `timeInForce`, when sent.
     pub tif: Option<String>,
-    /// Quantity.
+    /// Quantity (of a `MARKET` order sent with `quoteOrderQty`: the whole
+    /// `LOT_SIZE` steps that amount buys or sells at the expected price).
     pub quantity: Decimal,
+    /// `quoteOrderQty` of a `MARKET` order, when sent.
+    pub quote_qty: Option<Decimal>,
     /// Price, when sent.
     pub price: Option<Decimal>,
     /// Stop price, when sent.
@@ -85,7 +88,32 @@ impl Engine {
         let order_type = param(params, "type")
             .ok_or_else(|| missing("type"))?
             .to_owned();
-        let quantity = decimal(params, "quantity")?.ok_or_else(|| missing("quantity"))?;
+        let quote_qty = decimal(params, "quoteOrderQty")?;
+        let quantity = match (decimal(params, "quantity")?, quote_qty) {
+            (Some(quantity), None) => quantity,
+            (None, Some(quote_qty)) if order_type == "MARKET" => {
+                self.quantity_for(&symbol, &rules, side, quote_qty)?
+            }
+            (Some(_), Some(_)) if order_type == "MARKET" => {
+                return Err(ApiError::bad(
+                    -1128,
+                    "Combination of optional parameters invalid.",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(ApiError::bad(
+                    -1106,
+                    "Parameter 'quoteOrderQty' sent when not required.",
+                ));
+            }
+            (None, None) if order_type == "MARKET" => {
+                return Err(ApiError::bad(
+                    -1102,
+                    "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+                ));
+            }
+            (None, None) => return Err(missing("quantity")),
+        };
         let price = decimal(params, "price")?;
         let stop_price = decimal(params, "stopPrice")?;
         let tif = param(params, "timeInForce").map(str::to_owned);
@@ -141,6 +169,7 @@ impl Engine {
             paper_tif,
             tif,
             quantity,
+            quote_qty,
             price: if needs_price { price } else { None },
             stop_price,
             needs_price,
@@ -148,6 +177,36 @@ impl Engine {
         };
         self.check_filters(&order)?;
         Ok(order)
+    }
+
+    /// The quantity of a `MARKET` order sent with `quoteOrderQty`
+    /// (`rest-api.md`: a buy "will buy as many BTC as `quoteOrderQty` USDT
+    /// can", a sell "will sell as much BTC needed to receive
+    /// `quoteOrderQty` USDT", never breaking `LOT_SIZE`): whole steps at the
+    /// touch it takes from, else at the reference price.
+    ///
+    /// # Errors
+    /// `-2043 This symbol doesn't have a reference price.` when the symbol
+    /// has neither a quote nor a print.
+    fn quantity_for(
+        &self,
+        symbol: &str,
+        rules: &crate::TwinSymbol,
+        side: Side,
+        quote_qty: Decimal,
+    ) -> Result<Decimal, ApiError> {
+        let touch = self.touch_price(symbol, side);
+        let price = touch
+            .or_else(|| self.reference_price(symbol))
+            .filter(|price| *price > Decimal::ZERO)
+            .ok_or_else(|| ApiError::bad(-2043, "This symbol doesn't have a reference price."))?;
+        let mut quantity = quote_qty / price;
+        for step in [rules.step_size, rules.market_lot.2] {
+            if !step.is_zero() {
+                quantity = (quantity / step).floor() * step;
+            }
+        }
+        Ok(quantity.normalize())
     }
 
     /// The symbol filters, in the order `exchangeInfo` lists them.

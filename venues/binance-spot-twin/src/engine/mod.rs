@@ -7,6 +7,7 @@
 //! ids, and every state change becomes an `executionReport`, field for field
 //! as `user-data-stream.md` documents it.
 
+mod account;
 mod book;
 mod commission;
 mod filters;
@@ -24,6 +25,7 @@ use tesser_paper::{PaperConfig, PaperExchange};
 
 use crate::{BnbCommission, TwinSymbol};
 
+use account::Account;
 use book::{Arrival, Touch};
 pub use filters::NewOrder;
 pub use wire::{ApiError, TwinOrder, TwinTrade, fmt8};
@@ -72,6 +74,7 @@ pub struct Engine {
     maker_fee_bps: Decimal,
     taker_fee_bps: Decimal,
     bnb: Option<BnbCommission>,
+    account: Account,
 }
 
 /// What a step produced: execution reports (event objects) and market
@@ -82,6 +85,8 @@ pub struct Output {
     pub reports: Vec<Value>,
     /// `trade` stream payloads.
     pub trades: Vec<Value>,
+    /// Account events (`outboundAccountPosition`), sent after the reports.
+    pub account: Vec<Value>,
 }
 
 fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
@@ -119,15 +124,52 @@ impl Engine {
             maker_fee_bps,
             taker_fee_bps,
             bnb: None,
+            account: Account::with_assets(
+                symbols
+                    .iter()
+                    .flat_map(|s| [s.base_asset.as_str(), s.quote_asset.as_str()]),
+            ),
         }
     }
 
-    /// Charges commissions in BNB while `bnb`'s balance lasts (see
-    /// [`BnbCommission`]); `None` charges them in the received asset.
+    /// Credits the account's balances at start: `(asset, free amount)`.
+    #[must_use]
+    pub fn with_balances(mut self, balances: &[(String, Decimal)]) -> Self {
+        for (asset, amount) in balances {
+            self.account.credit_initial(asset, *amount);
+        }
+        self
+    }
+
+    /// Charges commissions in BNB while the account's free BNB lasts (see
+    /// [`BnbCommission`], whose `balance` is credited to the account's BNB);
+    /// `None` charges them in the received asset.
     #[must_use]
     pub fn with_bnb_commission(mut self, bnb: Option<BnbCommission>) -> Self {
+        if let Some(bnb) = &bnb {
+            self.account.credit_initial("BNB", bnb.balance);
+        }
         self.bnb = bnb;
         self
+    }
+
+    /// Starts the account's clock: `updateTime` before the first change.
+    #[must_use]
+    pub fn with_start_time(mut self, now: i64) -> Self {
+        self.account.set_update_time(now);
+        self
+    }
+
+    /// The account: balances and locks.
+    #[must_use]
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Credits a deposit to the account and returns its `balanceUpdate`
+    /// event; the `outboundAccountPosition` follows with [`Engine::finish`].
+    pub fn deposit(&mut self, asset: &str, amount: Decimal, now: i64) -> Value {
+        self.account.deposit(asset, amount, now)
     }
 
     /// The symbol's rules.
@@ -190,7 +232,7 @@ impl Engine {
             "O": order.time,
             "Z": fmt8(order.cum_quote),
             "Y": fmt8(last.qty * last.price),
-            "Q": fmt8(Decimal::ZERO),
+            "Q": fmt8(order.orig_quote_qty),
             "W": order.time,
             "V": "NONE"
         });
@@ -292,6 +334,14 @@ impl Engine {
         {
             return Err(ApiError::bad(-2010, "Duplicate order sent."));
         }
+        // The matching engine's balance check, after the filters.
+        // A `quoteOrderQty` buy needs that amount of the quote asset.
+        let (lock_asset, per_unit) = self.lock_rate(&new, &arrival);
+        let needed = match (new.side, new.quote_qty) {
+            (Side::Buy, Some(quote_qty)) => quote_qty.max(per_unit * new.quantity),
+            _ => per_unit * new.quantity,
+        };
+        self.account.check(&lock_asset, needed)?;
         let order_id = self.next_order_id;
         let paper_qty = match arrival {
             Arrival::Paper => Some(new.quantity),
@@ -335,6 +385,7 @@ impl Engine {
             price: new.price.unwrap_or_default(),
             stop_price: new.stop_price.unwrap_or_default(),
             orig_qty: new.quantity,
+            orig_quote_qty: new.quote_qty.unwrap_or_default(),
             executed_qty: Decimal::ZERO,
             cum_quote: Decimal::ZERO,
             status: "NEW".to_owned(),
@@ -353,6 +404,8 @@ impl Engine {
             now,
         );
         out.reports.push(report);
+        self.account
+            .lock(order_id, &lock_asset, per_unit, new.quantity, now);
         self.orders.push(order);
         let position = self.orders.len() - 1;
         if let Arrival::Take { price, qty, rest } = arrival {
@@ -418,6 +471,7 @@ impl Engine {
             Some(id) => id.to_owned(),
             None => self.generated_id("cancel"),
         };
+        self.account.keep_locked(order.order_id, Decimal::ZERO, now);
         let mut order = order;
         order.status = "CANCELED".to_owned();
         order.update_time = now;
@@ -524,6 +578,8 @@ impl Engine {
             )
             .map_err(|error| ApiError::bad(-2038, &error.to_string()))?;
         *self.amends.entry(order.order_id).or_insert(0) += 1;
+        self.account
+            .keep_locked(order.order_id, new_qty - order.executed_qty, now);
         let orig = order.client_order_id.clone();
         let mut order = order;
         order.orig_qty = new_qty;
@@ -594,14 +650,23 @@ impl Engine {
                     else {
                         continue;
                     };
+                    let bnb_free = self.account.free("BNB");
                     let (commission, commission_asset) = self
                         .symbols
                         .get(&self.orders[position].symbol)
                         .map(|s| {
                             let side = self.orders[position].side;
-                            commission::charge(s, side, fill.price, fill.fee, self.bnb.as_mut())
+                            let bnb = self.bnb.as_ref().map(|bnb| (bnb, bnb_free));
+                            commission::charge(s, side, fill.price, fill.fee, bnb)
                         })
                         .unwrap_or_default();
+                    self.settle(
+                        position,
+                        fill.price,
+                        fill.quantity,
+                        (commission, &commission_asset),
+                        fill.timestamp_ms,
+                    );
                     let id = self.next_trade_id;
                     self.next_trade_id += 1;
                     let is_maker = fill.liquidity == tesser_core::Liquidity::Maker;

@@ -68,6 +68,8 @@ pub struct TwinOrder {
     pub stop_price: Decimal,
     /// Quantity.
     pub orig_qty: Decimal,
+    /// `quoteOrderQty` of a `MARKET` order sent with it (else zero).
+    pub orig_quote_qty: Decimal,
     /// Executed quantity.
     pub executed_qty: Decimal,
     /// Σ price × quantity.
@@ -155,7 +157,7 @@ impl TwinOrder {
             "updateTime": self.update_time,
             "isWorking": true,
             "workingTime": self.time,
-            "origQuoteOrderQty": fmt8(Decimal::ZERO),
+            "origQuoteOrderQty": fmt8(self.orig_quote_qty),
             "selfTradePreventionMode": "NONE"
         });
         self.add_expiry_reason(&mut value);
@@ -206,7 +208,7 @@ impl TwinOrder {
                 ("price", json!(fmt8(self.price))),
                 ("origQty", json!(fmt8(self.orig_qty))),
                 ("executedQty", json!(fmt8(self.executed_qty))),
-                ("origQuoteOrderQty", json!(fmt8(Decimal::ZERO))),
+                ("origQuoteOrderQty", json!(fmt8(self.orig_quote_qty))),
                 ("cummulativeQuoteQty", json!(fmt8(self.cum_quote))),
                 ("status", json!(self.status)),
                 ("timeInForce", json!(self.time_in_force)),
@@ -240,7 +242,7 @@ impl TwinOrder {
             "price": fmt8(self.price),
             "origQty": fmt8(self.orig_qty),
             "executedQty": fmt8(self.executed_qty),
-            "origQuoteOrderQty": fmt8(Decimal::ZERO),
+            "origQuoteOrderQty": fmt8(self.orig_quote_qty),
             "cummulativeQuoteQty": fmt8(self.cum_quote),
             "status": self.status,
             "timeInForce": self.time_in_force,

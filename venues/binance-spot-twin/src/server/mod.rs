@@ -24,7 +24,10 @@ use tesser_core::Tick;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::engine::{ApiError, Engine, Output, fmt8};
-use crate::{Faults, RecordedRequest, Replayed, TradeQueue, TwinConfig, TwinKey, TwinQuote, lock};
+use crate::{
+    BalanceError, Faults, RecordedRequest, Replayed, TradeQueue, TwinConfig, TwinKey, TwinQuote,
+    lock,
+};
 
 use market::market_handler;
 use rest::rest_handler;
@@ -144,8 +147,11 @@ pub struct State {
 impl State {
     pub(crate) fn new(config: TwinConfig) -> Self {
         let engine = Engine::new(&config.symbols, config.maker_fee_bps, config.taker_fee_bps)
+            .with_balances(&config.balances)
             .with_bnb_commission(config.bnb_commission.clone());
         let (kill, _) = broadcast::channel(16);
+        let started = local_ms() + config.clock_offset_ms;
+        let engine = engine.with_start_time(started);
         Self {
             pending_trades: Mutex::new(replay(&config)),
             clock_offset_ms: AtomicI64::new(config.clock_offset_ms),
@@ -185,10 +191,7 @@ impl State {
 
     /// The twin's clock.
     pub(crate) fn now_ms(&self) -> i64 {
-        let local = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        local + self.clock_offset_ms.load(Ordering::SeqCst)
+        local_ms() + self.clock_offset_ms.load(Ordering::SeqCst)
     }
 
     /// Records a request; `headers` are the HTTP headers of a REST request.
@@ -230,23 +233,50 @@ impl State {
             let message = json!({"stream": stream, "data": trade}).to_string();
             self.send_market(&stream, &message);
         }
-        if output.reports.is_empty() {
-            return;
-        }
         let (duplicate, hold) = {
             let faults = self.lock_faults();
             (faults.duplicate_reports, faults.reorder_reports)
         };
         if hold {
             lock(&self.held_reports).extend(output.reports);
-            return;
-        }
-        for report in output.reports {
-            self.send_event(&report);
-            if duplicate {
+        } else {
+            for report in output.reports {
                 self.send_event(&report);
+                if duplicate {
+                    self.send_event(&report);
+                }
             }
         }
+        // The account's change after the executionReports that caused it
+        // (the fault switches act on executionReports only).
+        for event in output.account {
+            self.send_event(&event);
+        }
+    }
+
+    /// Credits a deposit (a negative `amount`: a withdrawal) and sends its
+    /// `balanceUpdate`, then the `outboundAccountPosition`
+    /// (`user-data-stream.md`).
+    pub(crate) fn deposit(&self, asset: &str, amount: Decimal) -> Result<(), BalanceError> {
+        let now = self.now_ms();
+        let mut output = Output::default();
+        let balance_update = {
+            let mut engine = self.lock_engine();
+            let free = engine.account().free(asset);
+            if amount.is_zero() || free + amount < Decimal::ZERO {
+                return Err(BalanceError::Refused {
+                    asset: asset.to_owned(),
+                    amount,
+                    free,
+                });
+            }
+            let event = engine.deposit(asset, amount, now);
+            engine.finish(now, &mut output);
+            event
+        };
+        self.send_event(&balance_update);
+        self.publish(output);
+        Ok(())
     }
 
     pub(crate) fn flush_held_reports(&self) {
@@ -277,7 +307,11 @@ impl State {
 
     pub(crate) fn print(&self, tick: &Tick, buyer_is_maker: bool) {
         let mut output = Output::default();
-        self.lock_engine().print(tick, buyer_is_maker, &mut output);
+        {
+            let mut engine = self.lock_engine();
+            engine.print(tick, buyer_is_maker, &mut output);
+            engine.finish(self.now_ms(), &mut output);
+        }
         self.publish(output);
     }
 
@@ -494,6 +528,13 @@ impl State {
         }
         Ok(headers)
     }
+}
+
+/// The local clock, milliseconds since the epoch.
+fn local_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The configured trades and quotes merged by time, a quote before a print

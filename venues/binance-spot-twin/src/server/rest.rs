@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, State as AxumState};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive as _;
 use serde_json::{Value, json};
 
 use crate::engine::{ApiError, Engine, Output, fmt8};
@@ -179,30 +180,60 @@ async fn rest_inner(
                 headers_out,
             )
         }
-        ("GET", "/api/v3/account") => respond(
-            200,
-            &json!({
-                "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
-                "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"},
-                "canTrade": true, "canWithdraw": false, "canDeposit": false, "brokered": false,
-                "requireSelfTradePrevention": false, "preventSor": false, "updateTime": now, "accountType": "SPOT",
-                "balances": [{"asset": "BTC", "free": "10.00000000", "locked": "0.00000000"}, {"asset": "USDT", "free": "1000000.00000000", "locked": "0.00000000"}],
-                "permissions": ["SPOT"], "uid": 1
-            }),
-            headers_out,
-        ),
+        ("GET", "/api/v3/account") => {
+            // `omitZeroBalances`: "When set to `true`, emits only the
+            // non-zero balances of an account" (rest-api.md).
+            let omit_zero = match params.get("omitZeroBalances").map(String::as_str) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return error_response(
+                        &ApiError::bad(
+                            -1102,
+                            "Mandatory parameter 'omitZeroBalances' was not sent, was empty/null, or malformed.",
+                        ),
+                        headers_out,
+                    );
+                }
+            };
+            let (balances, update_time) = {
+                let engine = state.lock_engine();
+                (
+                    engine.account().balances_json(omit_zero),
+                    engine.account().update_time(),
+                )
+            };
+            let (maker, taker) = (state.config.maker_fee_bps, state.config.taker_fee_bps);
+            let rate = |bps: Decimal| fmt8(bps / Decimal::from(10_000));
+            respond(
+                200,
+                &json!({
+                    "makerCommission": maker.trunc().to_i64().unwrap_or(0),
+                    "takerCommission": taker.trunc().to_i64().unwrap_or(0),
+                    "buyerCommission": 0, "sellerCommission": 0,
+                    "commissionRates": {"maker": rate(maker), "taker": rate(taker), "buyer": "0.00000000", "seller": "0.00000000"},
+                    "canTrade": true, "canWithdraw": false, "canDeposit": false, "brokered": false,
+                    "requireSelfTradePrevention": false, "preventSor": false, "updateTime": update_time, "accountType": "SPOT",
+                    "balances": balances,
+                    "permissions": ["SPOT"], "uid": 1
+                }),
+                headers_out,
+            )
+        }
         ("POST", "/api/v3/order") => new_order_endpoint(state, &params, headers_out).await,
         ("DELETE", "/api/v3/order") => {
             let mut output = Output::default();
             let result = {
                 let mut engine = state.lock_engine();
-                cancel_as_asked(
+                let result = cancel_as_asked(
                     &mut engine,
                     &params,
                     ["origClientOrderId", "orderId", "newClientOrderId"],
                     now,
                     &mut output,
-                )
+                );
+                engine.finish(now, &mut output);
+                result
             };
             state.publish(output);
             match result {
@@ -282,7 +313,7 @@ async fn rest_inner(
                 let mut engine = state.lock_engine();
                 let unknown = ApiError::bad(-2011, "Unknown order sent.");
                 let qty = params.get("newQty").and_then(|q| q.parse::<Decimal>().ok());
-                match qty {
+                let result = match qty {
                     None => Err(ApiError::bad(-1102, "Mandatory parameter 'newQty' was not sent, was empty/null, or malformed.")),
                     Some(qty) => engine.find(&params, "origClientOrderId", "orderId", &unknown).and_then(|position| {
                         let orig = engine.orders[position].client_order_id.clone();
@@ -302,7 +333,9 @@ async fn rest_inner(
                             }
                         }))
                     }),
-                }
+                };
+                engine.finish(now, &mut output);
+                result
             };
             state.publish(output);
             match result {
@@ -338,7 +371,12 @@ async fn rest_inner(
                     headers_out,
                 );
             }
-            let result = cancel_replace(&mut state.lock_engine(), &params, now, &mut output);
+            let result = {
+                let mut engine = state.lock_engine();
+                let result = cancel_replace(&mut engine, &params, now, &mut output);
+                engine.finish(now, &mut output);
+                result
+            };
             state.publish(output);
             let hold = state.lock_faults().delay_next_replace_answer.take();
             if let Some(hold) = hold {
@@ -419,9 +457,11 @@ fn place(state: &State, params: &HashMap<String, String>) -> Result<Value, ApiEr
     let mut output = Output::default();
     let result = {
         let mut engine = state.lock_engine();
-        engine
+        let result = engine
             .new_order(params, now, &mut output)
-            .map(|position| engine.order_response(position, params, now))
+            .map(|position| engine.order_response(position, params, now));
+        engine.finish(now, &mut output);
+        result
     };
     state.publish(output);
     result

@@ -43,6 +43,10 @@ async fn ws_api_conn(state: Arc<State>, socket: WebSocket) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
+            // The kill channel first: a signal sent before a message is
+            // acted on before that message goes out (a drop or silence
+            // switch then a print is deterministic).
+            biased;
             signal = kill.recv() => match Signal::of(signal, "ws-api") {
                 Signal::Drop => break,
                 Signal::Silence => {

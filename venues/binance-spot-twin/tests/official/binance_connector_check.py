@@ -141,6 +141,18 @@ def order_answer(answer, what, documented, status, executed, fills=None, reason=
     return answer
 
 
+def balances(client, what):
+    """GET /api/v3/account's balances as {asset: (free, locked)}."""
+    account = client.account()
+    keys(account, ACCOUNT_KEYS, what)
+    out = {}
+    for balance in account["balances"]:
+        keys(balance, {"asset", "free", "locked"}, f"{what} balance")
+        out[balance["asset"]] = (dec(balance["free"], "free", what),
+                                 dec(balance["locked"], "locked", what))
+    return out
+
+
 def client_error(call, code, what):
     try:
         answer = call()
@@ -187,11 +199,9 @@ def run(base_url, api_key, secret):
     check(isinstance(max_orders, int), "MAX_NUM_ORDERS: maxNumOrders is not an integer")
 
     # GET /api/v3/account
-    account = client.account()
-    keys(account, ACCOUNT_KEYS, "account")
-    for balance in account["balances"]:
-        keys(balance, {"asset", "free", "locked"}, "account balance")
-        dec(balance["free"], "free", "account balance")
+    start = balances(client, "account")
+    for asset in ("BTC", "USDT"):
+        check(asset in start and start[asset][1] == 0, f"account: {asset} {start.get(asset)}")
 
     # A resting LIMIT (below the bid): NEW, no fills.
     resting = order_answer(
@@ -320,6 +330,43 @@ def run(base_url, api_key, secret):
         check(trade["commissionAsset"] == asset, "myTrades: commissionAsset")
         check(trade["isBuyer"] is buyer, f"myTrades: isBuyer {trade['isBuyer']}, expected {buyer}")
         check(trade["isMaker"] is False, "myTrades: an execution on arrival is not maker")
+
+    # The account moved with the trades: the buyer pays the quote asset and
+    # receives the base asset less its commission, the seller the other way
+    # (the commission FAQ); the open LIMIT_MAKER SELL locks its 0.1 BTC.
+    btc = start["BTC"][0]
+    usdt = start["USDT"][0]
+    for price, qty, buyer in expected:
+        p, q = Decimal(price), Decimal(qty)
+        fee, _ = commission(p, q, buyer)
+        if buyer:
+            btc, usdt = btc + q - fee, usdt - p * q
+        else:
+            btc, usdt = btc - q, usdt + p * q - fee
+    after = balances(client, "account after the trades")
+    check(after["BTC"] == (btc - Decimal("0.1"), Decimal("0.1")),
+          f"account: BTC (free, locked) {after['BTC']}, the trades give {(btc - Decimal('0.1'), Decimal('0.1'))}")
+    check(after["USDT"] == (usdt, Decimal(0)),
+          f"account: USDT (free, locked) {after['USDT']}, the trades give {(usdt, 0)}")
+    # An order beyond the free balance: -2010 (errors.md), nothing changed.
+    for what, call in [
+        ("SELL beyond the free BTC",
+         lambda: client.new_order(symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+                                  quantity=str(after["BTC"][0] + 1), price="120")),
+        ("BUY beyond the free USDT",
+         lambda: client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
+                                  quantity="7000", price="150")),
+        ("MARKET SELL beyond the free BTC",
+         lambda: client.new_order(symbol=SYMBOL, side="SELL", type="MARKET",
+                                  quantity=str(after["BTC"][0] + 1))),
+    ]:
+        error = client_error(call, -2010, what)
+        check(error.status_code == 400, f"{what}: HTTP {error.status_code}, the docs give 400")
+        message = "Account has insufficient balance for requested action."
+        check(error.error_message == message,
+              f"{what}: message {error.error_message!r}, errors.md gives {message!r}")
+    check(balances(client, "account after the refusals") == after,
+          "account: an order refused for its balance changed the balances")
 
     # POST /api/v3/order/cancelReplace
     target = client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
