@@ -3,7 +3,8 @@
 //! the README demo's chase (buy 5 BTC in 0.25 clips) completes with the
 //! journal equal to the venue's trades, with each of the twin's fault
 //! switches on in turn, through SIGKILLs, and on paper with no order endpoint
-//! called; bad input gets one clear line.
+//! called; the account's own balances pay for the orders; bad input gets one
+//! clear line.
 
 mod common;
 
@@ -598,6 +599,73 @@ fn paper_on_live_data_needs_no_keys_and_calls_no_order_endpoint() {
         "rules came from exchangeInfo"
     );
     assert!(!run.journal().is_empty(), "paper fills were journaled");
+}
+
+/// The account, not `[paper]`: the run starts from the venue account's
+/// balances (100 USDT, not `[paper] initial_cash`), so the guard refuses a
+/// clip the account cannot pay for and nothing reaches the venue; a
+/// deposit, heard from the user stream (`outboundAccountPosition`), lets
+/// the chase go on and complete; and the summary's account is the venue's.
+#[test]
+fn the_account_not_paper_pays_for_the_orders_and_a_deposit_is_heard() {
+    let mut config = TwinConfig::hmac(API_KEY, API_SECRET);
+    config.ping_interval = Duration::from_millis(500);
+    config.balances = vec![("BTC".into(), dec!(10)), ("USDT".into(), dec!(100))];
+    let twin = TwinVenue::start(config).expect("start the twin");
+    let run = VenueRun::new(&twin);
+    let market = Market::new(&twin);
+    let sent_before_deposit = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let done = AtomicBool::new(false);
+    let algo = market.run(PACE, || {
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if run.log().contains("insufficient balance") {
+                        sent_before_deposit.store(twin.orders().len(), Ordering::SeqCst);
+                        twin.deposit("USDT", dec!(10000000)).expect("deposit");
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+            let _done = StopOnDrop(&done);
+            run.run_to_the_end(Keys::Twin, &[])
+        })
+    });
+    let log = run.log();
+    assert!(
+        log.contains("insufficient balance: the order needs")
+            && log.contains("but the account has 100 USDT free"),
+        "log:\n{log}"
+    );
+    assert_eq!(
+        sent_before_deposit.load(Ordering::SeqCst),
+        0,
+        "an order the account could not pay reached the venue\nlog:\n{log}"
+    );
+    assert_venue_agrees(&twin, &run, &algo);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.path("summary.json")).expect("summary"))
+            .expect("summary JSON");
+    for asset in ["USDT", "BTC"] {
+        let (free, locked) = twin.balance(asset);
+        let reported = summary["account"]
+            .as_array()
+            .and_then(|all| all.iter().find(|b| b["asset"] == asset))
+            .unwrap_or_else(|| panic!("no {asset} in the summary's account: {summary}"));
+        assert_eq!(
+            (
+                reported["free"]
+                    .as_str()
+                    .and_then(|v| v.parse::<Decimal>().ok()),
+                reported["locked"]
+                    .as_str()
+                    .and_then(|v| v.parse::<Decimal>().ok()),
+            ),
+            (Some(free), Some(locked)),
+            "{asset}: the summary's account against the venue's: {summary}"
+        );
+    }
 }
 
 fn failed(run: &VenueRun, keys: Keys, extra: &[&str]) -> String {

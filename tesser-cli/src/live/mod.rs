@@ -338,6 +338,10 @@ fn finish<E: SessionExchange>(
     market: &mut Market,
 ) -> anyhow::Result<()> {
     let outcome = session.run(orch, market)?;
+    // The venue's last balance report may still be on its way.
+    if let Err(error) = orch.refresh_account() {
+        tracing::warn!(%error, "the summary's account is the last one the venue reported");
+    }
     let portfolio = orch.portfolio();
     let summary = RunSummary {
         trades: outcome.processed,

@@ -11,8 +11,14 @@
 use super::*;
 
 impl<E: ExchangeClient> Orchestrator<E> {
-    /// Takes the account's balances from the venue, when it keeps one.
-    pub(super) fn open_account(&mut self) -> Result<(), OrchestratorError> {
+    /// Asks the venue for the account's balances and takes them as they
+    /// are now, when it keeps an account: done at start, and worth doing
+    /// before a final summary (the venue's last report may still be on its
+    /// way).
+    ///
+    /// # Errors
+    /// [`OrchestratorError::Account`] when the venue cannot be asked.
+    pub fn refresh_account(&mut self) -> Result<(), OrchestratorError> {
         if let Some(balances) = self
             .exchange
             .account_balances()

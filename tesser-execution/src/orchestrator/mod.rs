@@ -484,7 +484,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             waiting: waiting::WaitingActions::default(),
         };
         this.recover()?;
-        this.open_account()?;
+        this.refresh_account()?;
         this.store_pending()?;
         Ok(this)
     }

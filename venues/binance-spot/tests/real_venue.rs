@@ -1,6 +1,7 @@
 //! The connector where the real venue differs from a well-behaved twin:
 //! silent sockets, ambiguous amends and cancels, order-count windows, amend
-//! rules, late orders, and commissions in the asset charged. Each test runs against the twin over real sockets
+//! rules, late orders, commissions in the asset charged, and the account's own
+//! balances. Each test runs against the twin over real sockets
 //! on 127.0.0.1 with the twin's fault switches; every wait is bounded.
 
 mod common;
@@ -22,3 +23,6 @@ mod late_orders;
 
 #[path = "real_venue/commissions.rs"]
 mod commissions;
+
+#[path = "real_venue/account.rs"]
+mod account;
