@@ -12,7 +12,10 @@
 //! Lifecycle:
 //! * `init` places the first clip at the last price;
 //! * `on_order_update` learns the client order id of the working clip from
-//!   the host's acknowledgement, and places the next clip when one closes;
+//!   the host's acknowledgement, and places the next clip when one closes. A
+//!   late update about a clip that already closed (an amend the venue's
+//!   window delayed, refused once the clip had filled) is never taken for
+//!   the next clip's acknowledgement;
 //! * `on_tick` reprices the working clip to the new last price;
 //! * `on_fill` shrinks `remaining`; the algorithm completes once it reaches zero;
 //! * `on_timer` re-places a clip if none is working (e.g. after a rejection);
@@ -68,6 +71,9 @@ pub struct ChasePlugin {
     pub working: Option<WorkingClip>,
     /// Number of clips placed.
     pub clips_placed: u32,
+    /// Client order ids of the clips that closed.
+    #[serde(default)]
+    pub closed_clips: std::collections::BTreeSet<String>,
 }
 
 fn parse_decimal(value: &serde_json::Value, field: &str) -> Result<Decimal, PluginError> {
@@ -198,6 +204,7 @@ impl ExecutionPlugin for ChasePlugin {
             instrument: ctx.risk.instrument,
             working: None,
             clips_placed: 0,
+            closed_clips: std::collections::BTreeSet::new(),
         };
         let result = PluginResult::new().with_log(
             PluginLogLevel::Info,
@@ -250,6 +257,11 @@ impl ExecutionPlugin for ChasePlugin {
         let Some(clip) = self.working.as_mut() else {
             return Ok(PluginResult::new());
         };
+        if self.closed_clips.contains(&update.client_order_id) {
+            // About an earlier clip: the working one's acknowledgement is
+            // still to come.
+            return Ok(PluginResult::new());
+        }
         match &clip.client_order_id {
             None => clip.client_order_id = Some(update.client_order_id.clone()),
             Some(id) if *id != update.client_order_id => return Ok(PluginResult::new()),
@@ -266,7 +278,9 @@ impl ExecutionPlugin for ChasePlugin {
             return Ok(result);
         }
         // The clip closed (filled, cancelled, expired or rejected).
-        self.working = None;
+        if let Some(id) = self.working.take().and_then(|clip| clip.client_order_id) {
+            self.closed_clips.insert(id);
+        }
         if update.status == PluginOrderStatus::Rejected {
             // Try again on the next timer rather than in a tight loop.
             return Ok(result);
@@ -308,3 +322,79 @@ impl ExecutionPlugin for ChasePlugin {
 
 #[cfg(feature = "export")]
 export_plugin!(ChasePlugin);
+
+#[cfg(test)]
+mod tests {
+    use tesser_wasm::{PluginRiskContext, PluginSignal};
+
+    use super::*;
+
+    fn update(id: &str, status: PluginOrderStatus, reason: Option<&str>) -> PluginOrderUpdate {
+        PluginOrderUpdate {
+            client_order_id: id.into(),
+            status,
+            filled_quantity: Decimal::ZERO,
+            remaining_quantity: Decimal::ZERO,
+            reason: reason.map(str::to_owned),
+            timestamp_ms: 0,
+        }
+    }
+
+    fn placements(result: &PluginResult) -> usize {
+        result
+            .orders
+            .iter()
+            .filter(|action| matches!(action, PluginChildOrderAction::Place(_)))
+            .count()
+    }
+
+    /// A clip's placement the venue's window delayed is acknowledged after
+    /// a late update about the clip before (its delayed amend, refused
+    /// because it had filled): that update must not be taken for the new
+    /// clip's acknowledgement, or the new clip is orphaned while it works
+    /// and the next one overfills.
+    #[test]
+    fn a_late_update_of_a_closed_clip_is_not_the_next_clips_acknowledgement() {
+        let mut chase = ChasePlugin::default();
+        let mut ctx = PluginInitContext {
+            algorithm_id: "algo-1".into(),
+            signal: PluginSignal::default(),
+            risk: PluginRiskContext::default(),
+            params: serde_json::json!({ "clip_size": "0.25" }),
+            now_ms: 0,
+        };
+        ctx.signal.target_quantity = Decimal::ONE;
+        ctx.risk.last_price = Decimal::from(100);
+        let first = chase.init(ctx).expect("init");
+        assert_eq!(placements(&first), 1);
+        chase
+            .on_order_update(update("algo-1-0001", PluginOrderStatus::Accepted, None))
+            .expect("ack");
+        // The first clip fills; the second is placed, its placement delayed.
+        let filled = chase
+            .on_order_update(update("algo-1-0001", PluginOrderStatus::Filled, None))
+            .expect("filled");
+        assert_eq!(placements(&filled), 1);
+        // The first clip's delayed amend, refused: it had filled.
+        let late = chase
+            .on_order_update(update(
+                "algo-1-0001",
+                PluginOrderStatus::Filled,
+                Some("amend refused by the exchange: order algo-1-0001 is closed"),
+            ))
+            .expect("late update");
+        assert_eq!(placements(&late), 0, "no third clip while the second works");
+        let working = chase.working.clone().expect("the second clip still works");
+        assert_eq!(working.client_order_id, None, "not acknowledged yet");
+        chase
+            .on_order_update(update("algo-1-0002", PluginOrderStatus::Accepted, None))
+            .expect("ack");
+        assert_eq!(
+            chase
+                .working
+                .and_then(|clip| clip.client_order_id)
+                .as_deref(),
+            Some("algo-1-0002")
+        );
+    }
+}
