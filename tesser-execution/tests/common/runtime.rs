@@ -186,6 +186,25 @@ pub fn merge(streams: Vec<Vec<Tick>>) -> Vec<Tick> {
     all
 }
 
+/// The [`ExchangeClient`] methods a test wrapper passes to its `inner`
+/// exchange unchanged: the reads and the market ticks.
+macro_rules! delegate_reads {
+    () => {
+        fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
+            self.inner.order(id)
+        }
+        fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
+            self.inner.open_orders()
+        }
+        fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
+            self.inner.order_fills(id)
+        }
+        fn on_market_tick(&mut self, tick: &Tick) {
+            self.inner.on_market_tick(tick);
+        }
+    };
+}
+
 /// An exchange wrapper that records every client order id sent to
 /// `place_order`, and can crash (panic) around the n-th place to simulate a
 /// process dying mid-callback.
@@ -229,18 +248,7 @@ impl ExchangeClient for Recording<'_> {
     fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
         self.inner.cancel_order(id, now_ms)
     }
-    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
-        self.inner.order(id)
-    }
-    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
-        self.inner.open_orders()
-    }
-    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
-        self.inner.order_fills(id)
-    }
-    fn on_market_tick(&mut self, tick: &Tick) {
-        self.inner.on_market_tick(tick);
-    }
+    delegate_reads!();
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         self.inner.poll_events(out);
     }
@@ -281,18 +289,7 @@ impl ExchangeClient for FillsLate<'_> {
     fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
         self.inner.cancel_order(id, now_ms)
     }
-    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
-        self.inner.order(id)
-    }
-    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
-        self.inner.open_orders()
-    }
-    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
-        self.inner.order_fills(id)
-    }
-    fn on_market_tick(&mut self, tick: &Tick) {
-        self.inner.on_market_tick(tick);
-    }
+    delegate_reads!();
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         let mut fresh = Vec::new();
         self.inner.poll_events(&mut fresh);
@@ -383,18 +380,7 @@ impl ExchangeClient for Windowed<'_> {
         // Cancels do not count toward order windows.
         self.inner.cancel_order(id, now_ms)
     }
-    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
-        self.inner.order(id)
-    }
-    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
-        self.inner.open_orders()
-    }
-    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
-        self.inner.order_fills(id)
-    }
-    fn on_market_tick(&mut self, tick: &Tick) {
-        self.inner.on_market_tick(tick);
-    }
+    delegate_reads!();
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         self.inner.poll_events(out);
     }
@@ -440,18 +426,7 @@ impl ExchangeClient for Accounted<'_> {
     fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
         self.inner.cancel_order(id, now_ms)
     }
-    fn order(&self, id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
-        self.inner.order(id)
-    }
-    fn open_orders(&self) -> Result<Vec<Order>, ExchangeError> {
-        self.inner.open_orders()
-    }
-    fn order_fills(&self, id: &ClientOrderId) -> Result<Vec<Fill>, ExchangeError> {
-        self.inner.order_fills(id)
-    }
-    fn on_market_tick(&mut self, tick: &Tick) {
-        self.inner.on_market_tick(tick);
-    }
+    delegate_reads!();
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         self.inner.poll_events(out);
         out.extend(self.reports.drain(..).map(ExchangeEvent::Balances));

@@ -6,16 +6,15 @@
 //! deposit sends `balanceUpdate` then `outboundAccountPosition`. Every wait
 //! is bounded.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod common;
 
+use std::time::Duration;
+
+use common::{now_ms, sign_with};
 use futures_util::{SinkExt as _, StreamExt as _};
-use hmac::{Hmac, Mac as _};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use tesser_venue_binance_twin::{BalanceError, BnbCommission, TwinConfig, TwinHandle, TwinVenue};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -25,20 +24,8 @@ type Socket =
 const KEY: &str = "account-key";
 const SECRET: &str = "account-secret";
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
-
 fn sign(payload: &str) -> String {
-    let mut mac = <Hmac<Sha256>>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(payload.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    sign_with(SECRET, payload)
 }
 
 /// A twin, a user data subscription on it, and a runtime to read it.
@@ -81,23 +68,7 @@ impl Venue {
 
     /// A signed REST request; returns the HTTP status and the JSON body.
     fn signed(&self, method: &str, path: &str, params: &str) -> (u16, Value) {
-        let query = format!("{params}&timestamp={}", now_ms());
-        let query = format!("{query}&signature={}", sign(&query));
-        let address = self.twin.rest_base().strip_prefix("http://").unwrap();
-        let mut stream = TcpStream::connect(address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            stream,
-            "{method} {path}?{query} HTTP/1.1\r\nHost: {address}\r\nX-MBX-APIKEY: {KEY}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-        let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        common::signed(self.twin.rest_base(), (KEY, SECRET), method, path, params)
     }
 
     /// Places an order; returns its answer (asserting a 200).

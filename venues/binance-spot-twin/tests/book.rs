@@ -3,15 +3,14 @@
 //! its `executionReport`s on the user stream, and the WebSocket API's
 //! `ping` and `time`. Every wait is bounded.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod common;
 
+use std::time::{Duration, Instant};
+
+use common::{now_ms, sign_with};
 use futures_util::{SinkExt as _, StreamExt as _};
-use hmac::{Hmac, Mac as _};
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use tesser_core::Tick;
 use tesser_venue_binance_twin::{TwinConfig, TwinHandle, TwinQuote, TwinVenue};
 use tokio_tungstenite::tungstenite::Message;
@@ -29,41 +28,13 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
-
 fn sign(payload: &str) -> String {
-    let mut mac = <Hmac<Sha256>>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(payload.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    sign_with(SECRET, payload)
 }
 
-/// A signed REST request; returns the status line and the JSON body.
-fn signed(twin: &TwinHandle, method: &str, path: &str, params: &str) -> (String, Value) {
-    let query = format!("{params}&timestamp={}", now_ms());
-    let query = format!("{query}&signature={}", sign(&query));
-    let address = twin.rest_base().strip_prefix("http://").unwrap();
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path}?{query} HTTP/1.1\r\nHost: {address}\r\nX-MBX-APIKEY: {KEY}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    let status = head.lines().next().unwrap().to_owned();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+/// A signed REST request; returns the HTTP status and the JSON body.
+fn signed(twin: &TwinHandle, method: &str, path: &str, params: &str) -> (u16, Value) {
+    common::signed(twin.rest_base(), (KEY, SECRET), method, path, params)
 }
 
 async fn next_json(socket: &mut Socket) -> Value {
@@ -201,7 +172,7 @@ fn an_order_crossing_the_quote_fills_on_arrival_as_taker() {
         "/api/v3/order",
         "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=200",
     );
-    assert!(status.contains("200"), "{status} {resting}");
+    assert_eq!(status, 200, "{resting}");
     assert_eq!(resting["status"], "NEW", "{resting}");
     assert_eq!(resting["fills"], json!([]), "{resting}");
     let first = resting["orderId"].as_i64().unwrap();
@@ -211,7 +182,7 @@ fn an_order_crossing_the_quote_fills_on_arrival_as_taker() {
         "/api/v3/order",
         &format!("symbol=BTCUSDT&orderId={first}"),
     );
-    assert!(status.contains("200"), "{status} {canceled}");
+    assert_eq!(status, 200, "{canceled}");
     twin.quote("BTCUSDT", dec!(100), dec!(1), dec!(101), dec!(0.4));
     let (status, taken) = signed(
         &twin,
@@ -219,7 +190,7 @@ fn an_order_crossing_the_quote_fills_on_arrival_as_taker() {
         "/api/v3/order",
         "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=102",
     );
-    assert!(status.contains("200"), "{status} {taken}");
+    assert_eq!(status, 200, "{taken}");
     assert_eq!(
         (
             &taken["status"],
