@@ -76,6 +76,11 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// The asset algorithm `idx`'s orders spend, and how much of it can be
     /// spent: the risk guard's [`Funds`] (`None` without an account).
     pub(super) fn funds_of(&self, idx: usize) -> Option<(String, Decimal)> {
+        if !self.portfolio.has_account() {
+            // A simulated venue (replays, the lab): nothing to look up or
+            // allocate on the hot path.
+            return None;
+        }
         let algo = &self.algorithms[idx];
         let instrument = self.risk.instrument(&algo.row.symbol)?;
         let asset = match algo.row.side {
