@@ -11,6 +11,8 @@
 //!   one line naming the key.
 //! * [`endpoint`]: URL checks and `http`↔`ws` scheme mapping.
 //! * [`backoff()`]: reconnect delays with jitter.
+//! * [`client_id`]: runtime client order ids ↔ the venue's, reversibly,
+//!   within the venue's length and alphabet ([`IdScheme`], [`IdRegistry`]).
 //!
 //! The orchestrator never sees any of this: it knows venues only through
 //! `tesser_core`'s [`ExchangeClient`](tesser_core::ExchangeClient) and
@@ -18,12 +20,14 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod client_id;
 pub mod endpoint;
 pub mod factory;
 pub mod registry;
 pub mod section;
 
 pub use backoff::backoff;
+pub use client_id::{IdRegistry, IdScheme, VenueIds};
 pub use endpoint::check_url;
 pub use factory::{
     CheckReport, MarketVenue, Network, TradingVenue, VenueError, VenueFactory, VenueTarget,
