@@ -24,6 +24,8 @@ use tesser_core::{
     OrderStatus, OrderType, Side, TimeInForce,
 };
 
+use tesser_venue_kit::fills::{FillLedger, TradeMarks};
+
 use crate::client_id::IdRegistry;
 use crate::model::{self, ExecutionReport, MyTrade, OrderFill, OrderResponse};
 
@@ -256,16 +258,14 @@ pub struct Book {
     pub orders: HashMap<ClientOrderId, Tracked>,
     /// `(symbol, orderId)` → runtime id and generation.
     pub by_order_id: HashMap<(String, i64), (ClientOrderId, u32)>,
-    /// Fill ids booked.
-    pub booked: HashSet<String>,
-    /// Highest booked trade id per symbol.
-    pub last_trade_id: HashMap<String, i64>,
+    /// Fill ids booked, and the highest booked trade id per symbol.
+    pub fills: FillLedger,
     /// Highest trade id per symbol booked from the user data stream or a
     /// reconcile sweep: every earlier trade of the account was seen, so a
     /// reconcile sweeps from here. (A placement's `FULL` answer books later
-    /// trades while the stream may be down; [`Book::last_trade_id`] would
+    /// trades while the stream may be down; [`FillLedger::last_booked`] would
     /// skip the trades missed before them.)
-    pub stream_trade_id: HashMap<String, i64>,
+    pub stream_trade_id: TradeMarks,
     /// Events for `poll_events`.
     pub events: VecDeque<ExchangeEvent>,
     /// Reports of hashed ids not named yet.
@@ -400,14 +400,12 @@ impl Book {
         report: FillReport,
     ) -> bool {
         let id = fill_id(&execution.symbol, execution.trade_id, execution.side);
-        if !self.booked.insert(id.clone()) {
+        if !self
+            .fills
+            .book(&execution.symbol, execution.trade_id, id.clone())
+        {
             return false;
         }
-        let last = self
-            .last_trade_id
-            .entry(execution.symbol.clone())
-            .or_insert(execution.trade_id);
-        *last = (*last).max(execution.trade_id);
         let (fee, fee_asset) = self.fee(execution);
         if let Some(tracked) = self.orders.get_mut(runtime) {
             tracked.booked_qty += execution.quantity;
@@ -433,11 +431,7 @@ impl Book {
 
     /// Advances [`Book::stream_trade_id`] for a trade seen in sequence.
     pub fn note_stream_trade(&mut self, symbol: &str, trade_id: i64) {
-        let last = self
-            .stream_trade_id
-            .entry(symbol.to_owned())
-            .or_insert(trade_id);
-        *last = (*last).max(trade_id);
+        self.stream_trade_id.note(symbol, trade_id);
     }
 
     /// Queues an order update when the order's status or filled quantity

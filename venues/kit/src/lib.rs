@@ -13,6 +13,8 @@
 //! * [`backoff()`]: reconnect delays with jitter.
 //! * [`client_id`]: runtime client order ids ↔ the venue's, reversibly,
 //!   within the venue's length and alphabet ([`IdScheme`], [`IdRegistry`]).
+//! * [`fills`]: each fill booked once ([`FillLedger`]), and the trade id a
+//!   reconcile reads the venue's history from ([`TradeMarks`]).
 //!
 //! The orchestrator never sees any of this: it knows venues only through
 //! `tesser_core`'s [`ExchangeClient`](tesser_core::ExchangeClient) and
@@ -23,6 +25,7 @@ pub mod backoff;
 pub mod client_id;
 pub mod endpoint;
 pub mod factory;
+pub mod fills;
 pub mod registry;
 pub mod section;
 
@@ -33,5 +36,6 @@ pub use factory::{
     CheckReport, MarketVenue, Network, TradingVenue, VenueError, VenueFactory, VenueTarget,
     instruments_of,
 };
+pub use fills::{FillLedger, TradeMarks};
 pub use registry::Registry;
 pub use section::{Section, SectionError};

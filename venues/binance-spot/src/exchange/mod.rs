@@ -99,7 +99,7 @@ impl Shared {
     #[must_use]
     pub fn has_history(&self) -> bool {
         let book = self.lock_book();
-        !book.orders.is_empty() || !book.last_trade_id.is_empty()
+        !book.orders.is_empty() || !book.fills.is_empty()
     }
 
     /// Refuses to place a new order while the user data stream is down
