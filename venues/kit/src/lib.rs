@@ -13,6 +13,8 @@
 //! * [`backoff()`]: reconnect delays with jitter.
 //! * [`client_id`]: runtime client order ids ↔ the venue's, reversibly,
 //!   within the venue's length and alphabet ([`IdScheme`], [`IdRegistry`]).
+//! * [`settle`]: the loop that looks an order up until a request whose
+//!   outcome was unknown is settled, with pauses, a limit and shutdown.
 //! * [`fills`]: each fill booked once ([`FillLedger`]), and the trade id a
 //!   reconcile reads the venue's history from ([`TradeMarks`]).
 //!
@@ -28,6 +30,7 @@ pub mod factory;
 pub mod fills;
 pub mod registry;
 pub mod section;
+pub mod settle;
 
 pub use backoff::backoff;
 pub use client_id::{IdRegistry, IdScheme, VenueIds};
