@@ -37,7 +37,6 @@ pub mod model;
 pub mod public;
 pub mod rest;
 pub mod sign;
-mod stale;
 mod startup;
 pub mod ws_market;
 pub mod ws_user;

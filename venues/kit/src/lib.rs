@@ -13,6 +13,10 @@
 //! * [`backoff()`]: reconnect delays with jitter.
 //! * [`client_id`]: runtime client order ids ↔ the venue's, reversibly,
 //!   within the venue's length and alphabet ([`IdScheme`], [`IdRegistry`]).
+//! * [`ws`]: a WebSocket session that stays up ([`ws::run`]): connect,
+//!   subscribe, read, reconnect with backoff on a drop, a silence
+//!   ([`stale::Watchdog`]) or at a planned age; the venue supplies
+//!   [`ws::SessionHooks`].
 //! * [`settle`]: the loop that looks an order up until a request whose
 //!   outcome was unknown is settled, with pauses, a limit and shutdown.
 //! * [`fills`]: each fill booked once ([`FillLedger`]), and the trade id a
@@ -31,6 +35,8 @@ pub mod fills;
 pub mod registry;
 pub mod section;
 pub mod settle;
+pub mod stale;
+pub mod ws;
 
 pub use backoff::backoff;
 pub use client_id::{IdRegistry, IdScheme, VenueIds};
