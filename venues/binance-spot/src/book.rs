@@ -28,6 +28,7 @@ use tesser_venue_kit::fills::{FillLedger, TradeMarks};
 
 use crate::client_id::IdRegistry;
 use crate::model::{self, ExecutionReport, MyTrade, OrderFill, OrderResponse};
+use crate::wire::{ExecutionType, WireSide, WireStatus};
 
 /// Most reports held for hashed ids nobody has named yet.
 const MAX_HELD: usize = 10_000;
@@ -245,7 +246,7 @@ impl Tracked {
         {
             self.request.quantity = self.prev_filled + qty;
         }
-        if let Some(status) = response.status.as_deref().and_then(model::parse_status) {
+        if let Some(status) = response.status.and_then(WireStatus::to_status) {
             self.apply_status(generation, status, at);
         }
     }
@@ -511,9 +512,9 @@ impl Book {
             }
             return;
         };
-        let Some(side) = model::parse_side(&report.side) else {
+        let Some(side) = report.side.to_side() else {
             tracing::warn!(
-                side = report.side,
+                side = ?report.side,
                 "executionReport with an unknown side ignored"
             );
             return;
@@ -547,12 +548,15 @@ impl Book {
                 Some(report.cumulative_quote),
             );
             if generation == tracked.generation
-                && (report.execution_type == "REPLACED" || report.execution_type == "NEW")
+                && matches!(
+                    report.execution_type,
+                    ExecutionType::Replaced | ExecutionType::New
+                )
             {
                 tracked.request.quantity = tracked.prev_filled + report.quantity;
             }
         }
-        if report.execution_type == "TRADE" && report.trade_id >= 0 {
+        if report.execution_type == ExecutionType::Trade && report.trade_id >= 0 {
             let execution = Execution {
                 symbol: report.symbol.clone(),
                 order_id: report.order_id,
@@ -568,14 +572,14 @@ impl Book {
             self.book_fill(&runtime, &execution, FillReport::Queue);
             self.note_stream_trade(&report.symbol, report.trade_id);
         }
-        if let Some(status) = model::parse_status(&report.order_status)
+        if let Some(status) = report.order_status.to_status()
             && let Some(tracked) = self.orders.get_mut(&runtime)
         {
             tracked.apply_status(generation, status, report.transaction_time);
         }
-        let reason = match report.execution_type.as_str() {
-            "REJECTED" => Some(report.reject_reason.clone()),
-            "EXPIRED" => report.expiry_reason.clone().or(Some("expired".into())),
+        let reason = match report.execution_type {
+            ExecutionType::Rejected => Some(report.reject_reason.clone()),
+            ExecutionType::Expired => report.expiry_reason.clone().or(Some("expired".into())),
             _ => None,
         };
         self.emit_update(&runtime, reason);
@@ -611,8 +615,7 @@ pub fn request_from_response(runtime: &ClientOrderId, response: &OrderResponse) 
         symbol: response.symbol.as_str().into(),
         side: response
             .side
-            .as_deref()
-            .and_then(model::parse_side)
+            .and_then(WireSide::to_side)
             .unwrap_or(Side::Buy),
         order_type,
         quantity: response.orig_qty.unwrap_or_default(),

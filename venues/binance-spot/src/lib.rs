@@ -38,6 +38,7 @@ pub mod public;
 pub mod rest;
 pub mod sign;
 mod startup;
+pub mod wire;
 pub mod ws_market;
 pub mod ws_user;
 
