@@ -19,6 +19,9 @@
 //!   [`ws::SessionHooks`].
 //! * [`settle`]: the loop that looks an order up until a request whose
 //!   outcome was unknown is settled, with pauses, a limit and shutdown.
+//! * [`rate_limit`]: rate-limit windows per interval of the venue's clock
+//!   (a day window resets at 00:00 UTC), counted and exempt requests,
+//!   blocks and bans; [`rate_limit::Limits::wait`] never sleeps.
 //! * [`fills`]: each fill booked once ([`FillLedger`]), and the trade id a
 //!   reconcile reads the venue's history from ([`TradeMarks`]).
 //!
@@ -32,6 +35,7 @@ pub mod client_id;
 pub mod endpoint;
 pub mod factory;
 pub mod fills;
+pub mod rate_limit;
 pub mod registry;
 pub mod section;
 pub mod settle;
