@@ -267,10 +267,17 @@ pub trait VenueIds {
 /// assert_eq!(ids.resolve(&venue_id), Some((long, 2)));
 /// # Ok::<(), tesser_venue_kit::client_id::HashCollision>(())
 /// ```
-#[derive(Debug)]
 pub struct IdRegistry<V> {
     by_hash: Mutex<HashMap<String, ClientOrderId>>,
     venue: PhantomData<fn() -> V>,
+}
+
+impl<V> std::fmt::Debug for IdRegistry<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdRegistry")
+            .field("by_hash", &self.by_hash)
+            .finish()
+    }
 }
 
 impl<V> Default for IdRegistry<V> {

@@ -165,6 +165,48 @@ pub enum Subscription {
 }
 
 /// The venue's part of a session.
+///
+/// ```no_run
+/// use tesser_venue_kit::ws::{self, Ack, End, SessionConfig, SessionHooks, SessionStatus, Subscription};
+///
+/// /// A venue that subscribes with a frame, acknowledges with `{"ok":true}`
+/// /// and announces maintenance with `{"event":"maintenance"}`.
+/// struct Trades {
+///     prints: Vec<String>,
+/// }
+///
+/// impl SessionHooks for Trades {
+///     fn subscribe(&mut self) -> Result<Option<String>, End> {
+///         Ok(Some(r#"{"op":"subscribe","args":["trades.BTCUSDT"]}"#.to_owned()))
+///     }
+///     async fn on_ack_frame(&mut self, text: &str) -> Ack {
+///         if text.contains(r#""ok":true"#) { Ack::Subscribed } else { Ack::Waiting }
+///     }
+///     async fn on_subscribed(&mut self, subscription: Subscription) -> Result<(), End> {
+///         if subscription == Subscription::Again {
+///             // Catch up on what the gap may have hidden (a REST read).
+///         }
+///         Ok(())
+///     }
+///     fn on_frame(&mut self, text: &str) -> Result<(), End> {
+///         if text.contains(r#""event":"maintenance""#) {
+///             return Err(End::Reconnect("maintenance".into()));
+///         }
+///         self.prints.push(text.to_owned());
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn example() {
+/// let (stop, shutdown) = tokio::sync::watch::channel(false);
+/// let config = SessionConfig::new("trades", "wss://stream.example.invalid/ws");
+/// let status = SessionStatus::default();
+/// let mut hooks = Trades { prints: Vec::new() };
+/// // Runs until `stop.send(true)` (or `stop` is dropped).
+/// ws::run(&config, &status, &mut hooks, shutdown).await;
+/// # drop(stop);
+/// # }
+/// ```
 pub trait SessionHooks: Send {
     /// The frame to send once connected (a subscribe request), or `None`
     /// when connecting is subscribing (streams named in the URL).
