@@ -24,8 +24,11 @@ use tesser_core::{
     OrderStatus, OrderType, Side, TimeInForce,
 };
 
+use tesser_venue_kit::fills::{FillLedger, TradeMarks};
+
 use crate::client_id::IdRegistry;
 use crate::model::{self, ExecutionReport, MyTrade, OrderFill, OrderResponse};
+use crate::wire::{ExecutionType, WireSide, WireStatus};
 
 /// Most reports held for hashed ids nobody has named yet.
 const MAX_HELD: usize = 10_000;
@@ -243,7 +246,7 @@ impl Tracked {
         {
             self.request.quantity = self.prev_filled + qty;
         }
-        if let Some(status) = response.status.as_deref().and_then(model::parse_status) {
+        if let Some(status) = response.status.and_then(WireStatus::to_status) {
             self.apply_status(generation, status, at);
         }
     }
@@ -256,16 +259,14 @@ pub struct Book {
     pub orders: HashMap<ClientOrderId, Tracked>,
     /// `(symbol, orderId)` → runtime id and generation.
     pub by_order_id: HashMap<(String, i64), (ClientOrderId, u32)>,
-    /// Fill ids booked.
-    pub booked: HashSet<String>,
-    /// Highest booked trade id per symbol.
-    pub last_trade_id: HashMap<String, i64>,
+    /// Fill ids booked, and the highest booked trade id per symbol.
+    pub fills: FillLedger,
     /// Highest trade id per symbol booked from the user data stream or a
     /// reconcile sweep: every earlier trade of the account was seen, so a
     /// reconcile sweeps from here. (A placement's `FULL` answer books later
-    /// trades while the stream may be down; [`Book::last_trade_id`] would
+    /// trades while the stream may be down; [`FillLedger::last_booked`] would
     /// skip the trades missed before them.)
-    pub stream_trade_id: HashMap<String, i64>,
+    pub stream_trade_id: TradeMarks,
     /// Events for `poll_events`.
     pub events: VecDeque<ExchangeEvent>,
     /// Reports of hashed ids not named yet.
@@ -400,14 +401,12 @@ impl Book {
         report: FillReport,
     ) -> bool {
         let id = fill_id(&execution.symbol, execution.trade_id, execution.side);
-        if !self.booked.insert(id.clone()) {
+        if !self
+            .fills
+            .book(&execution.symbol, execution.trade_id, id.clone())
+        {
             return false;
         }
-        let last = self
-            .last_trade_id
-            .entry(execution.symbol.clone())
-            .or_insert(execution.trade_id);
-        *last = (*last).max(execution.trade_id);
         let (fee, fee_asset) = self.fee(execution);
         if let Some(tracked) = self.orders.get_mut(runtime) {
             tracked.booked_qty += execution.quantity;
@@ -433,11 +432,7 @@ impl Book {
 
     /// Advances [`Book::stream_trade_id`] for a trade seen in sequence.
     pub fn note_stream_trade(&mut self, symbol: &str, trade_id: i64) {
-        let last = self
-            .stream_trade_id
-            .entry(symbol.to_owned())
-            .or_insert(trade_id);
-        *last = (*last).max(trade_id);
+        self.stream_trade_id.note(symbol, trade_id);
     }
 
     /// Queues an order update when the order's status or filled quantity
@@ -517,9 +512,9 @@ impl Book {
             }
             return;
         };
-        let Some(side) = model::parse_side(&report.side) else {
+        let Some(side) = report.side.to_side() else {
             tracing::warn!(
-                side = report.side,
+                side = ?report.side,
                 "executionReport with an unknown side ignored"
             );
             return;
@@ -553,12 +548,15 @@ impl Book {
                 Some(report.cumulative_quote),
             );
             if generation == tracked.generation
-                && (report.execution_type == "REPLACED" || report.execution_type == "NEW")
+                && matches!(
+                    report.execution_type,
+                    ExecutionType::Replaced | ExecutionType::New
+                )
             {
                 tracked.request.quantity = tracked.prev_filled + report.quantity;
             }
         }
-        if report.execution_type == "TRADE" && report.trade_id >= 0 {
+        if report.execution_type == ExecutionType::Trade && report.trade_id >= 0 {
             let execution = Execution {
                 symbol: report.symbol.clone(),
                 order_id: report.order_id,
@@ -574,14 +572,14 @@ impl Book {
             self.book_fill(&runtime, &execution, FillReport::Queue);
             self.note_stream_trade(&report.symbol, report.trade_id);
         }
-        if let Some(status) = model::parse_status(&report.order_status)
+        if let Some(status) = report.order_status.to_status()
             && let Some(tracked) = self.orders.get_mut(&runtime)
         {
             tracked.apply_status(generation, status, report.transaction_time);
         }
-        let reason = match report.execution_type.as_str() {
-            "REJECTED" => Some(report.reject_reason.clone()),
-            "EXPIRED" => report.expiry_reason.clone().or(Some("expired".into())),
+        let reason = match report.execution_type {
+            ExecutionType::Rejected => Some(report.reject_reason.clone()),
+            ExecutionType::Expired => report.expiry_reason.clone().or(Some("expired".into())),
             _ => None,
         };
         self.emit_update(&runtime, reason);
@@ -617,8 +615,7 @@ pub fn request_from_response(runtime: &ClientOrderId, response: &OrderResponse) 
         symbol: response.symbol.as_str().into(),
         side: response
             .side
-            .as_deref()
-            .and_then(model::parse_side)
+            .and_then(WireSide::to_side)
             .unwrap_or(Side::Buy),
         order_type,
         quantity: response.orig_qty.unwrap_or_default(),

@@ -8,254 +8,51 @@
 //! or use other characters, and an order changed by cancel-replace needs a
 //! new venue id per replacement (its *generation*).
 //!
-//! # Scheme
-//!
-//! With `r` the runtime id and `g` the generation (0 for the order as first
-//! placed, `n` after the `n`-th cancel-replace), written in base 36:
-//!
-//! | form | when | venue id |
-//! | --- | --- | --- |
-//! | verbatim | `g = 0`, `r` matches `^[A-Za-z0-9-][A-Za-z0-9_-]{0,35}$` | `r` |
-//! | renamed | `g > 0`, same alphabet, `3 + len(g) + len(r) ≤ 36` | `_r<g>_<r>` |
-//! | hashed | anything else | `_h<g>_<h>` |
-//!
-//! where `h` is the first 26 characters of the lower-case RFC 4648 base-32
-//! SHA-256 of `r`'s UTF-8 bytes (130 bits).
-//!
-//! **Reversibility without state.** Verbatim and renamed ids decode to `r`
-//! and `g` from the text alone, so a crash loses nothing for them; runtime
-//! ids like `algo-12-0003` are always verbatim. Hashed ids decode to `g` and
-//! `h`; `h` is turned back into `r` through an [`IdRegistry`], which is not
-//! persisted: it is filled deterministically whenever the runtime names an
-//! id (place, amend, cancel, `order`, `order_fills`), and after a restart the
-//! runtime names every order it still cares about before it acts on it, so
-//! the mapping is rebuilt from the runtime's own store. Events for a hashed
-//! id nobody named yet are held until it is named.
-//!
-//! **Collisions.** The three forms cannot collide with each other: verbatim
-//! ids never start with `_`, renamed ids start with `_r`, hashed with `_h`.
-//! Renamed ids are injective (the base-36 generation ends at the first `_`
-//! after the prefix, and the rest is `r` verbatim). Two different runtime ids
-//! hash to the same id only if their 130-bit hash prefixes are equal: by the
-//! birthday bound that has probability below `n² / 2¹³¹`, about `4·10⁻²²` for
-//! a billion hashed ids. The registry also detects the case (two runtime ids
-//! for one hash) and refuses the second id instead of mixing them up.
+//! The scheme is the venue kit's ([`tesser_venue_kit::client_id`]): ids
+//! that fit pass through, cancel-replace generations become
+//! `_r<generation>_<id>`, anything else `_h<generation>_<hash>`, resolved
+//! through an [`IdRegistry`] the connector fills whenever the runtime names
+//! an id. This module gives it Binance's rules: [`MAX_LEN`] characters of
+//! the FIX alphabet.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use sha2::{Digest, Sha256};
 use tesser_core::ClientOrderId;
+use tesser_venue_kit::client_id::{IdScheme, VenueIds};
+
+pub use tesser_venue_kit::client_id::{HashCollision, VenueId, hash_of};
 
 /// Longest client order id Binance accepts.
 pub const MAX_LEN: usize = 36;
-/// Characters of the hash in a hashed id.
-const HASH_LEN: usize = 26;
 
-/// A decoded venue id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VenueId {
-    /// A verbatim or renamed id: the runtime id and the generation are known.
-    Plain {
-        /// The runtime id.
-        runtime: ClientOrderId,
-        /// The generation.
-        generation: u32,
-    },
-    /// A hashed id: the runtime id must be found by its hash.
-    Hashed {
-        /// The hash (26 base-32 characters).
-        hash: String,
-        /// The generation.
-        generation: u32,
-    },
+/// Binance's client order id rules: at most [`MAX_LEN`] characters of
+/// `[A-Za-z0-9_-]` (the FIX API's, the strictest documented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BinanceIds;
+
+impl VenueIds for BinanceIds {
+    const SCHEME: IdScheme = IdScheme::new(MAX_LEN, "-");
 }
 
-fn is_plain_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
-/// Whether `r` may be sent verbatim: the strict alphabet, not starting with
-/// `_` (reserved for the other forms), 1 to 36 characters.
-fn verbatim_ok(r: &str) -> bool {
-    !r.is_empty() && r.len() <= MAX_LEN && !r.starts_with('_') && r.chars().all(is_plain_char)
-}
-
-fn base36(mut n: u32) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
-fn parse_base36(text: &str) -> Option<u32> {
-    if text.is_empty() || text.len() > 7 {
-        return None;
-    }
-    let mut n: u32 = 0;
-    for c in text.chars() {
-        let digit = c.to_digit(36)?;
-        if c.is_ascii_uppercase() {
-            return None;
-        }
-        n = n.checked_mul(36)?.checked_add(digit)?;
-    }
-    // Canonical form only: no leading zeros (except "0" itself).
-    (base36(n) == text).then_some(n)
-}
-
-/// The 26-character base-32 hash of a runtime id.
-#[must_use]
-pub fn hash_of(runtime: &ClientOrderId) -> String {
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let digest = Sha256::digest(runtime.as_str().as_bytes());
-    let mut out = String::with_capacity(HASH_LEN);
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for byte in digest {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 && out.len() < HASH_LEN {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
-        }
-        buffer &= (1 << bits) - 1;
-        if out.len() == HASH_LEN {
-            break;
-        }
-    }
-    out
-}
+/// Hash → runtime id, for hashed Binance ids.
+pub type IdRegistry = tesser_venue_kit::client_id::IdRegistry<BinanceIds>;
 
 /// The venue id of generation `generation` of runtime order `runtime`.
 #[must_use]
 pub fn encode(runtime: &ClientOrderId, generation: u32) -> String {
-    let r = runtime.as_str();
-    if verbatim_ok(r) {
-        if generation == 0 {
-            return r.to_owned();
-        }
-        let g = base36(generation);
-        if 3 + g.len() + r.len() <= MAX_LEN {
-            return format!("_r{g}_{r}");
-        }
-    }
-    format!("_h{}_{}", base36(generation), hash_of(runtime))
+    BinanceIds::SCHEME.encode(runtime, generation)
 }
 
 /// Decodes a venue id. Ids this module did not make (orders placed by hand,
 /// Binance's generated ids) decode as verbatim runtime ids of generation 0.
 #[must_use]
 pub fn decode(venue: &str) -> VenueId {
-    let plain = |runtime: &str, generation| VenueId::Plain {
-        runtime: ClientOrderId::new(runtime),
-        generation,
-    };
-    if let Some(rest) = venue.strip_prefix("_r")
-        && let Some((g, r)) = rest.split_once('_')
-        && let Some(generation) = parse_base36(g)
-        && generation > 0
-        && verbatim_ok(r)
-    {
-        return plain(r, generation);
-    }
-    if let Some(rest) = venue.strip_prefix("_h")
-        && let Some((g, hash)) = rest.split_once('_')
-        && let Some(generation) = parse_base36(g)
-        && hash.len() == HASH_LEN
-    {
-        return VenueId::Hashed {
-            hash: hash.to_owned(),
-            generation,
-        };
-    }
-    plain(venue, 0)
+    BinanceIds::SCHEME.decode(venue)
 }
 
 /// Whether `venue` is a legal Binance client order id under the strictest
 /// documented rule (`^[a-zA-Z0-9-_]{1,36}$`).
 #[must_use]
 pub fn is_legal(venue: &str) -> bool {
-    !venue.is_empty() && venue.len() <= MAX_LEN && venue.chars().all(is_plain_char)
-}
-
-/// Hash → runtime id, for hashed venue ids. Filled whenever a runtime id is
-/// named; see the [module documentation](self).
-#[derive(Debug, Default)]
-pub struct IdRegistry {
-    by_hash: Mutex<HashMap<String, ClientOrderId>>,
-}
-
-/// Two runtime ids with one hash: astronomically unlikely, but refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("client order ids {existing} and {new} share the venue hash {hash}")]
-pub struct HashCollision {
-    /// The id registered first.
-    pub existing: ClientOrderId,
-    /// The id refused.
-    pub new: ClientOrderId,
-    /// The shared hash.
-    pub hash: String,
-}
-
-impl IdRegistry {
-    /// An empty registry.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Remembers `runtime` so its hashed venue ids can be decoded. Returns
-    /// `Ok(true)` the first time a hashed id is registered.
-    ///
-    /// # Errors
-    /// [`HashCollision`] when another runtime id has the same hash.
-    pub fn register(&self, runtime: &ClientOrderId) -> Result<bool, HashCollision> {
-        if verbatim_ok(runtime.as_str()) {
-            return Ok(false);
-        }
-        let hash = hash_of(runtime);
-        let mut map = self
-            .by_hash
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match map.get(&hash) {
-            Some(existing) if existing == runtime => Ok(false),
-            Some(existing) => Err(HashCollision {
-                existing: existing.clone(),
-                new: runtime.clone(),
-                hash,
-            }),
-            None => {
-                map.insert(hash, runtime.clone());
-                Ok(true)
-            }
-        }
-    }
-
-    /// The runtime id and generation of a venue id, if known.
-    #[must_use]
-    pub fn resolve(&self, venue: &str) -> Option<(ClientOrderId, u32)> {
-        match decode(venue) {
-            VenueId::Plain {
-                runtime,
-                generation,
-            } => Some((runtime, generation)),
-            VenueId::Hashed { hash, generation } => self
-                .by_hash
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(&hash)
-                .map(|runtime| (runtime.clone(), generation)),
-        }
-    }
+    BinanceIds::SCHEME.is_legal(venue)
 }
 
 #[cfg(test)]
@@ -341,21 +138,6 @@ mod tests {
             decode("_h1_short"),
             VenueId::Plain { generation: 0, .. }
         ));
-    }
-
-    #[test]
-    fn collisions_are_refused() {
-        let registry = IdRegistry::new();
-        let a = id("x".repeat(40).as_str());
-        registry.register(&a).unwrap();
-        // Forge a collision by inserting a different id under a's hash.
-        let forged = id("y".repeat(40).as_str());
-        registry
-            .by_hash
-            .lock()
-            .unwrap()
-            .insert(hash_of(&forged), a.clone());
-        assert!(registry.register(&forged).is_err());
     }
 
     proptest! {

@@ -2,12 +2,13 @@
 //!
 //! * [`sign`]: HMAC-SHA256 and Ed25519 request signing; key loading from the
 //!   environment.
-//! * [`client_id`]: runtime client order ids ↔ Binance `newClientOrderId`.
-//! * [`rest`]: the signed REST client with clock sync, rate limits and
-//!   outcome classification.
+//! * [`client_id`]: runtime client order ids ↔ Binance `newClientOrderId`
+//!   (the venue kit's scheme with Binance's length and alphabet).
+//! * [`rest`]: the signed REST client with clock sync, rate limits (Binance's
+//!   limits on the venue kit's windows) and outcome classification.
 //! * [`ws_user`]: user data over the WebSocket API, with reconnect and
-//!   reconcile.
-//! * [`ws_market`]: trade and book ticker streams.
+//!   reconcile (Binance's hooks on the venue kit's WebSocket session).
+//! * [`ws_market`]: trade and book ticker streams (the same session).
 //! * [`exchange`]: [`BinanceSpot`], the synchronous
 //!   [`tesser_core::ExchangeClient`].
 //! * [`feed`]: [`BinanceFeed`], the trade streams as a
@@ -16,6 +17,8 @@
 //!   trading on live data).
 //! * [`mod@check`]: [`check()`], a read-only look at the venue and the key.
 //! * [`model`]: the documented JSON payloads.
+//! * [`wire`]: the wire enums (side, order status, execution type), parsed
+//!   at the edge.
 //! * [`config`]: endpoints and settings.
 //! * [`factory`]: [`BinanceSpotFactory`], the venue as the runtime's
 //!   registry lists it (`--venue binance-spot`, `[venues.binance-spot]`).
@@ -37,8 +40,8 @@ pub mod model;
 pub mod public;
 pub mod rest;
 pub mod sign;
-mod stale;
 mod startup;
+pub mod wire;
 pub mod ws_market;
 pub mod ws_user;
 

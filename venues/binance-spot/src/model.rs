@@ -9,7 +9,9 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tesser_core::{Liquidity, OrderStatus, OrderType, Side, TimeInForce};
+use tesser_core::{Liquidity, OrderType, Side, TimeInForce};
+
+pub use crate::wire::{ExecutionType, WireSide, WireStatus};
 
 /// An error body: `{"code": -1121, "msg": "Invalid symbol."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,7 +317,7 @@ pub struct OrderResponse {
     pub cummulative_quote_qty: Option<Decimal>,
     /// Order status.
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<WireStatus>,
     /// Time in force.
     #[serde(default)]
     pub time_in_force: Option<String>,
@@ -324,7 +326,7 @@ pub struct OrderResponse {
     pub order_type: Option<String>,
     /// Side.
     #[serde(default)]
-    pub side: Option<String>,
+    pub side: Option<WireSide>,
     /// Stop price.
     #[serde(default)]
     pub stop_price: Option<Decimal>,
@@ -386,7 +388,7 @@ pub struct AmendedOrder {
     #[serde(default)]
     pub cumulative_quote_qty: Option<Decimal>,
     /// Status.
-    pub status: String,
+    pub status: WireStatus,
 }
 
 /// `PUT /api/v3/order/amend/keepPriority` response.
@@ -443,7 +445,7 @@ pub struct ExecutionReport {
     pub client_order_id: String,
     /// Side.
     #[serde(rename = "S")]
-    pub side: String,
+    pub side: WireSide,
     /// Order type.
     #[serde(rename = "o")]
     pub order_type: String,
@@ -470,10 +472,10 @@ pub struct ExecutionReport {
     pub orig_client_order_id: String,
     /// Execution type.
     #[serde(rename = "x")]
-    pub execution_type: String,
+    pub execution_type: ExecutionType,
     /// Order status.
     #[serde(rename = "X")]
-    pub order_status: String,
+    pub order_status: WireStatus,
     /// Reject reason.
     #[serde(rename = "r")]
     pub reject_reason: String,
@@ -749,32 +751,6 @@ pub const fn side_name(side: Side) -> &'static str {
     }
 }
 
-/// A side from Binance's name.
-#[must_use]
-pub fn parse_side(text: &str) -> Option<Side> {
-    match text {
-        "BUY" => Some(Side::Buy),
-        "SELL" => Some(Side::Sell),
-        _ => None,
-    }
-}
-
-/// Tesser's status for a Binance order status (`enums.md`, "Order status").
-/// `PENDING_NEW` and `PENDING_CANCEL` count as accepted; `EXPIRED_IN_MATCH`
-/// as expired.
-#[must_use]
-pub fn parse_status(text: &str) -> Option<OrderStatus> {
-    Some(match text {
-        "NEW" | "PENDING_NEW" | "PENDING_CANCEL" => OrderStatus::Accepted,
-        "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
-        "FILLED" => OrderStatus::Filled,
-        "CANCELED" => OrderStatus::Cancelled,
-        "REJECTED" => OrderStatus::Rejected,
-        "EXPIRED" | "EXPIRED_IN_MATCH" => OrderStatus::Expired,
-        _ => return None,
-    })
-}
-
 /// Tesser's order type and time in force for Binance's.
 #[must_use]
 pub fn parse_type(order_type: &str, time_in_force: &str) -> (OrderType, TimeInForce) {
@@ -808,10 +784,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     #[test]
-    fn status_and_type_mapping() {
-        assert_eq!(parse_status("NEW"), Some(OrderStatus::Accepted));
-        assert_eq!(parse_status("EXPIRED_IN_MATCH"), Some(OrderStatus::Expired));
-        assert_eq!(parse_status("bogus"), None);
+    fn type_mapping() {
         assert_eq!(
             parse_type("LIMIT_MAKER", "GTC"),
             (OrderType::Limit, TimeInForce::PostOnly)

@@ -3,22 +3,20 @@
 //! wrapped as `{"stream":"<name>","data":<payload>}`, symbols lower case,
 //! connections closed at 24 hours).
 //!
-//! The task reconnects and resubscribes (the stream list is in the URL) after
+//! The task is the venue kit's WebSocket session ([`tesser_venue_kit::ws`]):
+//! it reconnects and resubscribes (the stream list is in the URL) after
 //! a drop, a silence of [`stale_after`](crate::config::BinanceConfig::stale_after)
 //! (no frame, not even a ping), a `serverShutdown`, or the planned reconnect
 //! interval; it logs the
 //! gap between the last trade before and the first after, and never crashes.
 
-use std::time::Duration;
-
-use futures_util::StreamExt as _;
-use tesser_venue_kit::backoff;
+use tesser_venue_kit::ws::{
+    self, Ack, End, SessionConfig, SessionHooks, SessionStatus, Subscription,
+};
 use tokio::sync::{mpsc, watch};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::config::BinanceConfig;
 use crate::model::{BookTicker, TradeEvent};
-use crate::stale::Watchdog;
 
 /// Something the market stream delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,40 +123,30 @@ pub fn parse_message(text: &str) -> Result<Option<MarketEvent>, String> {
     Ok(None)
 }
 
-async fn run(
-    url: String,
-    config: BinanceConfig,
+/// Binance's part of the market session: the streams are named in the URL,
+/// so connecting subscribes; every connection is announced with the gap
+/// since the last event; a `serverShutdown` reconnects.
+struct MarketHooks {
     sender: mpsc::UnboundedSender<MarketEvent>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut attempt = 0u32;
-    let mut connection = 0u64;
-    let mut last_event_ms: Option<i64> = None;
-    loop {
-        if *shutdown.borrow() || sender.is_closed() {
-            return;
-        }
-        let connect = tokio::time::timeout(
-            config.connect_timeout,
-            tokio_tungstenite::connect_async(url.as_str()),
-        );
-        let mut socket = match connect.await {
-            Ok(Ok((socket, _))) => socket,
-            Ok(Err(error)) => {
-                let delay = backoff(attempt, config.reconnect_min, config.reconnect_max);
-                attempt = attempt.saturating_add(1);
-                tracing::warn!(%error, ?delay, "market stream connect failed");
-                tokio::select! { () = tokio::time::sleep(delay) => continue, _ = shutdown.changed() => return }
-            }
-            Err(_) => {
-                let delay = backoff(attempt, config.reconnect_min, config.reconnect_max);
-                attempt = attempt.saturating_add(1);
-                tokio::select! { () = tokio::time::sleep(delay) => continue, _ = shutdown.changed() => return }
-            }
-        };
-        attempt = 0;
-        connection += 1;
-        let gap_ms = last_event_ms.map(|last| crate::rest::local_now_ms() - last);
+    connection: u64,
+    last_event_ms: Option<i64>,
+}
+
+impl SessionHooks for MarketHooks {
+    fn subscribe(&mut self) -> Result<Option<String>, End> {
+        Ok(None)
+    }
+
+    async fn on_ack_frame(&mut self, _text: &str) -> Ack {
+        Ack::Subscribed
+    }
+
+    async fn on_subscribed(&mut self, _subscription: Subscription) -> Result<(), End> {
+        self.connection += 1;
+        let connection = self.connection;
+        let gap_ms = self
+            .last_event_ms
+            .map(|last| crate::rest::local_now_ms() - last);
         if let Some(gap) = gap_ms {
             tracing::warn!(
                 gap_ms = gap,
@@ -166,49 +154,48 @@ async fn run(
                 "market stream reconnected after a gap"
             );
         }
-        if sender
+        self.sender
             .send(MarketEvent::Connected { connection, gap_ms })
-            .is_err()
-        {
-            return;
-        }
-        let planned = tokio::time::sleep(config.market_reconnect_after);
-        tokio::pin!(planned);
-        let mut watchdog = Watchdog::new(config.stale_after);
-        let reason = loop {
-            tokio::select! {
-                _ = shutdown.changed() => { let _ = socket.close(None).await; return; }
-                () = &mut planned => { let _ = socket.close(None).await; break "planned reconnect".to_owned(); }
-                // Half-open: a close would wait on a peer that is gone.
-                () = watchdog.expired() => break watchdog.reason(),
-                message = socket.next() => match message {
-                    Some(Ok(Message::Text(text))) => {
-                        watchdog.saw_frame();
-                        if text.as_str().contains("\"serverShutdown\"") {
-                            break "serverShutdown".to_owned();
-                        }
-                        match parse_message(text.as_str()) {
-                            Ok(Some(event)) => {
-                                last_event_ms = Some(crate::rest::local_now_ms());
-                                if sender.send(event).is_err() { return; }
-                            }
-                            Ok(None) => {}
-                            Err(error) => tracing::warn!(error, "unreadable market message"),
-                        }
-                    }
-                    Some(Ok(Message::Close(_))) | None => break "connection closed".to_owned(),
-                    Some(Err(error)) => break format!("connection error: {error}"),
-                    // Pings, pongs and binary frames show the connection lives.
-                    Some(Ok(_)) => watchdog.saw_frame(),
-                }
-            }
-        };
-        tracing::warn!(reason, "market stream ended; reconnecting");
-        let delay = if reason == "planned reconnect" {
-            Duration::ZERO
-        } else {
-            backoff(0, config.reconnect_min, config.reconnect_max)
-        };
-        tokio::select! { () = tokio::time::sleep(delay) => {}, _ = shutdown.changed() => return }
+            .map_err(|_| End::Stop)
     }
+
+    fn on_frame(&mut self, text: &str) -> Result<(), End> {
+        if text.contains("\"serverShutdown\"") {
+            return Err(End::Reconnect("serverShutdown".to_owned()));
+        }
+        match parse_message(text) {
+            Ok(Some(event)) => {
+                self.last_event_ms = Some(crate::rest::local_now_ms());
+                self.sender.send(event).map_err(|_| End::Stop)
+            }
+            Ok(None) => Ok(()),
+            Err(error) => {
+                tracing::warn!(error, "unreadable market message");
+                Ok(())
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.sender.is_closed()
+    }
+}
+
+async fn run(
+    url: String,
+    config: BinanceConfig,
+    sender: mpsc::UnboundedSender<MarketEvent>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let session = SessionConfig::new("market stream", url)
+        .connect_timeout(config.connect_timeout)
+        .stale_after(config.stale_after)
+        .reconnect_after(config.market_reconnect_after)
+        .backoff(config.reconnect_min, config.reconnect_max);
+    let mut hooks = MarketHooks {
+        sender,
+        connection: 0,
+        last_event_ms: None,
+    };
+    ws::run(&session, &SessionStatus::default(), &mut hooks, shutdown).await;
 }

@@ -6,8 +6,9 @@ use tesser_core::{OrderStatus, Side};
 use tesser_venue_binance::book::Book;
 use tesser_venue_binance::client_id::IdRegistry;
 use tesser_venue_binance::model::{
-    AccountInfo, AmendResponse, ApiErrorBody, CancelReplaceResponse, ExchangeInfo, MyTrade,
-    OrderResponse, ServerTime, SymbolFilter, UserEvent, WsApiMessage,
+    AccountInfo, AmendResponse, ApiErrorBody, CancelReplaceResponse, ExchangeInfo, ExecutionType,
+    MyTrade, OrderResponse, ServerTime, SymbolFilter, UserEvent, WireSide, WireStatus,
+    WsApiMessage,
 };
 use tesser_venue_binance::ws_market::{MarketEvent, parse_message};
 
@@ -57,7 +58,7 @@ fn execution_report_parses_field_for_field() {
     assert_eq!(report.event_time, 1_499_405_658_658);
     assert_eq!(report.symbol, "ETHBTC");
     assert_eq!(report.client_order_id, "mUvoqJxFIILMdfAW5iGSOW");
-    assert_eq!(report.side, "BUY");
+    assert_eq!(report.side, WireSide::Buy);
     assert_eq!(report.order_type, "LIMIT");
     assert_eq!(report.time_in_force, "GTC");
     assert_eq!(report.quantity, dec!(1));
@@ -65,8 +66,8 @@ fn execution_report_parses_field_for_field() {
     assert_eq!(report.stop_price, dec!(0));
     assert_eq!(report.order_list_id, -1);
     assert_eq!(report.orig_client_order_id, "");
-    assert_eq!(report.execution_type, "NEW");
-    assert_eq!(report.order_status, "NEW");
+    assert_eq!(report.execution_type, ExecutionType::New);
+    assert_eq!(report.order_status, WireStatus::New);
     assert_eq!(report.reject_reason, "NONE");
     assert_eq!(report.order_id, 4_293_153);
     assert_eq!(report.last_quantity, dec!(0));
@@ -227,7 +228,7 @@ fn order_responses_parse() {
     let time: ServerTime = serde_json::from_str(&fixture("server_time.jsonc")).unwrap();
     assert_eq!(time.server_time, 1_499_827_319_559);
     let ack: OrderResponse = serde_json::from_str(&fixture("order_ack.jsonc")).unwrap();
-    assert_eq!((ack.order_id, ack.status.as_deref()), (28, None));
+    assert_eq!((ack.order_id, ack.status), (28, None));
     let result: OrderResponse = serde_json::from_str(&fixture("order_result.jsonc")).unwrap();
     assert_eq!(result.executed_qty, Some(dec!(10)));
     let full: OrderResponse = serde_json::from_str(&fixture("order_full.jsonc")).unwrap();
@@ -237,10 +238,7 @@ fn order_responses_parse() {
     let cancel: OrderResponse = serde_json::from_str(&fixture("cancel_order.jsonc")).unwrap();
     assert_eq!(cancel.orig_client_order_id.as_deref(), Some("myOrder1"));
     assert_eq!(
-        cancel
-            .status
-            .as_deref()
-            .and_then(tesser_venue_binance::model::parse_status),
+        cancel.status.and_then(WireStatus::to_status),
         Some(OrderStatus::Cancelled)
     );
     let query: OrderResponse = serde_json::from_str(&fixture("query_order.jsonc")).unwrap();

@@ -296,9 +296,9 @@ fn a_fill_during_a_user_stream_gap_is_reconciled_exactly_once() {
     assert_eq!(fills(&events).len(), 1, "{events:?}");
     // The fill is reported mid-reconcile (after myTrades, before
     // openOrders): wait for the reconcile to finish before counting.
-    let reconciles = &venue.user_stream_status().reconciles;
+    let status = venue.user_stream_status();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while reconciles.load(std::sync::atomic::Ordering::SeqCst) == 0 && Instant::now() < deadline {
+    while status.reconciles() == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(twin.count("GET", "/api/v3/myTrades") >= 1);

@@ -8,7 +8,7 @@ use tesser_core::{AmendRequest, ClientOrderId, ExchangeError, Order, OrderStatus
 use crate::book::Tracked;
 use crate::client_id::encode;
 use crate::error::{BinanceError, CANCEL_REJECTED, ORDER_AMEND_REJECTED};
-use crate::model::{self, AmendRules};
+use crate::model::AmendRules;
 use crate::rest::{CancelReplaceError, OrderRef};
 
 use super::lookup::lookup;
@@ -195,7 +195,7 @@ async fn keep_priority(
     );
     tracked.request.quantity = tracked.prev_filled + amended.qty;
     tracked.amends += 1;
-    if let Some(status) = model::parse_status(&amended.status) {
+    if let Some(status) = amended.status.to_status() {
         tracked.apply_status(generation, status, response.transact_time);
     }
     tracked.updated_ms = response.transact_time;

@@ -46,7 +46,6 @@ mod reconcile;
 mod replace;
 mod unknown;
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -99,7 +98,7 @@ impl Shared {
     #[must_use]
     pub fn has_history(&self) -> bool {
         let book = self.lock_book();
-        !book.orders.is_empty() || !book.last_trade_id.is_empty()
+        !book.orders.is_empty() || !book.fills.is_empty()
     }
 
     /// Refuses to place a new order while the user data stream is down
@@ -107,7 +106,7 @@ impl Shared {
     /// heard until the reconcile, so nothing new goes out until then.
     /// Cancels are never held back.
     fn require_user_stream(&self) -> Result<(), ExchangeError> {
-        if self.status.connected.load(Ordering::SeqCst) {
+        if self.status.is_connected() {
             return Ok(());
         }
         Err(ExchangeError::Unavailable(format!(
@@ -227,9 +226,7 @@ impl BinanceSpot {
     pub fn wait_subscribed(&self, count: u64, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            if self.shared.status.subscriptions.load(Ordering::SeqCst) >= count
-                && self.shared.status.connected.load(Ordering::SeqCst)
-            {
+            if self.shared.status.subscriptions() >= count && self.shared.status.is_connected() {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(10));

@@ -1,12 +1,12 @@
 //! Placing orders, and settling placements whose outcome is unknown.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rust_decimal::Decimal;
 use tesser_core::{
     ClientOrderId, ExchangeError, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
 };
+use tesser_venue_kit::settle::{Attempt, SettlePolicy, Settled, settle as kit_settle};
 
 use crate::book::{Book, Execution, FillReport, Tracked};
 use crate::client_id::encode;
@@ -141,6 +141,7 @@ pub(super) async fn place(
 }
 
 /// One generation's placement whose outcome is unknown.
+#[derive(Clone, Copy)]
 pub(super) struct Placement<'a> {
     /// The runtime's id.
     pub id: &'a ClientOrderId,
@@ -153,99 +154,107 @@ pub(super) struct Placement<'a> {
     pub generation: u32,
 }
 
-/// Finds out whether an ambiguous placement exists; queues its state.
+/// Finds out whether an ambiguous placement exists (the kit's settle loop
+/// around a query by client id); queues its state.
 pub(super) async fn settle(shared: &Arc<Shared>, placement: Placement<'_>, started_ms: i64) {
-    let Placement {
-        id,
-        symbol,
-        venue_id,
-        generation,
-    } = placement;
     let config = &shared.config;
     let window = i64::try_from((config.max_rate_limit_wait + config.request_timeout).as_millis())
         .unwrap_or(i64::MAX)
         .saturating_add(i64::try_from(config.recv_window_ms).unwrap_or(i64::MAX))
         .saturating_add(1000);
     let not_after = started_ms.saturating_add(window);
-    let give_up = tokio::time::Instant::now() + config.settle_timeout;
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let asked_at = shared.rest.server_now_ms();
-        match shared
-            .rest
-            .query_order(symbol, &OrderRef::ClientId(venue_id.to_owned()))
-            .await
-        {
-            Ok(Some(response)) => {
-                let fills = if response.executed_qty.unwrap_or_default() > Decimal::ZERO {
-                    shared
-                        .rest
-                        .my_trades(symbol, None, Some(response.order_id))
-                        .await
-                        .unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                let mut book = shared.lock_book();
-                book.settling.remove(id);
-                book.link(id, symbol, generation, response.order_id);
-                for trade in &fills {
-                    book.book_fill(id, &Execution::from_my_trade(trade), FillReport::Queue);
-                }
-                if let Some(tracked) = book.orders.get_mut(id) {
-                    tracked.replacing = None;
-                    tracked.apply_response(generation, &response);
-                }
-                let settled = book.orders.get(id).map(Tracked::to_order);
-                match settled {
-                    // The replacement of an amend: the runtime waits to hear
-                    // how its amend ended, and takes the venue's price and
-                    // quantity.
-                    Some(order) if generation > 0 => {
-                        book.mark_reported(id);
-                        book.events
-                            .push_back(tesser_core::ExchangeEvent::Settled(order));
-                    }
-                    _ => book.emit_update(id, None),
-                }
-                tracing::info!(client_order_id = %id, "ambiguous placement settled: the order exists");
-                return;
+    let policy = SettlePolicy::new(config.settle_timeout);
+    let placement = &placement;
+    let outcome = kit_settle(&policy, None, move || async move {
+        settle_once(shared, placement, not_after).await
+    })
+    .await;
+    if outcome != Settled::Done(()) {
+        tracing::error!(client_order_id = %placement.id, "could not settle an ambiguous placement; ask order() later");
+    }
+}
+
+/// One query of [`settle`]: settled when the venue has the order, or does
+/// not have it after `not_after` (venue time), when it never will.
+async fn settle_once(shared: &Shared, placement: &Placement<'_>, not_after: i64) -> Attempt<()> {
+    let Placement {
+        id,
+        symbol,
+        venue_id,
+        generation,
+    } = *placement;
+    let asked_at = shared.rest.server_now_ms();
+    match shared
+        .rest
+        .query_order(symbol, &OrderRef::ClientId(venue_id.to_owned()))
+        .await
+    {
+        Ok(Some(response)) => {
+            let fills = if response.executed_qty.unwrap_or_default() > Decimal::ZERO {
+                shared
+                    .rest
+                    .my_trades(symbol, None, Some(response.order_id))
+                    .await
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let mut book = shared.lock_book();
+            book.settling.remove(id);
+            book.link(id, symbol, generation, response.order_id);
+            for trade in &fills {
+                book.book_fill(id, &Execution::from_my_trade(trade), FillReport::Queue);
             }
-            Ok(None) if asked_at > not_after => {
-                let mut book = shared.lock_book();
-                book.settling.remove(id);
-                // A replacement that never came leaves its cancelled
-                // predecessor: the order is cancelled, not rejected.
-                let (status, reason) = if generation == 0 {
-                    (
-                        OrderStatus::Rejected,
-                        "not placed: the venue never accepted the request",
-                    )
-                } else {
-                    (
-                        OrderStatus::Cancelled,
-                        "amend: the order was cancelled and the venue never accepted its replacement",
-                    )
-                };
-                if let Some(tracked) = book.orders.get_mut(id) {
-                    tracked.replacing = None;
-                    tracked.status = status;
-                    tracked.updated_ms = asked_at;
-                    // A guess: a later report or lookup adopts it back.
-                    tracked.presumed_not_placed = generation == 0;
-                }
-                book.emit_update(id, Some(reason.into()));
-                tracing::info!(client_order_id = %id, "ambiguous placement settled: never placed");
-                return;
+            if let Some(tracked) = book.orders.get_mut(id) {
+                tracked.replacing = None;
+                tracked.apply_response(generation, &response);
             }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(client_order_id = %id, %error, "settle query failed"),
+            let settled = book.orders.get(id).map(Tracked::to_order);
+            match settled {
+                // The replacement of an amend: the runtime waits to hear
+                // how its amend ended, and takes the venue's price and
+                // quantity.
+                Some(order) if generation > 0 => {
+                    book.mark_reported(id);
+                    book.events
+                        .push_back(tesser_core::ExchangeEvent::Settled(order));
+                }
+                _ => book.emit_update(id, None),
+            }
+            tracing::info!(client_order_id = %id, "ambiguous placement settled: the order exists");
+            Attempt::Settled(())
         }
-        if tokio::time::Instant::now() > give_up {
-            tracing::error!(client_order_id = %id, "could not settle an ambiguous placement; ask order() later");
-            return;
+        Ok(None) if asked_at > not_after => {
+            let mut book = shared.lock_book();
+            book.settling.remove(id);
+            // A replacement that never came leaves its cancelled
+            // predecessor: the order is cancelled, not rejected.
+            let (status, reason) = if generation == 0 {
+                (
+                    OrderStatus::Rejected,
+                    "not placed: the venue never accepted the request",
+                )
+            } else {
+                (
+                    OrderStatus::Cancelled,
+                    "amend: the order was cancelled and the venue never accepted its replacement",
+                )
+            };
+            if let Some(tracked) = book.orders.get_mut(id) {
+                tracked.replacing = None;
+                tracked.status = status;
+                tracked.updated_ms = asked_at;
+                // A guess: a later report or lookup adopts it back.
+                tracked.presumed_not_placed = generation == 0;
+            }
+            book.emit_update(id, Some(reason.into()));
+            tracing::info!(client_order_id = %id, "ambiguous placement settled: never placed");
+            Attempt::Settled(())
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
+        Ok(None) => Attempt::Again,
+        Err(error) => {
+            tracing::warn!(client_order_id = %id, %error, "settle query failed");
+            Attempt::Again
+        }
     }
 }

@@ -36,11 +36,11 @@ use crate::model::{
 };
 use crate::sign::{Credentials, rest_query};
 
-use limits::Limits;
 pub(crate) use limits::OrderCount;
-use limits::Waits;
+use limits::{block_of, default_limits, waits_of};
 pub(crate) use outcome::HTTP_401_NO_BODY;
 use outcome::{Effect, api_code, classify_api, parse, transport_reason, truncate, without_url};
+use tesser_venue_kit::rate_limit::Limits;
 
 /// Trades per `myTrades` request: the venue's maximum (`rest-api.md`,
 /// "Account trade list": default 500, maximum 1000).
@@ -201,7 +201,7 @@ impl RestClient {
             recv_window_ms: config.recv_window_ms,
             max_wait: config.max_rate_limit_wait,
             offset_ms: AtomicI64::new(0),
-            limits: Mutex::new(Limits::new()),
+            limits: Mutex::new(default_limits()),
         })
     }
 
@@ -621,7 +621,7 @@ impl RestClient {
             }
             (_, Auth::Public) => None,
         };
-        self.admit(weight, orders, Waits::of(&method, path)).await?;
+        self.admit(weight, orders, waits_of(&method, path)).await?;
         if auth == Auth::Signed {
             params.push(("timestamp".to_owned(), self.server_now_ms().to_string()));
             params.push(("recvWindow".to_owned(), self.recv_window_ms.to_string()));
@@ -684,7 +684,8 @@ impl RestClient {
             429 => {
                 let retry_after = retry_after.unwrap_or(Duration::from_secs(1));
                 let code = api_code(&body);
-                self.lock_limits().block(code, Instant::now() + retry_after);
+                self.lock_limits()
+                    .block(block_of(code), Instant::now() + retry_after);
                 tracing::warn!(path, ?code, ?retry_after, "rate limited (429): backing off");
                 Err(BinanceError::RateLimited { retry_after })
             }

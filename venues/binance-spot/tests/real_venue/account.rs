@@ -4,7 +4,6 @@
 //! user stream was silent is not missed. The twin keeps a real account
 //! (locks, fills, commissions, deposits).
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
@@ -113,11 +112,7 @@ fn a_deposit_while_the_user_stream_is_silent_is_read_back_after_the_reconnect() 
     // Its balanceUpdate and outboundAccountPosition are lost in the silence.
     twin.deposit("USDT", dec!(1000)).expect("deposit");
     wait_until("the silence to be noticed", STALE * 4, || {
-        venue
-            .user_stream_status()
-            .disconnects
-            .load(Ordering::SeqCst)
-            >= 1
+        venue.user_stream_status().disconnects() >= 1
     });
     twin.faults(|f| f.refuse_user_connections = false);
     let events = collect_within(&mut venue, STALE + Duration::from_secs(10), |e| {

@@ -2,7 +2,6 @@
 //! within `stale_after` and treated as a drop: reconnect, resubscribe,
 //! reconcile; nothing new is placed until the user stream is back.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
@@ -30,13 +29,9 @@ fn a_fill_during_a_silent_user_stream_is_booked_once_and_nothing_is_placed_meanw
     // The order fills while the connection is silent: its report is lost.
     twin.print("BTCUSDT", dec!(99), dec!(5), true);
     wait_until("the silence to be noticed", STALE * 4, || {
-        venue
-            .user_stream_status()
-            .disconnects
-            .load(Ordering::SeqCst)
-            >= 1
+        venue.user_stream_status().disconnects() >= 1
     });
-    assert!(!venue.user_stream_status().connected.load(Ordering::SeqCst));
+    assert!(!venue.user_stream_status().is_connected());
     // Nothing new goes out while the fills of new orders could not be heard.
     let posts = twin.count("POST", "/api/v3/order");
     let refused = venue
@@ -62,7 +57,7 @@ fn a_fill_during_a_silent_user_stream_is_booked_once_and_nothing_is_placed_meanw
         "{events:?}"
     );
     wait_until("the reconcile", Duration::from_secs(5), || {
-        venue.user_stream_status().reconciles.load(Ordering::SeqCst) >= 1
+        venue.user_stream_status().reconciles() >= 1
     });
     // Anything booked twice would arrive by now.
     let mut more = Vec::new();
@@ -89,8 +84,8 @@ fn pings_keep_a_quiet_user_stream_alive() {
     // Four times `stale_after` without an event: only pings arrive.
     std::thread::sleep(Duration::from_secs(4));
     let status = venue.user_stream_status();
-    assert_eq!(status.disconnects.load(Ordering::SeqCst), 0);
-    assert_eq!(status.subscriptions.load(Ordering::SeqCst), 1);
+    assert_eq!(status.disconnects(), 0);
+    assert_eq!(status.subscriptions(), 1);
 }
 
 #[test]

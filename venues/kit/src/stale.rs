@@ -2,28 +2,40 @@
 //!
 //! A half-open TCP connection (the peer vanished without a FIN) delivers no
 //! frame and no error, so a task that waits only for the next frame waits
-//! for ever. Binance pings every 20 seconds on both the WebSocket API and the
-//! market streams (`web-socket-api.md`, `web-socket-streams.md`), so a live
-//! connection is never silent for long: a [`Watchdog`] that sees no frame at
-//! all (data, ping or pong) for [`BinanceConfig::stale_after`] declares the
-//! connection dropped.
-//!
-//! [`BinanceConfig::stale_after`]: crate::config::BinanceConfig::stale_after
+//! for ever. Venues ping their WebSocket clients regularly (Binance every 20
+//! seconds), so a live connection is never silent for long: a [`Watchdog`]
+//! that sees no frame at all (data, ping or pong) for its `after` declares
+//! the connection dropped. [`crate::ws::run`] keeps one per connection.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 /// The deadline by which a connection must deliver its next frame.
+///
+/// ```
+/// use std::time::Duration;
+/// use tesser_venue_kit::stale::Watchdog;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let mut watchdog = Watchdog::new(Duration::from_secs(60));
+/// tokio::time::sleep(Duration::from_secs(30)).await;
+/// watchdog.saw_frame(); // alive for another 60 s
+/// watchdog.expired().await; // completes 60 s after the frame
+/// assert!(watchdog.reason().contains("60000 ms"));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Watchdog {
+pub struct Watchdog {
     after: Duration,
     deadline: Instant,
 }
 
 impl Watchdog {
     /// A watchdog that expires `after` from now unless a frame is seen.
-    pub(crate) fn new(after: Duration) -> Self {
+    #[must_use]
+    pub fn new(after: Duration) -> Self {
         Self {
             after,
             deadline: Instant::now() + after,
@@ -31,17 +43,18 @@ impl Watchdog {
     }
 
     /// A frame arrived: the connection is alive for another `after`.
-    pub(crate) fn saw_frame(&mut self) {
+    pub fn saw_frame(&mut self) {
         self.deadline = Instant::now() + self.after;
     }
 
     /// Completes when the deadline passes without a frame.
-    pub(crate) async fn expired(&self) {
+    pub async fn expired(&self) {
         tokio::time::sleep_until(self.deadline).await;
     }
 
     /// Why the connection is being dropped, for the log.
-    pub(crate) fn reason(&self) -> String {
+    #[must_use]
+    pub fn reason(&self) -> String {
         format!(
             "no frame (data, ping or pong) for {} ms (stale_after_ms); treating the connection as dropped",
             self.after.as_millis()
