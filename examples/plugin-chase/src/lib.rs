@@ -37,6 +37,12 @@ use tesser_wasm::{
 /// Clip size used when the params name none.
 const DEFAULT_CLIP_SIZE: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
 
+/// How many closed clips' ids the chase remembers. Only a clip's own late
+/// updates (a delayed amend refused once it had filled) can arrive after
+/// the next clip is placed, and the host sends waiting actions in order,
+/// so a handful is ample.
+pub const RECENTLY_CLOSED: usize = 8;
+
 /// The child order currently working.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkingClip {
@@ -71,9 +77,12 @@ pub struct ChasePlugin {
     pub working: Option<WorkingClip>,
     /// Number of clips placed.
     pub clips_placed: u32,
-    /// Client order ids of the clips that closed.
+    /// Client order ids of the last clips that closed (at most
+    /// [`RECENTLY_CLOSED`], oldest first): a late update about one of them
+    /// is not the next clip's acknowledgement. Bounded, so the snapshot
+    /// stays the same size however many clips the chase places.
     #[serde(default)]
-    pub closed_clips: std::collections::BTreeSet<String>,
+    pub recently_closed: Vec<String>,
 }
 
 fn parse_decimal(value: &serde_json::Value, field: &str) -> Result<Decimal, PluginError> {
@@ -204,7 +213,7 @@ impl ExecutionPlugin for ChasePlugin {
             instrument: ctx.risk.instrument,
             working: None,
             clips_placed: 0,
-            closed_clips: std::collections::BTreeSet::new(),
+            recently_closed: Vec::new(),
         };
         let result = PluginResult::new().with_log(
             PluginLogLevel::Info,
@@ -257,7 +266,7 @@ impl ExecutionPlugin for ChasePlugin {
         let Some(clip) = self.working.as_mut() else {
             return Ok(PluginResult::new());
         };
-        if self.closed_clips.contains(&update.client_order_id) {
+        if self.recently_closed.contains(&update.client_order_id) {
             // About an earlier clip: the working one's acknowledgement is
             // still to come.
             return Ok(PluginResult::new());
@@ -279,7 +288,10 @@ impl ExecutionPlugin for ChasePlugin {
         }
         // The clip closed (filled, cancelled, expired or rejected).
         if let Some(id) = self.working.take().and_then(|clip| clip.client_order_id) {
-            self.closed_clips.insert(id);
+            if self.recently_closed.len() == RECENTLY_CLOSED {
+                self.recently_closed.remove(0);
+            }
+            self.recently_closed.push(id);
         }
         if update.status == PluginOrderStatus::Rejected {
             // Try again on the next timer rather than in a tight loop.
@@ -395,6 +407,33 @@ mod tests {
                 .and_then(|clip| clip.client_order_id)
                 .as_deref(),
             Some("algo-1-0002")
+        );
+    }
+
+    /// However many clips close, the chase remembers only the last few
+    /// ids: its snapshot does not grow with the clips it placed.
+    #[test]
+    fn the_closed_clips_remembered_are_bounded() {
+        let mut chase = ChasePlugin {
+            remaining: Decimal::from(100),
+            clip_size: Decimal::ONE,
+            last_price: Decimal::from(100),
+            ..ChasePlugin::default()
+        };
+        for n in 1..=20 {
+            chase.working = Some(WorkingClip::default());
+            let id = format!("algo-1-{n:04}");
+            chase
+                .on_order_update(update(&id, PluginOrderStatus::Accepted, None))
+                .expect("ack");
+            chase
+                .on_order_update(update(&id, PluginOrderStatus::Cancelled, None))
+                .expect("closed");
+        }
+        assert_eq!(chase.recently_closed.len(), RECENTLY_CLOSED);
+        assert_eq!(
+            chase.recently_closed.last().map(String::as_str),
+            Some("algo-1-0020")
         );
     }
 }
