@@ -159,8 +159,8 @@ fn lab() -> &'static Lab {
         own_tests(&lab.path("algo-py"), "python3", &["-m", "pytest", "-q"]);
         own_tests(&lab.path("algo-js"), "node", &["--test"]);
         let plugins = workspace_root().join("plugins");
-        // The ports carry copies of the ABI and of the scaffolds' helper
-        // modules: they must not drift.
+        // The ports link to the ABI and the helper modules beside it in
+        // tesser-wasm/wit; the scaffolds write the same bytes.
         for (port, helper, scaffold) in [
             ("twap-py", "tesser_plugin.py", "algo-py"),
             ("twap-js", "tesser_plugin.js", "algo-js"),

@@ -58,6 +58,17 @@ pub const WIT_PACKAGE: &str = "tesser:plugin@2.0.0";
 /// The WIT source of the ABI, for tools that want to show or re-parse it.
 pub const WIT_SOURCE: &str = include_str!("../wit/plugin.wit");
 
+/// The Python helper module beside the WIT (`wit/tesser_plugin.py`): exact
+/// decimals to and from the WIT `decimal` record, the types, the plugin
+/// base class and `export`. `tesser plugin new --lang python` writes it;
+/// `plugins/twap-py` links to the same file. Its one copy.
+pub const PYTHON_HELPER: &str = include_str!("../wit/tesser_plugin.py");
+
+/// The JavaScript helper module beside the WIT (`wit/tesser_plugin.js`),
+/// the counterpart of [`PYTHON_HELPER`]: `tesser plugin new --lang js`
+/// writes it; `plugins/twap-js` links to the same file.
+pub const JS_HELPER: &str = include_str!("../wit/tesser_plugin.js");
+
 /// A [`Decimal`](rust_decimal::Decimal) as it crosses the ABI: a 128-bit
 /// signed mantissa split in two halves, and a scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

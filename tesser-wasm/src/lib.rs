@@ -54,7 +54,10 @@ pub mod __private;
 #[doc = include_str!("../../docs/plugin-author-guide.md")]
 pub struct PluginAuthorGuide;
 
-pub use abi::{ABI_VERSION, AbiVersion, DecimalParts, DecimalPartsError, WIT_PACKAGE, WIT_SOURCE};
+pub use abi::{
+    ABI_VERSION, AbiVersion, DecimalParts, DecimalPartsError, JS_HELPER, PYTHON_HELPER,
+    WIT_PACKAGE, WIT_SOURCE,
+};
 pub use context::{
     PluginBalance, PluginInitContext, PluginInstrument, PluginRestoreContext, PluginRiskContext,
 };

@@ -18,10 +18,8 @@ pub const PYTHON_FILES: [(&str, &str); 6] = [
         include_str!("template/python/pyproject.toml.tmpl"),
     ),
     ("app.py", include_str!("template/python/app.py.tmpl")),
-    (
-        "tesser_plugin.py",
-        include_str!("template/python/tesser_plugin.py"),
-    ),
+    // The helper's one copy lives beside the WIT, in tesser-wasm.
+    ("tesser_plugin.py", tesser_wasm::PYTHON_HELPER),
     (
         "test_app.py",
         include_str!("template/python/test_app.py.tmpl"),
@@ -37,10 +35,7 @@ pub const JS_FILES: [(&str, &str); 6] = [
         include_str!("template/js/package.json.tmpl"),
     ),
     ("plugin.js", include_str!("template/js/plugin.js.tmpl")),
-    (
-        "tesser_plugin.js",
-        include_str!("template/js/tesser_plugin.js"),
-    ),
+    ("tesser_plugin.js", tesser_wasm::JS_HELPER),
     (
         "plugin.test.js",
         include_str!("template/js/plugin.test.js.tmpl"),
