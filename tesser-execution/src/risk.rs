@@ -337,7 +337,7 @@ impl RiskGuard {
         }
         self.check_instrument(order.symbol, order.quantity, order.price.or(last_price))?;
         let price = order.price.or(order.trigger_price).or(last_price);
-        check_funds(algo, order.side, order.quantity, price)?;
+        check_funds(algo, cost(order.side, order.quantity, price))?;
         self.check_rate(rate, now_ms)
     }
 
@@ -395,22 +395,10 @@ impl RiskGuard {
         let old_price = amend.price.or(last_price);
         let old_open = amend.quantity - amend.filled;
         let new_open = quantity - amend.filled;
-        let added = match (algo.side, price, old_price) {
-            (Side::Sell, ..) => Some(new_open - old_open),
-            (Side::Buy, Some(price), Some(old_price)) => {
-                Some(new_open * price - old_open * old_price)
-            }
-            (Side::Buy, ..) => None,
-        };
-        if let (Some(funds), Some(added)) = (algo.funds, added)
-            && added > funds.available
-        {
-            return Err(RiskViolation::InsufficientBalance {
-                asset: funds.asset.to_owned(),
-                needed: added.normalize(),
-                available: funds.available.normalize(),
-            });
-        }
+        let added = cost(algo.side, new_open, price)
+            .zip(cost(algo.side, old_open, old_price))
+            .map(|(new, old)| new - old);
+        check_funds(algo, added)?;
         self.check_rate(rate, now_ms)
     }
 
@@ -501,32 +489,29 @@ impl RiskGuard {
     }
 }
 
-/// Refuses an order the account cannot pay for: a buy needs its quantity
-/// times its price (the last trade's for a market order) of the quote
-/// asset, a sell its quantity of the base asset. A buy with no price known
-/// at all is left to the venue.
-fn check_funds(
-    algo: &AlgorithmExposure<'_>,
-    side: Side,
-    quantity: Decimal,
-    price: Option<Decimal>,
-) -> Result<(), RiskViolation> {
-    let Some(funds) = algo.funds else {
-        return Ok(());
-    };
-    let needed = match (side, price) {
-        (Side::Sell, _) => quantity,
-        (Side::Buy, Some(price)) => quantity * price,
-        (Side::Buy, None) => return Ok(()),
-    };
-    if needed > funds.available {
-        return Err(RiskViolation::InsufficientBalance {
-            asset: funds.asset.to_owned(),
-            needed: needed.normalize(),
-            available: funds.available.normalize(),
-        });
+/// What an order of `quantity` holds of the asset it spends: a buy its
+/// quantity times its price in the quote asset, a sell its quantity of the
+/// base asset; `None` for a buy with no price known at all.
+fn cost(side: Side, quantity: Decimal, price: Option<Decimal>) -> Option<Decimal> {
+    match side {
+        Side::Sell => Some(quantity),
+        Side::Buy => price.map(|price| quantity * price),
     }
-    Ok(())
+}
+
+/// Refuses spending `needed` that the account cannot pay for; without an
+/// account, or without a price to value it (left to the venue), passes.
+fn check_funds(algo: &AlgorithmExposure<'_>, needed: Option<Decimal>) -> Result<(), RiskViolation> {
+    match (algo.funds, needed) {
+        (Some(funds), Some(needed)) if needed > funds.available => {
+            Err(RiskViolation::InsufficientBalance {
+                asset: funds.asset.to_owned(),
+                needed: needed.normalize(),
+                available: funds.available.normalize(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a value beyond [`MAX_MAGNITUDE`] (either sign).

@@ -28,6 +28,24 @@ impl<E: ExchangeClient> Orchestrator<E> {
         })
     }
 
+    /// The refusal of a placement that never reached the venue: rejected,
+    /// nothing filled, nothing working.
+    pub(super) fn placement_refusal(
+        &self,
+        idx: usize,
+        id: ClientOrderId,
+        reason: String,
+    ) -> Box<OrderUpdate> {
+        self.refusal(
+            idx,
+            id,
+            OrderStatus::Rejected,
+            Decimal::ZERO,
+            Decimal::ZERO,
+            reason,
+        )
+    }
+
     pub(super) fn check_place(
         &mut self,
         idx: usize,
@@ -59,14 +77,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                             "client order id suffix '{suffix}' must be 1-32 letters, digits, '_' or '-'"
                         )
                     };
-                    return Err(self.refusal(
-                        idx,
-                        id,
-                        OrderStatus::Rejected,
-                        Decimal::ZERO,
-                        Decimal::ZERO,
-                        reason,
-                    ));
+                    return Err(self.placement_refusal(idx, id, reason));
                 }
                 id
             }

@@ -137,15 +137,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// `Place` with `Rejected` and `reason`.
     pub(super) fn reject_unsent(&mut self, idx: usize, id: ClientOrderId, reason: String) -> Call {
         self.close_child(idx, &id);
-        let refusal = self.refusal(
-            idx,
-            id,
-            OrderStatus::Rejected,
-            Decimal::ZERO,
-            Decimal::ZERO,
-            reason,
-        );
-        Call::Update(*refusal)
+        Call::Update(*self.placement_refusal(idx, id, reason))
     }
 
     pub(super) fn close_child(&mut self, idx: usize, id: &ClientOrderId) {

@@ -186,6 +186,34 @@ pub fn merge(streams: Vec<Vec<Tick>>) -> Vec<Tick> {
     all
 }
 
+/// The order-entry methods of [`ExchangeClient`] a test wrapper that only
+/// watches or adds events passes to its `inner` exchange unchanged.
+macro_rules! delegate_order_entry {
+    () => {
+        fn place_order(
+            &mut self,
+            request: OrderRequest,
+            now_ms: i64,
+        ) -> Result<Order, ExchangeError> {
+            self.inner.place_order(request, now_ms)
+        }
+        fn amend_order(
+            &mut self,
+            amend: &AmendRequest,
+            now_ms: i64,
+        ) -> Result<Order, ExchangeError> {
+            self.inner.amend_order(amend, now_ms)
+        }
+        fn cancel_order(
+            &mut self,
+            id: &ClientOrderId,
+            now_ms: i64,
+        ) -> Result<Order, ExchangeError> {
+            self.inner.cancel_order(id, now_ms)
+        }
+    };
+}
+
 /// The [`ExchangeClient`] methods a test wrapper passes to its `inner`
 /// exchange unchanged: the reads and the market ticks.
 macro_rules! delegate_reads {
@@ -280,15 +308,7 @@ impl ExchangeClient for FillsLate<'_> {
     fn name(&self) -> &str {
         "fills-late-paper"
     }
-    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
-        self.inner.place_order(request, now_ms)
-    }
-    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
-        self.inner.amend_order(amend, now_ms)
-    }
-    fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
-        self.inner.cancel_order(id, now_ms)
-    }
+    delegate_order_entry!();
     delegate_reads!();
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         let mut fresh = Vec::new();
@@ -417,15 +437,7 @@ impl ExchangeClient for Accounted<'_> {
     fn name(&self) -> &str {
         "accounted-paper"
     }
-    fn place_order(&mut self, request: OrderRequest, now_ms: i64) -> Result<Order, ExchangeError> {
-        self.inner.place_order(request, now_ms)
-    }
-    fn amend_order(&mut self, amend: &AmendRequest, now_ms: i64) -> Result<Order, ExchangeError> {
-        self.inner.amend_order(amend, now_ms)
-    }
-    fn cancel_order(&mut self, id: &ClientOrderId, now_ms: i64) -> Result<Order, ExchangeError> {
-        self.inner.cancel_order(id, now_ms)
-    }
+    delegate_order_entry!();
     delegate_reads!();
     fn poll_events(&mut self, out: &mut Vec<ExchangeEvent>) {
         self.inner.poll_events(out);
