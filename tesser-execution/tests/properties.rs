@@ -593,6 +593,21 @@ fn immediate_algorithm_refuses_a_split_into_too_many_orders() {
     orchestrator::run(&scenario);
 }
 
+/// A placement refused for reusing a suffix answers with the id of the
+/// order that holds it, which is live: the refusal is the runtime's word to
+/// the plugin and must not close that order in the books. It did, so a
+/// plugin completing in the same result (after a restart) left the live
+/// order open at the venue under an ended algorithm
+/// (`fuzz/regressions/plugin_result/refused-reused-suffix-closes-the-live-order.json`).
+#[test]
+fn a_refused_reused_suffix_leaves_the_live_order_in_the_books() {
+    let scenario: orchestrator::Scenario = serde_json::from_str(include_str!(
+        "../../fuzz/regressions/plugin_result/refused-reused-suffix-closes-the-live-order.json"
+    ))
+    .expect("the reproducer decodes in the current layout");
+    orchestrator::run(&scenario);
+}
+
 /// An orchestrator on the paper exchange whose algorithms are all the
 /// host's immediate algorithm, for checking the invariant checker itself.
 fn immediate_orchestrator() -> tesser_execution::Orchestrator<tesser_paper::PaperExchange> {

@@ -142,6 +142,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     open: false,
                 },
             );
+            self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
             return Err(self.refusal(
                 idx,
                 id,

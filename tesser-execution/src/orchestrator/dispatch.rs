@@ -74,7 +74,9 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 None => Ok(PluginResult::new()),
             },
             Call::Fill(fill) => instance.on_fill(&fill_to_plugin(fill)),
-            Call::Update(update) => instance.on_order_update(&update_to_plugin(update)),
+            Call::Update(update) | Call::Notice(update) => {
+                instance.on_order_update(&update_to_plugin(update))
+            }
             Call::Timer(now_ms) => instance.on_timer(PluginTimer { now_ms: *now_ms }),
         };
         for line in instance.take_output() {
@@ -106,7 +108,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     self.note_unstored(idx, SnapshotWanted::No, Some(id), None);
                 }
             }
-            Call::Init(_) | Call::Tick | Call::Timer(_) => {}
+            Call::Init(_) | Call::Tick | Call::Notice(_) | Call::Timer(_) => {}
         }
         Ok(())
     }

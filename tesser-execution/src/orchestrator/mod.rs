@@ -361,7 +361,13 @@ enum Call {
     Init(Box<PluginInitContext>),
     Tick,
     Fill(Fill),
+    /// The venue's word on a child order: booked, then delivered.
     Update(OrderUpdate),
+    /// The runtime's own word on one of the plugin's actions (a refusal, a
+    /// delay): delivered as an order update, never booked. Its id may name
+    /// a live order (a placement refused for reusing a suffix), so whatever
+    /// it changed the runtime has already written into the books.
+    Notice(OrderUpdate),
     Timer(i64),
 }
 

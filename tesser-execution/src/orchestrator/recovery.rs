@@ -226,7 +226,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     self.send(idx, Outgoing::Place(child.row.request.clone()), &mut queue);
                 }
                 None => {
-                    self.close_child(idx, &id);
+                    self.reject_child(idx, &id);
                     let reason =
                         "the order never reached the exchange before the restart".to_owned();
                     let update = self.refusal(
@@ -237,7 +237,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         Decimal::ZERO,
                         reason,
                     );
-                    queue.push_back(Call::Update(*update));
+                    queue.push_back(Call::Notice(*update));
                 }
                 Some(order) => {
                     // The exchange's price and quantity stand: an amend sent

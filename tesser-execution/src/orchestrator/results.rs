@@ -103,7 +103,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             return self.end_algorithm(idx, AlgorithmStatus::Failed, Some(reason));
         }
         for refusal in refusals {
-            queue.push_back(Call::Update(refusal));
+            queue.push_back(Call::Notice(refusal));
         }
         for action in outgoing {
             self.send(idx, action, queue);

@@ -88,7 +88,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         remaining,
                         format!("amend refused by the exchange: {error}"),
                     );
-                    queue.push_back(Call::Update(*refusal));
+                    queue.push_back(Call::Notice(*refusal));
                 }
             },
             Outgoing::Cancel(id) => match self.exchange.cancel_order(&id, now) {
@@ -127,7 +127,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         remaining,
                         format!("cancel refused by the exchange: {error}"),
                     );
-                    queue.push_back(Call::Update(*refusal));
+                    queue.push_back(Call::Notice(*refusal));
                 }
             },
         }
@@ -136,8 +136,20 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// Closes a child order that was never sent and answers the plugin's
     /// `Place` with `Rejected` and `reason`.
     pub(super) fn reject_unsent(&mut self, idx: usize, id: ClientOrderId, reason: String) -> Call {
-        self.close_child(idx, &id);
-        Call::Update(*self.placement_refusal(idx, id, reason))
+        self.reject_child(idx, &id);
+        Call::Notice(*self.placement_refusal(idx, id, reason))
+    }
+
+    /// Books a child order that never reached the venue as rejected, and
+    /// closes it.
+    pub(super) fn reject_child(&mut self, idx: usize, id: &ClientOrderId) {
+        let now = self.now_ms;
+        if let Some(child) = self.algorithms[idx].children.get_mut(id) {
+            child.row.state = ChildState::Known(OrderStatus::Rejected);
+            child.row.updated_ms = now;
+            self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
+        }
+        self.close_child(idx, id);
     }
 
     pub(super) fn close_child(&mut self, idx: usize, id: &ClientOrderId) {

@@ -108,7 +108,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             &id,
             format!("{kind} delayed {retry_after_ms} ms, not sent yet: {reason}"),
         ) {
-            queue.push_back(Call::Update(update));
+            queue.push_back(Call::Notice(update));
         }
     }
 
