@@ -336,6 +336,53 @@ fn a_parallel_comparison_equals_the_sequential_one() {
     assert_eq!(&sequential, parallel);
 }
 
+/// Components built for plugin ABI 2.0 (`tests/fixtures/abi-2.0`, frozen
+/// before 3.0) load and run unchanged: the same chase and TWAP built from
+/// today's source fill the same trades at the same prices, figure for figure.
+#[test]
+fn components_built_for_abi_2_run_unchanged() {
+    let lab = lab();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/abi-2.0");
+    for name in ["chase", "twap"] {
+        std::fs::copy(
+            fixtures.join(format!("{name}.wasm")),
+            lab.path(&format!("plugins/{name}_abi2.wasm")),
+        )
+        .expect("copy the 2.0 component");
+        let inspected = ok(&lab.run(&[
+            "plugin",
+            "inspect",
+            &format!("{name}_abi2"),
+            "--plugins-dir",
+            "plugins",
+        ]));
+        assert!(inspected.contains("abi version:  2.0.0"), "{inspected}");
+    }
+    let (_, runs) = kraken_replay(
+        &["chase", "--compare", "chase_abi2", "twap", "twap_abi2"],
+        &[],
+        "abi2.json",
+    );
+    let runs = runs.as_array().expect("a list of runs");
+    assert_eq!(runs.len(), 4);
+    let without_name = |run: &Value| {
+        let mut run = run.clone();
+        run.as_object_mut().expect("a run").remove("plugin");
+        run
+    };
+    for pair in runs.chunks(2) {
+        let fills = pair[0]["fills"].as_array().expect("fills");
+        assert!(fills.len() > 5, "a real execution: {}", pair[0]);
+        assert_eq!(
+            without_name(&pair[1]),
+            without_name(&pair[0]),
+            "{} differs from {} built from today's source",
+            pair[1]["plugin"],
+            pair[0]["plugin"]
+        );
+    }
+}
+
 #[test]
 fn a_latency_of_zero_is_todays_model_and_a_positive_one_delays_every_fill() {
     let (today, _) = kraken_comparison();
