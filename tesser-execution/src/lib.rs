@@ -21,7 +21,10 @@ mod sizer;
 pub mod store;
 pub mod wasm;
 
-pub use algorithm::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlgorithm};
+pub use algorithm::{
+    AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, GuestOutputLine, GuestStream,
+    ImmediateAlgorithm, PluginCallError, PluginCallErrorKind, PluginCallback,
+};
 pub use orchestrator::{
     AlgorithmSummary, Orchestrator, OrchestratorConfig, OrchestratorError, OrchestratorParts,
 };

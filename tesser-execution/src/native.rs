@@ -40,7 +40,8 @@ use tesser_wasm::{
     PluginRestoreContext, PluginResult, PluginRuntime, PluginTick, PluginTimer,
 };
 
-use crate::wasm::{EngineError, PluginCallError, PluginCallErrorKind, PluginCallback};
+use crate::algorithm::{PluginCallError, PluginCallErrorKind, PluginCallback};
+use crate::wasm::EngineError;
 use crate::{AlgorithmProvider, ExecutionAlgorithm, ImmediateAlgorithm};
 
 /// An [`ExecutionPlugin`] run in-process by the SDK's own [`PluginRuntime`].

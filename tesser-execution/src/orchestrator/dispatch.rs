@@ -63,8 +63,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let Some(instance) = algo.instance.as_mut() else {
             return Err(PluginCallError {
                 plugin: algo.row.plugin.clone(),
-                callback: crate::wasm::PluginCallback::Init,
-                kind: crate::wasm::PluginCallErrorKind::Unusable("no instance".into()),
+                callback: crate::algorithm::PluginCallback::Init,
+                kind: crate::algorithm::PluginCallErrorKind::Unusable("no instance".into()),
             });
         };
         let result = match call {

@@ -55,6 +55,7 @@ use tesser_wasm::{
 };
 
 use self::persist::SnapshotWanted;
+use crate::algorithm::{GuestStream, PluginCallError};
 use crate::convert::{
     fill_to_plugin, kind_to_plugin, order_type_from_plugin, side_from_plugin, side_to_plugin,
     tif_from_plugin, update_to_plugin,
@@ -63,7 +64,7 @@ use crate::risk::{ActionRate, AlgorithmExposure, Funds, ProposedAmend, ProposedO
 use crate::store::{
     AlgorithmRow, ChildOrderRow, ChildState, StateStore, StoreError, child_order_id,
 };
-use crate::wasm::{EngineError, GuestStream, PluginCallError};
+use crate::wasm::EngineError;
 use crate::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlgorithm, Sizer};
 
 mod admission;

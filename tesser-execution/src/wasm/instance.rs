@@ -16,86 +16,10 @@ use super::convert;
 use super::engine::{LiveInstance, LoadedPlugin};
 use super::exports::GuestExports;
 use super::limits::RecyclePolicy;
-use super::output::{BoundedOutput, GuestOutputLine, GuestStream};
-
-/// A plugin callback, for error messages and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PluginCallback {
-    /// `abi-version`.
-    AbiVersion,
-    /// `metadata`.
-    Metadata,
-    /// `init`.
-    Init,
-    /// `take-result`, after a callback answered `ready`.
-    TakeResult,
-    /// `on-tick`.
-    OnTick,
-    /// `on-fill`.
-    OnFill,
-    /// `on-order-update`.
-    OnOrderUpdate,
-    /// `on-timer`.
-    OnTimer,
-    /// `snapshot`.
-    Snapshot,
-    /// `restore`.
-    Restore,
-}
-
-impl fmt::Display for PluginCallback {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::AbiVersion => "abi_version",
-            Self::Metadata => "metadata",
-            Self::Init => "init",
-            Self::TakeResult => "take_result",
-            Self::OnTick => "on_tick",
-            Self::OnFill => "on_fill",
-            Self::OnOrderUpdate => "on_order_update",
-            Self::OnTimer => "on_timer",
-            Self::Snapshot => "snapshot",
-            Self::Restore => "restore",
-        })
-    }
-}
-
-/// What went wrong in a plugin call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PluginCallErrorKind {
-    /// The guest trapped (panic, limit, bad memory access…); the instance is
-    /// unusable afterwards.
-    Trap(String),
-    /// The plugin returned an error.
-    Plugin(PluginError),
-    /// The plugin returned data the host refuses (e.g. an out-of-range decimal).
-    InvalidOutput(String),
-    /// The instance trapped earlier and takes no more calls.
-    Unusable(String),
-}
-
-/// An error from a plugin call, naming the plugin and the callback.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("plugin '{plugin}' failed in {callback}: {}", describe(.kind))]
-pub struct PluginCallError {
-    /// The plugin's name.
-    pub plugin: String,
-    /// The callback that failed.
-    pub callback: PluginCallback,
-    /// What happened.
-    pub kind: PluginCallErrorKind,
-}
-
-fn describe(kind: &PluginCallErrorKind) -> String {
-    match kind {
-        PluginCallErrorKind::Trap(reason) => format!("trap: {reason}"),
-        PluginCallErrorKind::Plugin(error) => format!("plugin error: {error}"),
-        PluginCallErrorKind::InvalidOutput(reason) => format!("invalid output: {reason}"),
-        PluginCallErrorKind::Unusable(reason) => {
-            format!("instance unusable after an earlier trap ({reason})")
-        }
-    }
-}
+use super::output::BoundedOutput;
+use crate::algorithm::{
+    GuestOutputLine, GuestStream, PluginCallError, PluginCallErrorKind, PluginCallback,
+};
 
 /// Store data of one instance.
 pub(crate) struct HostState {

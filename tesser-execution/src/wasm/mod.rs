@@ -12,6 +12,9 @@ mod output;
 
 pub use cache::{CacheError, CompiledCache};
 pub use engine::{EngineError, LoadedPlugin, PluginSource, WasmPluginEngine, engine_config};
-pub use instance::{PluginCallError, PluginCallErrorKind, PluginCallback, PluginInstance};
+pub use instance::PluginInstance;
 pub use limits::{PluginLimits, PluginOverrides, RecyclePolicy};
-pub use output::{GuestOutputLine, GuestStream};
+// The algorithm seam's types, where the engine's users have always found them.
+pub use crate::algorithm::{
+    GuestOutputLine, GuestStream, PluginCallError, PluginCallErrorKind, PluginCallback,
+};

@@ -7,23 +7,7 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-/// Which stream a guest wrote to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GuestStream {
-    /// Standard output.
-    Stdout,
-    /// Standard error (where a Rust guest's panic message goes).
-    Stderr,
-}
-
-/// One line a guest printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GuestOutputLine {
-    /// Where it was written.
-    pub stream: GuestStream,
-    /// The line, without its newline, lossily decoded as UTF-8.
-    pub line: String,
-}
+use crate::algorithm::{GuestOutputLine, GuestStream};
 
 #[derive(Debug, Default)]
 struct Buffer {
