@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-use crate::Tick;
+use crate::{Quote, Tick};
 
 /// Something a live market-data feed delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedEvent {
     /// A trade print.
     Trade(Tick),
+    /// The top of the book changed.
+    Quote(Quote),
     /// The feed connected again after a drop (or a planned reconnect); the
     /// prints of the gap were not delivered.
     Reconnected {

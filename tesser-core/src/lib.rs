@@ -37,7 +37,7 @@ pub use exchange::{ExchangeClient, ExchangeError, ExchangeEvent};
 pub use feed::{FeedError, FeedEvent, MarketFeed};
 pub use fill::{FeeAsset, Fill, Liquidity};
 pub use instrument::Instrument;
-pub use market::Tick;
+pub use market::{BookLevel, Quote, Tick};
 pub use order::{
     AmendRequest, ClientOrderId, Order, OrderRequest, OrderStatus, OrderType, OrderUpdate,
     TimeInForce,

@@ -10,7 +10,9 @@ use std::panic::AssertUnwindSafe;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
-use tesser_core::{AccountBalance, ExchangeClient, ExecutionHint, Fill, Signal, SignalKind, Tick};
+use tesser_core::{
+    AccountBalance, BookLevel, ExchangeClient, ExecutionHint, Fill, Quote, Signal, SignalKind, Tick,
+};
 use tesser_execution::{AlgorithmStatus, Orchestrator, RiskLimits, StateStore};
 
 use common::runtime::{
@@ -369,6 +371,46 @@ fn a_signal_whose_params_break_the_schema_fails_before_any_order_and_alone() {
     feed(&mut orch, &ticks[5..]);
     let summary = orch.algorithm(&good).expect("good");
     assert_eq!(summary.status, AlgorithmStatus::Completed, "{summary:?}");
+}
+
+/// A quote is the symbol's book as it stands, the newest replacing the
+/// last, and it moves the data clock: with no print at all after it, the
+/// due timer fires and a plugin that completes on its timer ends.
+#[test]
+fn a_quote_is_the_book_as_it_stands_and_moves_the_data_clock() {
+    let plugins = runtime_plugins();
+    let ticks = synthetic_ticks("BTCUSD", dec!(30000), dec!(0.1), 5, 3);
+    let mut exchange = paper();
+    let mut orch = paper_orchestrator(plugins.path(), &mut exchange);
+    feed(&mut orch, &ticks);
+    let steps = json!([{ "on": "timer", "complete": true }]);
+    let id = orch
+        .submit_signal(&scripted("BTCUSD", SignalKind::EnterLong, dec!(1), steps))
+        .expect("submit")
+        .expect("id");
+    let symbol = tesser_core::Symbol::from("BTCUSD");
+    assert!(orch.quote(&symbol).is_none());
+    let last = ticks.last().expect("ticks").timestamp_ms;
+    let quote = |bid: Decimal, ask: Decimal, timestamp_ms: i64| Quote {
+        symbol: symbol.clone(),
+        bid: BookLevel::new(bid, dec!(2)),
+        ask: BookLevel::new(ask, dec!(0.5)),
+        timestamp_ms,
+    };
+    orch.on_quote(&quote(dec!(29999), dec!(30001), last))
+        .expect("quote");
+    assert_eq!(
+        orch.algorithm(&id).expect("summary").status,
+        AlgorithmStatus::Working
+    );
+    orch.on_quote(&quote(dec!(30000), dec!(30002), last + 60_000))
+        .expect("quote");
+    let book = orch.quote(&symbol).expect("the newest quote");
+    assert_eq!(book.bid.map(|l| l.price), Some(dec!(30000)));
+    assert_eq!(book.mid(), Some(dec!(30001)));
+    assert!(orch.quote(&"ETHUSD".into()).is_none());
+    let summary = orch.algorithm(&id).expect("summary");
+    assert_eq!(summary.status, AlgorithmStatus::Partial, "{summary:?}");
 }
 
 #[test]

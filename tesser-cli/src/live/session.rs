@@ -181,6 +181,10 @@ impl Session<'_> {
                             outcome.processed += 1;
                             tick.timestamp_ms
                         }
+                        Ok(Some(FeedEvent::Quote(quote))) => {
+                            orch.on_quote(&quote)?;
+                            quote.timestamp_ms
+                        }
                         Ok(Some(FeedEvent::Reconnected { connection, gap_ms })) => {
                             tracing::warn!(feed = %feed.name(), connection, gap_ms, "market data reconnected; prints during the gap were missed");
                             wall_clock_ms() + *clock_offset_ms

@@ -46,7 +46,7 @@ use rustc_hash::FxHashMap as HashMap;
 use rust_decimal::Decimal;
 use tesser_core::{
     AmendRequest, ClientOrderId, ExchangeClient, ExchangeError, ExchangeEvent, ExecutionHint, Fill,
-    Order, OrderRequest, OrderStatus, OrderUpdate, Portfolio, Side, Signal, Symbol, Tick,
+    Order, OrderRequest, OrderStatus, OrderUpdate, Portfolio, Quote, Side, Signal, Symbol, Tick,
 };
 use tesser_wasm::{
     PluginAlgorithmState, PluginBalance, PluginChildOrderAction, PluginInitContext,
@@ -71,6 +71,7 @@ mod admission;
 mod dispatch;
 mod funds;
 mod lifecycle;
+mod market;
 mod persist;
 mod recovery;
 mod results;
@@ -406,6 +407,8 @@ pub struct Orchestrator<E: ExchangeClient> {
     now_ms: i64,
     events: Vec<ExchangeEvent>,
     ticks: HashMap<Symbol, PluginTick>,
+    /// The last quote of each symbol (see `market.rs`).
+    quotes: HashMap<Symbol, Quote>,
     queue: VecDeque<Call>,
     /// Algorithms with changes not stored yet (see `persist.rs`).
     unstored: Vec<usize>,
@@ -485,6 +488,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             now_ms: 0,
             events: Vec::new(),
             ticks: HashMap::default(),
+            quotes: HashMap::default(),
             queue: VecDeque::new(),
             unstored: Vec::new(),
             last_store_ms: None,
@@ -704,45 +708,6 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .ok_or_else(|| OrchestratorError::UnknownAlgorithm(id.to_owned()))?;
         self.end_algorithm(idx, AlgorithmStatus::Cancelled, Some(reason.to_owned()))?;
         self.store_if_due()
-    }
-
-    /// Feeds one trade print: the exchange matches against it, fills and
-    /// order changes go to their algorithms, then every working algorithm on
-    /// the symbol sees the tick, then due timers fire.
-    ///
-    /// # Errors
-    /// The store failed.
-    pub fn on_tick(&mut self, tick: &Tick) -> Result<(), OrchestratorError> {
-        self.now_ms = self.now_ms.max(tick.timestamp_ms);
-        self.portfolio.mark_price(&tick.symbol, tick.price);
-        self.exchange.on_market_tick(tick);
-        self.process_exchange_events()?;
-        if let Some(plugin_tick) = self.ticks.get_mut(&tick.symbol) {
-            plugin_tick.price = tick.price;
-            plugin_tick.size = tick.size;
-            plugin_tick.aggressor = tick.aggressor.map(side_to_plugin);
-            plugin_tick.timestamp_ms = tick.timestamp_ms;
-        } else {
-            self.ticks.insert(
-                tick.symbol.clone(),
-                PluginTick {
-                    symbol: tick.symbol.to_string(),
-                    price: tick.price,
-                    size: tick.size,
-                    aggressor: tick.aggressor.map(side_to_plugin),
-                    timestamp_ms: tick.timestamp_ms,
-                },
-            );
-        }
-        let mut i = 0;
-        // The list shrinks when an algorithm ends during its callback.
-        while let Some(&idx) = self.by_symbol.get(&tick.symbol).and_then(|l| l.get(i)) {
-            self.deliver(idx, Call::Tick)?;
-            if self.algorithms[idx].row.status == AlgorithmStatus::Working {
-                i += 1;
-            }
-        }
-        self.advance_clock(tick.timestamp_ms)
     }
 
     /// Routes what the exchange reported since the last call (fills, order

@@ -78,11 +78,11 @@ impl BinancePublic {
         self.rest.offset_ms()
     }
 
-    /// The trade streams of the configured symbols, on this venue's runtime
+    /// The trade and book-ticker streams of the configured symbols, on this venue's runtime
     /// (which the feed keeps alive).
     #[must_use]
     pub fn market_feed(&self) -> BinanceFeed {
-        BinanceFeed::start(&self.runtime, &self.config)
+        BinanceFeed::start(&self.runtime, &self.config, self.clock_offset_ms())
     }
 
     /// The settings.

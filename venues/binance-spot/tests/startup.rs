@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use rust_decimal_macros::dec;
-use tesser_core::{FeedEvent, MarketFeed, OrderRequest, Side, Tick};
-use tesser_venue_binance::rest::RestClient;
+use tesser_core::{BookLevel, FeedEvent, MarketFeed, OrderRequest, Side, Tick};
+use tesser_venue_binance::rest::{RestClient, local_now_ms};
 use tesser_venue_binance::{
     BinanceConfig, BinanceError, BinancePublic, BinanceSpot, Credentials, Endpoints, StartupError,
     check,
@@ -87,7 +87,7 @@ fn public_venue_needs_no_keys_and_feeds_trades_and_reconnects() {
     assert_eq!(public.instrument("BTCUSDT").unwrap().min_notional, dec!(1));
     assert!(public.clock_offset_ms().abs() < 1000);
     let mut feed = public.market_feed();
-    assert_eq!(feed.name(), "binance-spot BTCUSDT@trade");
+    assert_eq!(feed.name(), "binance-spot BTCUSDT@trade+bookTicker");
     // Nothing yet: a short wait returns None.
     assert_eq!(feed.next_event(Duration::from_millis(20)), Ok(None));
     wait_market(&twin, 1);
@@ -98,6 +98,20 @@ fn public_venue_needs_no_keys_and_feeds_trades_and_reconnects() {
     assert_eq!(
         (tick.symbol.as_str(), tick.price, tick.size),
         ("BTCUSDT", dec!(100.25), dec!(0.5))
+    );
+    // The book ticker is a quote, stamped on arrival on the venue's clock.
+    let before = local_now_ms() + public.clock_offset_ms();
+    twin.book_ticker("BTCUSDT", dec!(100.2), dec!(3), dec!(100.3), dec!(0.25));
+    let FeedEvent::Quote(quote) = next(&mut feed) else {
+        panic!("not a quote")
+    };
+    assert_eq!(quote.symbol.as_str(), "BTCUSDT");
+    assert_eq!(quote.bid, BookLevel::new(dec!(100.2), dec!(3)));
+    assert_eq!(quote.ask, BookLevel::new(dec!(100.3), dec!(0.25)));
+    assert!(
+        (quote.timestamp_ms - before).abs() < 1_000,
+        "stamped {} against the venue's {before}",
+        quote.timestamp_ms
     );
     // A drop: the feed reconnects and says so, then trades flow again.
     twin.drop_market_connections();

@@ -253,12 +253,12 @@ impl BinanceSpot {
         self.runtime.handle().clone()
     }
 
-    /// The trade streams of the configured symbols as a
+    /// The trade and book-ticker streams of the configured symbols as a
     /// [`MarketFeed`](tesser_core::MarketFeed), on the connector's runtime
     /// (which the feed keeps alive).
     #[must_use]
     pub fn market_feed(&self) -> BinanceFeed {
-        BinanceFeed::start(&self.runtime, &self.shared.config)
+        BinanceFeed::start(&self.runtime, &self.shared.config, self.clock_offset_ms())
     }
 
     /// The account (`GET /api/v3/account`): flags and balances.
