@@ -151,6 +151,12 @@ impl Report {
                     r.idle_trades_per_s >= 1e6 && r.floor_trades_per_s / r.idle_trades_per_s <= 1.3
                 )
             );
+            #[allow(clippy::cast_precision_loss)] // reason: counts far below 2^52.
+            let entries_per_clip = r.guest_entries as f64 / r.child_orders.max(1) as f64;
+            println!(
+                "| E_clip | R_busy's entries into the guest per child order (events, take-result, snapshot) | {entries_per_clip:.1} | {} entries, {} trades | | |",
+                r.guest_entries, plan.replay_trades
+            );
             println!(
                 "| J_clip | R_busy's work per child order, state in a SQLite file (WAL), {} trades | {:.1} µs | | ≤ 50 µs | {} |",
                 r.journal_trades,
@@ -169,6 +175,7 @@ impl Report {
                 format!("{:.0}", r.native_trades_per_s),
             ));
             keys.push(("J_clip_us", format!("{:.1}", r.journal_us_per_clip)));
+            keys.push(("E_clip_entries", format!("{entries_per_clip:.1}")));
         }
         if let Some(cold) = &self.cold {
             let speedup = cold.compile_ms / cold.cached_ms.max(f64::MIN_POSITIVE);

@@ -13,7 +13,9 @@
 //! * R_native: R_busy with the chase compiled into the host
 //!   ([`NativeProvider`]);
 //! * J_clip: R_busy's work per child order with the state in a SQLite file
-//!   (WAL), as `live run` keeps it, over a tenth of the trades.
+//!   (WAL), as `live run` keeps it, over a tenth of the trades;
+//! * E_clip: R_busy's entries into the guest per child order (every export
+//!   call: events, `take-result`, `snapshot`), the count ABI 3.0 lowers.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -40,6 +42,8 @@ pub struct ReplayFigures {
     pub trades_per_s: f64,
     /// Child orders the chases sent.
     pub child_orders: usize,
+    /// Times the host entered the chases' guest code over the run.
+    pub guest_entries: u64,
     /// Fills booked in the journal.
     pub fills: usize,
     /// R_floor: trades per second, reader → paper exchange.
@@ -73,13 +77,20 @@ fn trade_file(trades: u64) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// One busy run: the chase restarted whenever none works; returns (trades
-/// per second, child orders, orchestrator).
+/// What one busy run did.
+struct Busy {
+    trades_per_s: f64,
+    child_orders: usize,
+    guest_entries: u64,
+    orchestrator: Orchestrator<PaperExchange>,
+}
+
+/// One busy run: the chase restarted whenever none works.
 fn busy(
     path: &Path,
     mut orchestrator: Orchestrator<PaperExchange>,
     limit: u64,
-) -> anyhow::Result<(f64, usize, Orchestrator<PaperExchange>)> {
+) -> anyhow::Result<Busy> {
     let signal_quantity = Decimal::new(5, 0);
     let clip = Decimal::new(2, 2);
     let start = Instant::now();
@@ -96,13 +107,16 @@ fn busy(
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let child_orders = orchestrator
-        .algorithms()
-        .iter()
-        .map(|a| a.child_orders)
-        .sum();
+    let algorithms = orchestrator.algorithms();
+    let child_orders = algorithms.iter().map(|a| a.child_orders).sum();
+    let guest_entries = algorithms.iter().map(|a| a.guest_entries).sum();
     #[allow(clippy::cast_precision_loss)] // reason: ten million trades.
-    Ok((trades as f64 / elapsed, child_orders, orchestrator))
+    Ok(Busy {
+        trades_per_s: trades as f64 / elapsed,
+        child_orders,
+        guest_entries,
+        orchestrator,
+    })
 }
 
 /// Trades per second of `feed` over the file.
@@ -146,14 +160,19 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> 
     })?;
 
     // R_busy.
-    let (trades_per_s, child_orders, orch) = busy(&path, orchestrator(wasm()?)?, u64::MAX)?;
+    let Busy {
+        trades_per_s,
+        child_orders,
+        guest_entries,
+        orchestrator: orch,
+    } = busy(&path, orchestrator(wasm()?)?, u64::MAX)?;
     let (_, store) = orch.into_parts();
     let fills = store.fills()?.len();
     drop(store);
 
     // R_native.
     let native = NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE);
-    let (native_trades_per_s, _, _) = busy(&path, orchestrator(Box::new(native))?, u64::MAX)?;
+    let native_trades_per_s = busy(&path, orchestrator(Box::new(native))?, u64::MAX)?.trades_per_s;
 
     // R_idle: one resting order, 4 % under the start, never completed.
     let idle_trades_per_s = idle(&path, plugins)?;
@@ -163,17 +182,19 @@ pub fn measure(plugins: &Plugins, plan: &Plan) -> anyhow::Result<ReplayFigures> 
     let journal_trades = (plan.replay_trades / 10).max(1);
     let store = StateStore::open(dir.path().join("state.sqlite"))?;
     let start = Instant::now();
-    let (_, journal_clips, _) = busy(
+    let journal_clips = busy(
         &path,
         orchestrator_with_store(wasm()?, store)?,
         journal_trades,
-    )?;
+    )?
+    .child_orders;
     #[allow(clippy::cast_precision_loss)] // reason: a few hundred thousand clips.
     let journal_us_per_clip = start.elapsed().as_secs_f64() * 1e6 / journal_clips.max(1) as f64;
 
     Ok(ReplayFigures {
         trades_per_s,
         child_orders,
+        guest_entries,
         fills,
         floor_trades_per_s,
         idle_trades_per_s,
@@ -234,17 +255,17 @@ pub fn spin(plugins: &Plugins, figure: &str, seconds: f64) -> anyhow::Result<f64
                 let dir = tempfile::tempdir()?;
                 let store = StateStore::open(dir.path().join("state.sqlite"))?;
                 let orchestrator = orchestrator_with_store(Box::new(engine), store)?;
-                busy(&path, orchestrator, Plan::QUICK.replay_trades / 10)?.0
+                busy(&path, orchestrator, Plan::QUICK.replay_trades / 10)?.trades_per_s
             }
             "RN" => {
                 let native = NativeProvider::new().with::<plugin_chase::ChasePlugin>(CHASE);
-                busy(&path, orchestrator(Box::new(native))?, u64::MAX)?.0
+                busy(&path, orchestrator(Box::new(native))?, u64::MAX)?.trades_per_s
             }
             _ => {
                 let engine =
                     WasmPluginEngine::with_limits(&plugins.chase_dir, PluginLimits::default())?;
                 engine.load(CHASE)?;
-                busy(&path, orchestrator(Box::new(engine))?, u64::MAX)?.0
+                busy(&path, orchestrator(Box::new(engine))?, u64::MAX)?.trades_per_s
             }
         };
         eprintln!("{figure}: {rate:.0} trades/s");

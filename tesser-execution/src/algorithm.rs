@@ -176,9 +176,22 @@ pub trait ExecutionAlgorithm {
     fn take_output(&mut self) -> Vec<GuestOutputLine> {
         Vec::new()
     }
+
+    /// How many times the host entered the algorithm's guest code so far
+    /// (every export call: events, `take-result`, `snapshot`, those of
+    /// recycled instances too). What a callback costs beyond the
+    /// algorithm's own work grows with it; an algorithm compiled into the
+    /// host enters none.
+    fn guest_entries(&self) -> u64 {
+        0
+    }
 }
 
 impl ExecutionAlgorithm for PluginInstance {
+    fn guest_entries(&self) -> u64 {
+        PluginInstance::guest_entries(self)
+    }
+
     fn name(&self) -> &str {
         PluginInstance::name(self)
     }

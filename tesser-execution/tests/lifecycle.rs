@@ -383,6 +383,7 @@ fn finishing_with_kills(kills: &[usize]) -> (Vec<Fill>, Vec<ClientOrderId>, Algo
         unfilled: row.target - filled(&journal),
         avg_price: None,
         child_orders: 0,
+        guest_entries: 0,
         open_orders: 0,
         status: row.status,
         reason: row.reason.clone(),

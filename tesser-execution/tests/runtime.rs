@@ -411,6 +411,10 @@ fn a_quote_is_the_book_as_it_stands_and_moves_the_data_clock() {
     assert!(orch.quote(&"ETHUSD".into()).is_none());
     let summary = orch.algorithm(&id).expect("summary");
     assert_eq!(summary.status, AlgorithmStatus::Partial, "{summary:?}");
+    // What it cost in guest entries under plugin ABI 2.0: `init`, which
+    // answered nothing (1), and `on-timer`, whose result (completed) takes a
+    // second call, `take-result` (2).
+    assert_eq!(summary.guest_entries, 3, "{summary:?}");
 }
 
 #[test]

@@ -36,7 +36,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         algo.row.reason = Some(reason);
         algo.row.updated_ms = now;
         algo.row.finish_by_ms = Some(now.saturating_add(grace));
-        algo.instance = None;
+        algo.end_plugin();
         if let Some(list) = self.by_symbol.get_mut(&algo.row.symbol) {
             list.retain(|&i| i != idx);
         }
@@ -142,7 +142,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         algo.row.reason.clone_from(&reason);
         algo.row.updated_ms = now;
         algo.row.finish_by_ms = None;
-        algo.instance = None;
+        algo.end_plugin();
         if let Some(list) = self.by_symbol.get_mut(&algo.row.symbol) {
             list.retain(|&i| i != idx);
         }

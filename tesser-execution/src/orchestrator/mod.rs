@@ -199,6 +199,10 @@ pub struct AlgorithmSummary {
     pub avg_price: Option<Decimal>,
     /// Number of child orders it sent (or tried to send).
     pub child_orders: usize,
+    /// Times the host entered its plugin's guest code in this process
+    /// ([`ExecutionAlgorithm::guest_entries`]); none for an algorithm
+    /// compiled into the host.
+    pub guest_entries: u64,
     /// Child orders still open at the exchange.
     pub open_orders: usize,
     /// Status.
@@ -307,9 +311,19 @@ struct Algorithm {
     /// Revived after a restart without state to restore: its plugin hears
     /// nothing until its orders are settled and `init` runs again.
     restarting: bool,
+    /// Guest entries of the instances it let go ([`Algorithm::end_plugin`]).
+    guest_entries: u64,
 }
 
 impl Algorithm {
+    /// Lets the plugin instance go (the algorithm ended, or its plugin is
+    /// done), keeping what it cost.
+    fn end_plugin(&mut self) {
+        if let Some(instance) = self.instance.take() {
+            self.guest_entries += instance.guest_entries();
+        }
+    }
+
     fn exposure(&self) -> (Decimal, Decimal) {
         let open: Decimal = self
             .open_children
@@ -349,6 +363,8 @@ impl Algorithm {
             unfilled: (self.row.target - self.filled).max(Decimal::ZERO),
             avg_price: (!self.filled.is_zero()).then(|| self.notional / self.filled),
             child_orders: self.children.len(),
+            guest_entries: self.guest_entries
+                + self.instance.as_ref().map_or(0, |i| i.guest_entries()),
             open_orders: self.open_children.len(),
             status: self.row.status,
             reason: self.row.reason.clone(),
@@ -809,6 +825,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             queued_for_store: false,
             risk_rejections: 0,
             restarting: false,
+            guest_entries: 0,
         });
         idx
     }

@@ -105,6 +105,8 @@ pub struct PluginInstance {
     events: u64,
     /// How many times the algorithm moved to a fresh instance.
     recycles: u64,
+    /// Calls into the guest, those of the instances this one replaced too.
+    entries: u64,
     /// Declared after `store`, so dropped after it: the count of live
     /// instances goes down only once the pool slot is free.
     _live: LiveInstance,
@@ -139,6 +141,7 @@ impl PluginInstance {
             recycle,
             events: 0,
             recycles: 0,
+            entries: 0,
             _live: live,
         }
     }
@@ -148,6 +151,14 @@ impl PluginInstance {
     #[must_use]
     pub const fn recycle_count(&self) -> u64 {
         self.recycles
+    }
+
+    /// How many times the host entered the guest: every export call
+    /// (`take-result` and `snapshot` included), the instances this one
+    /// replaced when it was recycled included.
+    #[must_use]
+    pub const fn guest_entries(&self) -> u64 {
+        self.entries
     }
 
     /// Bytes held by the instance's linear memories together.
@@ -395,6 +406,7 @@ impl PluginInstance {
         self.output = std::mem::take(&mut old.output);
         self.recycle = old.recycle;
         self.recycles = old.recycles + 1;
+        self.entries += old.entries;
         Ok(())
     }
 
@@ -407,6 +419,7 @@ impl PluginInstance {
             return Err(self.error(callback, PluginCallErrorKind::Unusable(reason.clone())));
         }
         self.store.set_epoch_deadline(self.plugin.deadline_ticks());
+        self.entries += 1;
         let outcome = f(&self.exports, &mut self.store);
         self.collect_output();
         match outcome {
