@@ -67,7 +67,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     && suffix
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                if !valid || algo.children.contains_key(&id) {
+                if !valid || algo.has_child(&id) {
                     let reason = if valid {
                         format!(
                             "client order id suffix '{suffix}' was already used by this algorithm"
@@ -126,22 +126,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             let id = order.client_order_id.clone();
             // The refused order keeps its id, so the plugin can match the
             // rejection, and the id is never used again.
-            algo.children.insert(
-                id.clone(),
-                Child {
-                    row: ChildOrderRow {
-                        request: order,
-                        algorithm_id: algo.row.id.clone(),
-                        state: ChildState::Known(OrderStatus::Rejected),
-                        filled: Decimal::ZERO,
-                        pending_amend: None,
-                        cancel_requested: false,
-                        updated_ms: now,
-                    },
-                    exchange_filled: Decimal::ZERO,
-                    open: false,
-                },
-            );
+            let child = Child::refused(order, algo.row.id.clone(), now);
+            algo.add_child(id.clone(), child);
             self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
             return Err(self.refusal(
                 idx,
@@ -153,23 +139,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             ));
         }
         let id = order.client_order_id.clone();
-        algo.children.insert(
-            id.clone(),
-            Child {
-                row: ChildOrderRow {
-                    request: order.clone(),
-                    algorithm_id: algo.row.id.clone(),
-                    state: ChildState::PendingNew,
-                    filled: Decimal::ZERO,
-                    pending_amend: None,
-                    cancel_requested: false,
-                    updated_ms: now,
-                },
-                exchange_filled: Decimal::ZERO,
-                open: true,
-            },
-        );
-        algo.open_children.insert(id.clone());
+        let child = Child::placed(order.clone(), algo.row.id.clone(), now);
+        algo.add_child(id.clone(), child);
         self.by_child.insert(id, idx);
         Ok(order)
     }
@@ -184,15 +155,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let funds = self.funds_of(idx);
         let algo = &mut self.algorithms[idx];
         let Some(child) = algo
-            .children
-            .get(&id)
-            .filter(|c| c.open && !c.row.cancel_requested)
+            .child(&id)
+            .filter(|c| c.is_open() && !c.row().cancel_requested)
         else {
             let (status, filled) = algo
-                .children
-                .get(&id)
+                .child(&id)
                 .map_or((OrderStatus::Rejected, Decimal::ZERO), |c| {
-                    (current_status(c), c.exchange_filled)
+                    (c.status(), c.exchange_filled())
                 });
             let reason = format!(
                 "amend refused: {id} is not an open child order of {}",
@@ -213,18 +182,15 @@ impl<E: ExchangeClient> Orchestrator<E> {
             }),
         };
         let proposed = ProposedAmend {
-            order_type: child.row.request.order_type,
+            order_type: child.row().request.order_type,
             quantity: child.counted_quantity(),
-            filled: child.exchange_filled,
-            price: child.row.request.price,
+            filled: child.exchange_filled(),
+            price: child.row().request.price,
             new_quantity: amend.new_quantity,
             new_price: amend.new_price,
         };
-        let (status, child_filled, remaining) = (
-            current_status(child),
-            child.exchange_filled,
-            child.working(),
-        );
+        let (status, child_filled, remaining) =
+            (child.status(), child.exchange_filled(), child.working());
         let last_price = self.portfolio.last_price(&algo.row.symbol);
         if let Err(violation) =
             self.risk
@@ -245,20 +211,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             new_price: amend.new_price,
             new_quantity: amend.new_quantity,
         };
-        if let Some(child) = algo.children.get_mut(&id) {
-            // Two amends in one result both reach the exchange; what is
-            // pending is their combination.
-            let pending = child.row.pending_amend.take();
-            child.row.pending_amend = Some(AmendRequest {
-                client_order_id: id.clone(),
-                new_price: amend
-                    .new_price
-                    .or(pending.as_ref().and_then(|p| p.new_price)),
-                new_quantity: amend
-                    .new_quantity
-                    .or(pending.as_ref().and_then(|p| p.new_quantity)),
-            });
-            child.row.updated_ms = now;
+        if let Some(child) = algo.child_mut(&id) {
+            child.pend_amend(&request, now);
         }
         Ok(request)
     }
@@ -271,15 +225,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
     ) -> Result<ClientOrderId, Box<OrderUpdate>> {
         let id = ClientOrderId::new(client_order_id);
         let algo = &mut self.algorithms[idx];
-        match algo.children.get_mut(&id) {
-            Some(child) if child.open && !child.row.cancel_requested => {
-                child.row.cancel_requested = true;
-                child.row.updated_ms = now;
+        match algo.child_mut(&id) {
+            Some(child) if child.is_open() && !child.row().cancel_requested => {
+                child.request_cancel(now);
                 Ok(id)
             }
             other => {
                 let (status, filled) = other.map_or((OrderStatus::Rejected, Decimal::ZERO), |c| {
-                    (current_status(c), c.exchange_filled)
+                    (c.status(), c.exchange_filled())
                 });
                 let reason = format!(
                     "cancel refused: {id} is not an open child order of {} (or a cancel is already pending)",

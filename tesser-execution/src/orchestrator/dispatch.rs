@@ -100,10 +100,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             Call::Fill(fill) => self.note_unstored(idx, SnapshotWanted::No, None, Some(fill)),
             Call::Update(update) => {
                 let algo = &mut self.algorithms[idx];
-                if let Some(child) = algo.children.get_mut(&update.client_order_id) {
-                    child.row.state = ChildState::Known(update.status);
-                    child.row.filled = update.filled_quantity;
-                    child.row.updated_ms = update.timestamp_ms;
+                if let Some(child) = algo.child_mut(&update.client_order_id) {
+                    child.record(update);
                     let id = update.client_order_id.clone();
                     self.note_unstored(idx, SnapshotWanted::No, Some(id), None);
                 }

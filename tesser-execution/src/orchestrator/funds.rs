@@ -46,11 +46,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .working
             .iter()
             .map(|&idx| &self.algorithms[idx])
-            .flat_map(|algo| {
-                algo.open_children
-                    .iter()
-                    .filter_map(|id| algo.children.get(id))
-            })
+            .flat_map(|algo| algo.open_children())
             .map(|child| self.held_by(child, asset))
             .sum();
         Some(free.min(free + locked - held).max(Decimal::ZERO))
@@ -60,7 +56,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// quantity times its price in the quote asset, a sell its open quantity
     /// of the base asset.
     fn held_by(&self, child: &Child, asset: &str) -> Decimal {
-        let request = &child.row.request;
+        let request = &child.row().request;
         let Some(instrument) = self.risk.instrument(&request.symbol) else {
             return Decimal::ZERO;
         };

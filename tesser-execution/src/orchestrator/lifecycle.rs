@@ -20,7 +20,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// # Errors
     /// The store failed.
     pub(super) fn plugin_completed(&mut self, idx: usize) -> Result<(), OrchestratorError> {
-        let open = self.algorithms[idx].open_children.len();
+        let open = self.algorithms[idx].open_count();
         if open == 0 {
             return self.settle(idx, "plugin completed");
         }
@@ -59,7 +59,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         if algo.row.status != AlgorithmStatus::Finishing || algo.row.finish_by_ms.is_none() {
             return Ok(());
         }
-        let open: Vec<ClientOrderId> = algo.open_children.iter().cloned().collect();
+        let open: Vec<ClientOrderId> = algo.open_ids();
         if !open.is_empty() {
             let prefix = algo.row.reason.take().unwrap_or_default();
             algo.row.reason = Some(format!(
@@ -85,7 +85,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// The store failed.
     pub(super) fn settle_if_done(&mut self, idx: usize) -> Result<(), OrchestratorError> {
         let algo = &self.algorithms[idx];
-        if !algo.open_children.is_empty() {
+        if algo.open_count() > 0 {
             return Ok(());
         }
         match algo.row.status {
@@ -159,7 +159,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 tracing::info!(algorithm = %algo.row.id, plugin = %algo.row.plugin, %status, filled = %algo.filled, target = %algo.row.target, reason = reason.as_deref().unwrap_or(""), "algorithm ended")
             }
         }
-        let open: Vec<ClientOrderId> = algo.open_children.iter().cloned().collect();
+        let open: Vec<ClientOrderId> = algo.open_ids();
         self.commit_row(idx, &open)?;
         self.cancel_children(idx, &open)
     }
@@ -178,8 +178,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
     ) -> Result<(), OrchestratorError> {
         let algo = &mut self.algorithms[idx];
         for id in cancelling {
-            if let Some(child) = algo.children.get_mut(id) {
-                child.row.cancel_requested = true;
+            if let Some(child) = algo.child_mut(id) {
+                child.mark_cancel_requested();
             }
         }
         self.note_unstored(idx, SnapshotWanted::No, cancelling.iter().cloned(), None);
@@ -199,28 +199,30 @@ impl<E: ExchangeClient> Orchestrator<E> {
         for id in ids {
             let result = self.exchange.cancel_order(id, now);
             let algo = &mut self.algorithms[idx];
-            let Some(child) = algo.children.get_mut(id) else {
+            let Some(child) = algo.child_mut(id) else {
                 continue;
             };
-            match result {
+            let closed = match result {
                 Ok(order) => {
-                    child.row.state = ChildState::Known(order.status);
-                    child.open = order.status.is_open();
+                    child.cancelled(order.status);
+                    !order.status.is_open()
                 }
                 Err(ExchangeError::UnknownOrder(_)) => {
-                    child.row.state = ChildState::Known(OrderStatus::Rejected);
-                    child.open = false;
+                    child.cancelled(OrderStatus::Rejected);
+                    true
                 }
                 Err(ExchangeError::OrderClosed(_)) => {
                     // It closed (filled, expired) in the meantime; the
                     // exchange event that says so is on its way.
+                    !child.is_open()
                 }
                 Err(error) => {
-                    tracing::error!(algorithm = %algo.row.id, order = %id, "cancel of a child order failed: {error}");
+                    tracing::error!(algorithm = %child.row().algorithm_id, order = %id, "cancel of a child order failed: {error}");
+                    !child.is_open()
                 }
-            }
-            if !child.open {
-                algo.open_children.remove(id);
+            };
+            if closed {
+                algo.close_child(id);
             }
             self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
         }

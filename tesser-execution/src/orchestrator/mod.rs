@@ -37,7 +37,7 @@
 //!   the order's current status and why; a delayed placement is heard when
 //!   it is sent or dropped.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 // FxHash: the per-tick lookups (symbol → algorithms, symbol → tick) hash
 // short keys the runtime itself chose; SipHash's DoS resistance buys nothing.
@@ -55,15 +55,14 @@ use tesser_wasm::{
 };
 
 use self::persist::SnapshotWanted;
+use self::state::{Algorithm, Child};
 use crate::algorithm::{GuestStream, PluginCallError};
 use crate::convert::{
     fill_to_plugin, kind_to_plugin, order_type_from_plugin, side_from_plugin, side_to_plugin,
     tif_from_plugin, update_to_plugin,
 };
-use crate::risk::{ActionRate, AlgorithmExposure, Funds, ProposedAmend, ProposedOrder, RiskGuard};
-use crate::store::{
-    AlgorithmRow, ChildOrderRow, ChildState, StateStore, StoreError, child_order_id,
-};
+use crate::risk::{AlgorithmExposure, Funds, ProposedAmend, ProposedOrder, RiskGuard};
+use crate::store::{AlgorithmRow, ChildState, StateStore, StoreError, child_order_id};
 use crate::wasm::EngineError;
 use crate::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlgorithm, Sizer};
 
@@ -76,6 +75,7 @@ mod persist;
 mod recovery;
 mod results;
 mod routing;
+mod state;
 mod waiting;
 
 /// How long (clock ms) a closed child may stay reported filled beyond the
@@ -213,164 +213,6 @@ pub struct AlgorithmSummary {
     pub reason: Option<String>,
     /// Data time at which it ended (or last changed, while live).
     pub updated_ms: i64,
-}
-
-/// A child order as the orchestrator tracks it.
-#[derive(Debug, Clone)]
-struct Child {
-    row: ChildOrderRow,
-    /// Quantity the exchange has filled (may run ahead of what the plugin
-    /// has been told).
-    exchange_filled: Decimal,
-    /// Whether the exchange may still fill it.
-    open: bool,
-}
-
-impl Child {
-    /// The quantity the risk guard counts for this order: the larger of the
-    /// quantity the exchange has and a pending amend's, so that actions
-    /// checked before the amend is acknowledged cannot overfill together.
-    fn counted_quantity(&self) -> Decimal {
-        self.row
-            .pending_amend
-            .as_ref()
-            .and_then(|amend| amend.new_quantity)
-            .map_or(self.row.request.quantity, |pending| {
-                pending.max(self.row.request.quantity)
-            })
-    }
-
-    /// What is still open at the exchange.
-    fn working(&self) -> Decimal {
-        self.open_beyond_filled(self.row.request.quantity)
-    }
-
-    /// What the risk guard counts as working: [`Self::working`] with any
-    /// pending amend's raise included.
-    fn counted_working(&self) -> Decimal {
-        self.open_beyond_filled(self.counted_quantity())
-    }
-
-    /// A closed order's quantity reported filled whose fills have not
-    /// arrived yet.
-    fn fills_in_flight(&self) -> Decimal {
-        if self.open {
-            Decimal::ZERO
-        } else {
-            (self.row.filled - self.exchange_filled).max(Decimal::ZERO)
-        }
-    }
-
-    fn open_beyond_filled(&self, quantity: Decimal) -> Decimal {
-        if self.open {
-            (quantity - self.exchange_filled).max(Decimal::ZERO)
-        } else {
-            Decimal::ZERO
-        }
-    }
-}
-
-/// What the plugin was last told of a child order's status (a pending one
-/// counts as accepted).
-fn current_status(child: &Child) -> OrderStatus {
-    match child.row.state {
-        ChildState::Known(status) => status,
-        ChildState::PendingNew => OrderStatus::Accepted,
-    }
-}
-
-/// One algorithm at run time.
-struct Algorithm {
-    row: AlgorithmRow,
-    instance: Option<Box<dyn ExecutionAlgorithm>>,
-    /// Every child order the algorithm placed, by id. Hashed: an algorithm
-    /// may place hundreds, and their ids share the algorithm's prefix, which
-    /// a sorted map compares byte by byte on every lookup. Whatever walks it
-    /// sorts the ids first, so recovery visits them in id order.
-    children: HashMap<ClientOrderId, Child>,
-    /// The open ones, in id order (cancels go out in that order).
-    open_children: BTreeSet<ClientOrderId>,
-    /// Closed children the exchange reported filled beyond the fills it has
-    /// delivered so far (a closing update can overtake its fills): the
-    /// difference is about to fill and counts as working.
-    awaiting_fills: BTreeMap<ClientOrderId, i64>,
-    filled: Decimal,
-    notional: Decimal,
-    rate: ActionRate,
-    next_timer_ms: i64,
-    last_snapshot_ms: i64,
-    /// The plugin may have changed state since its last stored snapshot.
-    unsnapshotted: bool,
-    /// Child orders changed since they were last stored.
-    unstored_children: Vec<ClientOrderId>,
-    /// Fills booked but not stored yet.
-    unstored_fills: Vec<Fill>,
-    /// Listed in [`Orchestrator::unstored`].
-    queued_for_store: bool,
-    risk_rejections: u32,
-    /// Revived after a restart without state to restore: its plugin hears
-    /// nothing until its orders are settled and `init` runs again.
-    restarting: bool,
-    /// Guest entries of the instances it let go ([`Algorithm::end_plugin`]).
-    guest_entries: u64,
-}
-
-impl Algorithm {
-    /// Lets the plugin instance go (the algorithm ended, or its plugin is
-    /// done), keeping what it cost.
-    fn end_plugin(&mut self) {
-        if let Some(instance) = self.instance.take() {
-            self.guest_entries += instance.guest_entries();
-        }
-    }
-
-    fn exposure(&self) -> (Decimal, Decimal) {
-        let open: Decimal = self
-            .open_children
-            .iter()
-            .filter_map(|id| self.children.get(id))
-            .map(Child::counted_working)
-            .sum();
-        let in_flight: Decimal = self
-            .awaiting_fills
-            .keys()
-            .filter_map(|id| self.children.get(id))
-            .map(Child::fills_in_flight)
-            .sum();
-        (self.filled, open + in_flight)
-    }
-
-    /// Notes what an update said a child filled, at `now_ms`: a closed
-    /// child reported filled beyond its delivered fills awaits them.
-    fn note_reported_fill(&mut self, id: &ClientOrderId, now_ms: i64) {
-        if self
-            .children
-            .get(id)
-            .is_some_and(|child| child.fills_in_flight() > Decimal::ZERO)
-        {
-            self.awaiting_fills.entry(id.clone()).or_insert(now_ms);
-        }
-    }
-
-    fn summary(&self) -> AlgorithmSummary {
-        AlgorithmSummary {
-            id: self.row.id.clone(),
-            plugin: self.row.plugin.clone(),
-            symbol: self.row.symbol.clone(),
-            side: self.row.side,
-            target: self.row.target,
-            filled: self.filled,
-            unfilled: (self.row.target - self.filled).max(Decimal::ZERO),
-            avg_price: (!self.filled.is_zero()).then(|| self.notional / self.filled),
-            child_orders: self.children.len(),
-            guest_entries: self.guest_entries
-                + self.instance.as_ref().map_or(0, |i| i.guest_entries()),
-            open_orders: self.open_children.len(),
-            status: self.row.status,
-            reason: self.row.reason.clone(),
-            updated_ms: self.row.updated_ms,
-        }
-    }
 }
 
 /// A callback to make.
@@ -807,26 +649,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             self.working.push(idx);
         }
         let next_timer_ms = row.updated_ms.max(self.now_ms) + self.config.timer_interval_ms.max(1);
-        let last_snapshot_ms = row.updated_ms;
-        self.algorithms.push(Algorithm {
-            row,
-            instance,
-            children: HashMap::default(),
-            open_children: BTreeSet::new(),
-            awaiting_fills: BTreeMap::new(),
-            filled: Decimal::ZERO,
-            notional: Decimal::ZERO,
-            rate: ActionRate::default(),
-            next_timer_ms,
-            last_snapshot_ms,
-            unsnapshotted: false,
-            unstored_children: Vec::new(),
-            unstored_fills: Vec::new(),
-            queued_for_store: false,
-            risk_rejections: 0,
-            restarting: false,
-            guest_entries: 0,
-        });
+        self.algorithms
+            .push(Algorithm::new(row, instance, next_timer_ms));
         idx
     }
 }

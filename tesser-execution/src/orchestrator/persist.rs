@@ -105,8 +105,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             algo.unstored_children.sort_unstable();
             algo.unstored_children.dedup();
             for id in &algo.unstored_children {
-                if let Some(child) = algo.children.get(id) {
-                    tx.upsert_child(&child.row)?;
+                if let Some(child) = algo.child(id) {
+                    tx.upsert_child(child.row())?;
                 }
             }
             for fill in &algo.unstored_fills {

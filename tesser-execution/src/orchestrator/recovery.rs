@@ -39,30 +39,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 continue;
             };
             let id = row.request.client_order_id.clone();
-            let open = row.state.may_be_open();
-            let algo = &mut self.algorithms[idx];
-            if open {
-                algo.open_children.insert(id.clone());
-            }
-            algo.children.insert(
-                id.clone(),
-                Child {
-                    row,
-                    exchange_filled: Decimal::ZERO,
-                    open,
-                },
-            );
+            self.algorithms[idx].add_child(id.clone(), Child::stored(row));
             self.by_child.insert(id, idx);
         }
         for entry in &journal {
             self.portfolio.apply_fill(&entry.fill);
             if let Some(&idx) = self.by_id.get(&entry.algorithm_id) {
-                let algo = &mut self.algorithms[idx];
-                algo.filled += entry.fill.quantity;
-                algo.notional += entry.fill.notional();
-                if let Some(child) = algo.children.get_mut(&entry.fill.client_order_id) {
-                    child.exchange_filled += entry.fill.quantity;
-                }
+                self.algorithms[idx].rebook_fill(&entry.fill);
             }
         }
         // Ended once its child orders are known, so the failure is stored,
@@ -93,13 +76,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// # Errors
     /// The exchange could not be asked, or the store failed.
     fn recover_fills_of_closed_orders(&mut self, idx: usize) -> Result<(), OrchestratorError> {
-        let mut short: Vec<ClientOrderId> = self.algorithms[idx]
-            .children
-            .iter()
-            .filter(|(_, c)| !c.row.state.may_be_open() && c.fills_in_flight() > Decimal::ZERO)
-            .map(|(id, _)| id.clone())
-            .collect();
-        short.sort_unstable();
+        let short = self.algorithms[idx]
+            .child_ids(|c| !c.row().state.may_be_open() && c.fills_in_flight() > Decimal::ZERO);
         for id in short {
             let mut queue = VecDeque::new();
             self.book_missed_fills(idx, &id, &mut queue)?;
@@ -149,7 +127,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         if self.algorithms[idx].row.status != AlgorithmStatus::Working {
             return Ok(());
         }
-        let open: Vec<ClientOrderId> = self.algorithms[idx].open_children.iter().cloned().collect();
+        let open: Vec<ClientOrderId> = self.algorithms[idx].open_ids();
         if !open.is_empty() {
             self.commit_row(idx, &open)?;
             self.cancel_children(idx, &open)?;
@@ -190,13 +168,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// restart, delivering to the plugin what it missed.
     pub(super) fn reconcile(&mut self, idx: usize) -> Result<(), OrchestratorError> {
         self.recover_fills_of_closed_orders(idx)?;
-        let mut ids: Vec<ClientOrderId> = self.algorithms[idx]
-            .children
-            .iter()
-            .filter(|(_, c)| c.row.state.may_be_open())
-            .map(|(id, _)| id.clone())
-            .collect();
-        ids.sort_unstable();
+        let ids = self.algorithms[idx].child_ids(|c| c.row().state.may_be_open());
         let reconcile_error = |id: &ClientOrderId| {
             let client_order_id = id.clone();
             move |source| OrchestratorError::Reconcile {
@@ -209,21 +181,25 @@ impl<E: ExchangeClient> Orchestrator<E> {
             // A finishing algorithm's orders are the runtime's to work: a
             // committed place is sent, amends and cancels are completed.
             let working = !self.algorithms[idx].row.status.is_terminal();
-            let Some(child) = self.algorithms[idx].children.get(&id).cloned() else {
+            let Some(child) = self.algorithms[idx].child(&id).cloned() else {
                 continue;
             };
             let mut queue = VecDeque::new();
             match order {
                 // (Not for an algorithm about to start again from what is
                 // left: its `init` decides anew.)
-                None if child.row.state == ChildState::PendingNew
+                None if child.row().state == ChildState::PendingNew
                     && working
                     && !self.algorithms[idx].restarting
-                    && !child.row.cancel_requested =>
+                    && !child.row().cancel_requested =>
                 {
                     // Committed but never sent: send it now, under the same id.
-                    tracing::info!(algorithm = %child.row.algorithm_id, order = %id, "sending a child order the crash kept from the exchange");
-                    self.send(idx, Outgoing::Place(child.row.request.clone()), &mut queue);
+                    tracing::info!(algorithm = %child.row().algorithm_id, order = %id, "sending a child order the crash kept from the exchange");
+                    self.send(
+                        idx,
+                        Outgoing::Place(child.row().request.clone()),
+                        &mut queue,
+                    );
                 }
                 None => {
                     self.reject_child(idx, &id);
@@ -233,7 +209,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         idx,
                         id.clone(),
                         OrderStatus::Rejected,
-                        child.exchange_filled,
+                        child.exchange_filled(),
                         Decimal::ZERO,
                         reason,
                     );
@@ -242,16 +218,15 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 Some(order) => {
                     // The exchange's price and quantity stand: an amend sent
                     // after the last stored batch may have changed them.
-                    if order.request.price != child.row.request.price
-                        || order.request.quantity != child.row.request.quantity
+                    if order.request.price != child.row().request.price
+                        || order.request.quantity != child.row().request.quantity
                     {
-                        if let Some(stored) = self.algorithms[idx].children.get_mut(&id) {
-                            stored.row.request.price = order.request.price;
-                            stored.row.request.quantity = order.request.quantity;
+                        if let Some(stored) = self.algorithms[idx].child_mut(&id) {
+                            stored.take_venue_terms(&order.request);
                         }
                         self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
                     }
-                    if child.row.state == ChildState::PendingNew {
+                    if child.row().state == ChildState::PendingNew {
                         let mut ack = order.to_update(None);
                         ack.status = OrderStatus::Accepted;
                         ack.filled_quantity = Decimal::ZERO;
@@ -259,20 +234,20 @@ impl<E: ExchangeClient> Orchestrator<E> {
                         queue.push_back(Call::Update(ack));
                     }
                     self.book_missed_fills(idx, &id, &mut queue)?;
-                    if ChildState::Known(order.status) != child.row.state
-                        || child.row.filled != order.filled_quantity
+                    if ChildState::Known(order.status) != child.row().state
+                        || child.row().filled != order.filled_quantity
                     {
                         queue.push_back(Call::Update(order.to_update(None)));
                     }
                     if order.status.is_open() {
-                        if let Some(amend) = child.row.pending_amend.clone().filter(|a| {
+                        if let Some(amend) = child.row().pending_amend.clone().filter(|a| {
                             a.new_price.is_some_and(|p| Some(p) != order.request.price)
                                 || a.new_quantity.is_some_and(|q| q != order.request.quantity)
                         }) && working
                         {
                             self.send(idx, Outgoing::Amend(amend), &mut queue);
                         }
-                        if child.row.cancel_requested && working {
+                        if child.row().cancel_requested && working {
                             self.send(idx, Outgoing::Cancel(id.clone()), &mut queue);
                         }
                     } else {
@@ -286,8 +261,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         }
         // An ended algorithm leaves no child order behind.
         if self.algorithms[idx].row.status.is_terminal() {
-            let open: Vec<ClientOrderId> =
-                self.algorithms[idx].open_children.iter().cloned().collect();
+            let open: Vec<ClientOrderId> = self.algorithms[idx].open_ids();
             self.cancel_children(idx, &open)?;
             return Ok(());
         }

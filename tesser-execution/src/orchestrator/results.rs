@@ -27,10 +27,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
         // What the plugin now knows about the event it just handled.
         if let Call::Update(update) = call {
             let algo = &mut self.algorithms[idx];
-            if let Some(child) = algo.children.get_mut(&update.client_order_id) {
-                child.row.state = ChildState::Known(update.status);
-                child.row.filled = update.filled_quantity;
-                child.row.updated_ms = update.timestamp_ms;
+            if let Some(child) = algo.child_mut(&update.client_order_id) {
+                child.record(update);
                 touched.push(update.client_order_id.clone());
             }
             algo.note_reported_fill(&update.client_order_id, now);

@@ -24,8 +24,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     }) => {
                         // Still pending (and counted by the risk guard); the
                         // stored child holds the request to send again.
-                        if let Some(child) = self.algorithms[idx].children.get(&id) {
-                            let retry = Outgoing::Place(child.row.request.clone());
+                        if let Some(child) = self.algorithms[idx].child(&id) {
+                            let retry = Outgoing::Place(child.row().request.clone());
                             self.wait_for_window(idx, retry, retry_after_ms, &reason, queue);
                         }
                     }
@@ -61,25 +61,18 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     self.warn_unknown(idx, &error);
                 }
                 Ok(order) => {
-                    if let Some(child) = self.algorithms[idx]
-                        .children
-                        .get_mut(&amend.client_order_id)
-                    {
-                        child.row.request = order.request;
-                        child.row.pending_amend = None;
+                    if let Some(child) = self.algorithms[idx].child_mut(&amend.client_order_id) {
+                        child.amended(order.request);
                     }
                 }
                 Err(error) => {
                     let algo = &mut self.algorithms[idx];
-                    let Some(child) = algo.children.get_mut(&amend.client_order_id) else {
+                    let Some(child) = algo.child_mut(&amend.client_order_id) else {
                         return;
                     };
-                    child.row.pending_amend = None;
-                    let (status, filled, remaining) = (
-                        current_status(child),
-                        child.exchange_filled,
-                        child.working(),
-                    );
+                    child.amend_refused();
+                    let (status, filled, remaining) =
+                        (child.status(), child.exchange_filled(), child.working());
                     let refusal = self.refusal(
                         idx,
                         amend.client_order_id,
@@ -110,15 +103,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 }
                 Err(error) => {
                     let algo = &mut self.algorithms[idx];
-                    let Some(child) = algo.children.get_mut(&id) else {
+                    let Some(child) = algo.child_mut(&id) else {
                         return;
                     };
-                    child.row.cancel_requested = false;
-                    let (status, filled, remaining) = (
-                        current_status(child),
-                        child.exchange_filled,
-                        child.working(),
-                    );
+                    child.cancel_refused();
+                    let (status, filled, remaining) =
+                        (child.status(), child.exchange_filled(), child.working());
                     let refusal = self.refusal(
                         idx,
                         id,
@@ -144,20 +134,16 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// closes it.
     pub(super) fn reject_child(&mut self, idx: usize, id: &ClientOrderId) {
         let now = self.now_ms;
-        if let Some(child) = self.algorithms[idx].children.get_mut(id) {
-            child.row.state = ChildState::Known(OrderStatus::Rejected);
-            child.row.updated_ms = now;
+        if let Some(child) = self.algorithms[idx].child_mut(id) {
+            child.reject(now);
             self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
         }
         self.close_child(idx, id);
     }
 
+    /// The exchange can no longer fill the child order.
     pub(super) fn close_child(&mut self, idx: usize, id: &ClientOrderId) {
-        let algo = &mut self.algorithms[idx];
-        if let Some(child) = algo.children.get_mut(id) {
-            child.open = false;
-        }
-        algo.open_children.remove(id);
+        self.algorithms[idx].close_child(id);
     }
 
     /// Routes what the exchange reported since the last poll.
@@ -225,14 +211,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
         id: &ClientOrderId,
     ) -> Result<Adoption, OrchestratorError> {
         let algo = &mut self.algorithms[idx];
-        let Some(child) = algo.children.get_mut(id) else {
-            return Ok(Adoption::Open);
-        };
-        if child.open {
+        if !algo.reopen_child(id) {
+            // No such child, or it was open.
             return Ok(Adoption::Open);
         }
-        child.open = true;
-        algo.open_children.insert(id.clone());
         if algo.row.status.is_terminal() {
             tracing::warn!(algorithm = %algo.row.id, order = %id, "an order presumed never placed is live at the venue after its algorithm ended; cancelling it");
             self.cancel_children(idx, std::slice::from_ref(id))?;
@@ -248,13 +230,11 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// the pending request ends, and the plugin hears how it ended.
     fn settle_child(&mut self, idx: usize, order: &Order) -> Result<(), OrchestratorError> {
         let id = order.request.client_order_id.clone();
-        let Some(child) = self.algorithms[idx].children.get_mut(&id) else {
+        let Some(child) = self.algorithms[idx].child_mut(&id) else {
             return Ok(());
         };
-        let amend = child.row.pending_amend.take();
-        let cancel = std::mem::take(&mut child.row.cancel_requested);
-        child.row.request.price = order.request.price;
-        child.row.request.quantity = order.request.quantity;
+        let (amend, cancel) = child.take_pending();
+        child.take_venue_terms(&order.request);
         let mut outcome = Vec::new();
         if let Some(amend) = amend {
             let took = amend
@@ -343,15 +323,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// Books a fill into the portfolio and the algorithm's totals.
     pub(super) fn book_fill(&mut self, idx: usize, fill: &Fill) {
         self.portfolio.apply_fill(fill);
-        let algo = &mut self.algorithms[idx];
-        algo.filled += fill.quantity;
-        algo.notional += fill.notional();
-        if let Some(child) = algo.children.get_mut(&fill.client_order_id) {
-            child.exchange_filled += fill.quantity;
-            if child.fills_in_flight().is_zero() {
-                algo.awaiting_fills.remove(&fill.client_order_id);
-            }
-        }
+        self.algorithms[idx].book_fill(fill);
     }
 }
 
