@@ -28,6 +28,26 @@ impl<E: ExchangeClient> Orchestrator<E> {
         })
     }
 
+    /// A child order's current state as an update carrying `reason` (what
+    /// the plugin hears of a delayed or refused amend or cancel).
+    pub(super) fn current_state(
+        &self,
+        idx: usize,
+        id: &ClientOrderId,
+        reason: String,
+    ) -> Option<OrderUpdate> {
+        let child = self.algorithms[idx].child(id)?;
+        Some(OrderUpdate {
+            client_order_id: id.clone(),
+            symbol: self.algorithms[idx].row.symbol.clone(),
+            status: child.status(),
+            filled_quantity: child.exchange_filled(),
+            remaining_quantity: child.working(),
+            reason: Some(reason),
+            timestamp_ms: self.now_ms,
+        })
+    }
+
     /// The refusal of a placement that never reached the venue: rejected,
     /// nothing filled, nothing working.
     pub(super) fn placement_refusal(

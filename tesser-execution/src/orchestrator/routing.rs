@@ -66,22 +66,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     }
                 }
                 Err(error) => {
-                    let algo = &mut self.algorithms[idx];
-                    let Some(child) = algo.child_mut(&amend.client_order_id) else {
-                        return;
-                    };
-                    child.amend_refused();
-                    let (status, filled, remaining) =
-                        (child.status(), child.exchange_filled(), child.working());
-                    let refusal = self.refusal(
-                        idx,
-                        amend.client_order_id,
-                        status,
-                        filled,
-                        remaining,
-                        format!("amend refused by the exchange: {error}"),
-                    );
-                    queue.push_back(Call::Notice(*refusal));
+                    if let Some(child) = self.algorithms[idx].child_mut(&amend.client_order_id) {
+                        child.amend_refused();
+                    }
+                    self.refused_by_venue(idx, &amend.client_order_id, "amend", &error, queue);
                 }
             },
             Outgoing::Cancel(id) => match self.exchange.cancel_order(&id, now) {
@@ -102,24 +90,30 @@ impl<E: ExchangeClient> Orchestrator<E> {
                     queue.push_back(Call::Update(order.to_update(None)));
                 }
                 Err(error) => {
-                    let algo = &mut self.algorithms[idx];
-                    let Some(child) = algo.child_mut(&id) else {
-                        return;
-                    };
-                    child.cancel_refused();
-                    let (status, filled, remaining) =
-                        (child.status(), child.exchange_filled(), child.working());
-                    let refusal = self.refusal(
-                        idx,
-                        id,
-                        status,
-                        filled,
-                        remaining,
-                        format!("cancel refused by the exchange: {error}"),
-                    );
-                    queue.push_back(Call::Notice(*refusal));
+                    if let Some(child) = self.algorithms[idx].child_mut(&id) {
+                        child.cancel_refused();
+                    }
+                    self.refused_by_venue(idx, &id, "cancel", &error, queue);
                 }
             },
+        }
+    }
+
+    /// The venue refused an amend or a cancel (`what`) of a child order:
+    /// logged, and the plugin hears the order's state with why.
+    fn refused_by_venue(
+        &self,
+        idx: usize,
+        id: &ClientOrderId,
+        what: &str,
+        error: &ExchangeError,
+        queue: &mut VecDeque<Call>,
+    ) {
+        let reason = format!("{what} refused by the exchange: {error}");
+        let algo = &self.algorithms[idx];
+        tracing::warn!(algorithm = %algo.row.id, plugin = %algo.row.plugin, order = %id, "child action refused: {reason}");
+        if let Some(update) = self.current_state(idx, id, reason) {
+            queue.push_back(Call::Notice(update));
         }
     }
 

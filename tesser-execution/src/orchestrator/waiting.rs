@@ -112,20 +112,6 @@ impl<E: ExchangeClient> Orchestrator<E> {
         }
     }
 
-    /// The child's current state as an update carrying `reason`.
-    fn current_state(&self, idx: usize, id: &ClientOrderId, reason: String) -> Option<OrderUpdate> {
-        let child = self.algorithms[idx].child(id)?;
-        Some(OrderUpdate {
-            client_order_id: id.clone(),
-            symbol: self.algorithms[idx].row.symbol.clone(),
-            status: child.status(),
-            filled_quantity: child.exchange_filled(),
-            remaining_quantity: child.working(),
-            reason: Some(reason),
-            timestamp_ms: self.now_ms,
-        })
-    }
-
     /// Sends the waiting actions that are due; an ended algorithm's are
     /// dropped (its placements reported rejected).
     pub(super) fn send_waiting(&mut self) -> Result<(), OrchestratorError> {
