@@ -13,9 +13,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::wit;
 use super::convert;
-use super::engine::{LiveInstance, LoadedPlugin};
 use super::exports::GuestExports;
 use super::limits::RecyclePolicy;
+use super::loaded::{LiveInstance, LoadedPlugin};
 use super::output::BoundedOutput;
 use crate::algorithm::{
     GuestOutputLine, GuestStream, PluginCallError, PluginCallErrorKind, PluginCallback,
