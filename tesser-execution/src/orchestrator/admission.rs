@@ -16,10 +16,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
         reason: String,
     ) -> Box<OrderUpdate> {
         let algo = &self.algorithms[idx];
-        tracing::warn!(algorithm = %algo.row.id, plugin = %algo.row.plugin, order = %client_order_id, "child action refused: {reason}");
+        tracing::warn!(algorithm = %algo.row().id, plugin = %algo.row().plugin, order = %client_order_id, "child action refused: {reason}");
         Box::new(OrderUpdate {
             client_order_id,
-            symbol: algo.row.symbol.clone(),
+            symbol: algo.row().symbol.clone(),
             status,
             filled_quantity: filled,
             remaining_quantity: remaining,
@@ -39,7 +39,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let child = self.algorithms[idx].child(id)?;
         Some(OrderUpdate {
             client_order_id: id.clone(),
-            symbol: self.algorithms[idx].row.symbol.clone(),
+            symbol: self.algorithms[idx].row().symbol.clone(),
             status: child.status(),
             filled_quantity: child.exchange_filled(),
             remaining_quantity: child.working(),
@@ -75,13 +75,9 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let funds = self.funds_of(idx);
         let algo = &mut self.algorithms[idx];
         let client_order_id = match request.client_order_id.as_deref() {
-            None => {
-                let id = child_order_id(&algo.row.id, algo.row.next_child_seq);
-                algo.row.next_child_seq += 1;
-                id
-            }
+            None => algo.next_child_id(),
             Some(suffix) => {
-                let id = ClientOrderId::new(format!("{}-{suffix}", algo.row.id));
+                let id = ClientOrderId::new(format!("{}-{suffix}", algo.row().id));
                 let valid = !suffix.is_empty()
                     && suffix.len() <= 32
                     && suffix
@@ -102,8 +98,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 id
             }
         };
-        let symbol = if request.symbol == algo.row.symbol.as_str() {
-            algo.row.symbol.clone()
+        let symbol = if request.symbol == algo.row().symbol.as_str() {
+            algo.row().symbol.clone()
         } else {
             Symbol::from(request.symbol.as_str())
         };
@@ -118,10 +114,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
             time_in_force: tif_from_plugin(request.time_in_force),
         };
         let (filled, working) = algo.exposure();
+        let last_price = self.portfolio.last_price(&algo.row().symbol);
+        let (row, rate) = algo.row_and_rate();
         let exposure = AlgorithmExposure {
-            symbol: &algo.row.symbol,
-            side: algo.row.side,
-            target: algo.row.target,
+            symbol: &row.symbol,
+            side: row.side,
+            target: row.target,
             filled,
             working,
             funds: funds.as_ref().map(|(asset, available)| Funds {
@@ -137,16 +135,15 @@ impl<E: ExchangeClient> Orchestrator<E> {
             price: order.price,
             trigger_price: order.trigger_price,
         };
-        let last_price = self.portfolio.last_price(&algo.row.symbol);
-        if let Err(violation) =
-            self.risk
-                .check_place(&exposure, &proposed, last_price, &mut algo.rate, now)
+        if let Err(violation) = self
+            .risk
+            .check_place(&exposure, &proposed, last_price, rate, now)
         {
             algo.risk_rejections += 1;
             let id = order.client_order_id.clone();
             // The refused order keeps its id, so the plugin can match the
             // rejection, and the id is never used again.
-            let child = Child::refused(order, algo.row.id.clone(), now);
+            let child = Child::refused(order, algo.row().id.clone(), now);
             algo.add_child(id.clone(), child);
             self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
             return Err(self.refusal(
@@ -159,7 +156,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             ));
         }
         let id = order.client_order_id.clone();
-        let child = Child::placed(order.clone(), algo.row.id.clone(), now);
+        let child = Child::placed(order.clone(), algo.row().id.clone(), now);
         algo.add_child(id.clone(), child);
         self.by_child.insert(id, idx);
         Ok(order)
@@ -185,21 +182,9 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 });
             let reason = format!(
                 "amend refused: {id} is not an open child order of {}",
-                algo.row.id
+                algo.row().id
             );
             return Err(self.refusal(idx, id, status, filled, Decimal::ZERO, reason));
-        };
-        let (filled, working) = algo.exposure();
-        let exposure = AlgorithmExposure {
-            symbol: &algo.row.symbol,
-            side: algo.row.side,
-            target: algo.row.target,
-            filled,
-            working,
-            funds: funds.as_ref().map(|(asset, available)| Funds {
-                asset,
-                available: *available,
-            }),
         };
         let proposed = ProposedAmend {
             order_type: child.row().request.order_type,
@@ -211,10 +196,23 @@ impl<E: ExchangeClient> Orchestrator<E> {
         };
         let (status, child_filled, remaining) =
             (child.status(), child.exchange_filled(), child.working());
-        let last_price = self.portfolio.last_price(&algo.row.symbol);
-        if let Err(violation) =
-            self.risk
-                .check_amend(&exposure, &proposed, last_price, &mut algo.rate, now)
+        let (filled, working) = algo.exposure();
+        let last_price = self.portfolio.last_price(&algo.row().symbol);
+        let (row, rate) = algo.row_and_rate();
+        let exposure = AlgorithmExposure {
+            symbol: &row.symbol,
+            side: row.side,
+            target: row.target,
+            filled,
+            working,
+            funds: funds.as_ref().map(|(asset, available)| Funds {
+                asset,
+                available: *available,
+            }),
+        };
+        if let Err(violation) = self
+            .risk
+            .check_amend(&exposure, &proposed, last_price, rate, now)
         {
             algo.risk_rejections += 1;
             return Err(self.refusal(
@@ -256,7 +254,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 });
                 let reason = format!(
                     "cancel refused: {id} is not an open child order of {} (or a cancel is already pending)",
-                    algo.row.id
+                    algo.row().id
                 );
                 Err(self.refusal(idx, id, status, filled, Decimal::ZERO, reason))
             }

@@ -26,7 +26,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let mut rounds = 0_u32;
         while let Some(call) = queue.pop_front() {
             let algo = &self.algorithms[idx];
-            if algo.row.status != AlgorithmStatus::Working || algo.restarting {
+            if algo.row().status != AlgorithmStatus::Working || algo.restarting {
                 // An ended or finishing algorithm (or one waiting to start
                 // again) still books its fills and order states.
                 self.record_without_plugin(idx, &call)?;
@@ -59,17 +59,21 @@ impl<E: ExchangeClient> Orchestrator<E> {
         idx: usize,
         call: &Call,
     ) -> Result<PluginResult, PluginCallError> {
+        let tick = match call {
+            Call::Tick => self.ticks.get(&self.algorithms[idx].row().symbol),
+            _ => None,
+        };
         let algo = &mut self.algorithms[idx];
         let Some(instance) = algo.instance.as_mut() else {
             return Err(PluginCallError {
-                plugin: algo.row.plugin.clone(),
+                plugin: algo.row().plugin.clone(),
                 callback: crate::algorithm::PluginCallback::Init,
                 kind: crate::algorithm::PluginCallErrorKind::Unusable("no instance".into()),
             });
         };
         let result = match call {
             Call::Init(ctx) => instance.init(ctx),
-            Call::Tick => match self.ticks.get(&algo.row.symbol) {
+            Call::Tick => match tick {
                 Some(tick) => instance.on_tick(tick),
                 None => Ok(PluginResult::new()),
             },
@@ -84,7 +88,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 GuestStream::Stdout => "stdout",
                 GuestStream::Stderr => "stderr",
             };
-            tracing::info!(target: "plugin", plugin = %algo.row.plugin, algorithm = %algo.row.id, stream, "{}", line.line);
+            tracing::info!(target: "plugin", plugin = %algo.row().plugin, algorithm = %algo.row().id, stream, "{}", line.line);
         }
         result
     }
@@ -114,7 +118,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     pub(super) fn log_plugin(&self, idx: usize, result: &PluginResult) {
         let algo = &self.algorithms[idx];
         for log in &result.logs {
-            let (plugin, algorithm, message) = (&algo.row.plugin, &algo.row.id, &log.message);
+            let (plugin, algorithm, message) = (&algo.row().plugin, &algo.row().id, &log.message);
             match log.level {
                 PluginLogLevel::Trace => {
                     tracing::trace!(target: "plugin", plugin = %plugin, algorithm = %algorithm, "{message}")

@@ -78,8 +78,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
             return None;
         }
         let algo = &self.algorithms[idx];
-        let instrument = self.risk.instrument(&algo.row.symbol)?;
-        let asset = match algo.row.side {
+        let instrument = self.risk.instrument(&algo.row().symbol)?;
+        let asset = match algo.row().side {
             Side::Buy => &instrument.quote_asset,
             Side::Sell => &instrument.base_asset,
         };

@@ -27,17 +27,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let now = self.now_ms;
         let grace = self.config.completion_grace_ms.max(0);
         let algo = &mut self.algorithms[idx];
-        if algo.row.status != AlgorithmStatus::Working {
+        let reason = format!("plugin completed with {} open", orders(open));
+        if !algo.start_finishing(reason, now, grace) {
             return Ok(());
         }
-        let reason = format!("plugin completed with {} open", orders(open));
-        tracing::info!(algorithm = %algo.row.id, plugin = %algo.row.plugin, filled = %algo.filled, target = %algo.row.target, "{reason}; the runtime books their fills for up to {grace} ms (completion_grace_ms), then cancels what is left");
-        algo.row.status = AlgorithmStatus::Finishing;
-        algo.row.reason = Some(reason);
-        algo.row.updated_ms = now;
-        algo.row.finish_by_ms = Some(now.saturating_add(grace));
-        algo.end_plugin();
-        if let Some(list) = self.by_symbol.get_mut(&algo.row.symbol) {
+        let row = algo.row();
+        tracing::info!(algorithm = %row.id, plugin = %row.plugin, filled = %algo.filled, target = %row.target, "plugin completed with {} open; the runtime books their fills for up to {grace} ms (completion_grace_ms), then cancels what is left", orders(open));
+        if let Some(list) = self.by_symbol.get_mut(&algo.row().symbol) {
             list.retain(|&i| i != idx);
         }
         self.commit_row(idx, &[])?;
@@ -56,22 +52,22 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let now = self.now_ms;
         let grace = self.config.completion_grace_ms.max(0);
         let algo = &mut self.algorithms[idx];
-        if algo.row.status != AlgorithmStatus::Finishing || algo.row.finish_by_ms.is_none() {
+        if algo.row().status != AlgorithmStatus::Finishing || algo.row().finish_by_ms.is_none() {
             return Ok(());
         }
         let open: Vec<ClientOrderId> = algo.open_ids();
-        if !open.is_empty() {
-            let prefix = algo.row.reason.take().unwrap_or_default();
-            algo.row.reason = Some(format!(
-                "{prefix}; the grace of {grace} ms ended with {} open, cancelled",
+        let note = (!open.is_empty()).then(|| {
+            format!(
+                "the grace of {grace} ms ended with {} open, cancelled",
                 orders(open.len())
-            ));
-            tracing::info!(algorithm = %algo.row.id, plugin = %algo.row.plugin, "completion grace over: cancelling {}", orders(open.len()));
+            )
+        });
+        if note.is_some() {
+            tracing::info!(algorithm = %algo.row().id, plugin = %algo.row().plugin, "completion grace over: cancelling {}", orders(open.len()));
         }
         // Ended or not, the deadline is spent: a late fill is booked, but
         // nothing is waited for any more.
-        algo.row.finish_by_ms = None;
-        algo.row.updated_ms = now;
+        algo.spend_grace(note.as_deref(), now);
         self.commit_row(idx, &open)?;
         self.cancel_children(idx, &open)?;
         self.settle_if_done(idx)
@@ -88,13 +84,13 @@ impl<E: ExchangeClient> Orchestrator<E> {
         if algo.open_count() > 0 {
             return Ok(());
         }
-        match algo.row.status {
+        match algo.row().status {
             AlgorithmStatus::Finishing => {
-                let prefix = algo.row.reason.clone().unwrap_or_default();
+                let prefix = algo.row().reason.clone().unwrap_or_default();
                 self.settle(idx, &prefix)
             }
-            AlgorithmStatus::Working if algo.filled >= algo.row.target => {
-                tracing::info!(algorithm = %algo.row.id, plugin = %algo.row.plugin, filled = %algo.filled, "target filled with no order open: the algorithm completes (its plugin had not said so) and gets no more events");
+            AlgorithmStatus::Working if algo.filled >= algo.row().target => {
+                tracing::info!(algorithm = %algo.row().id, plugin = %algo.row().plugin, filled = %algo.filled, "target filled with no order open: the algorithm completes (its plugin had not said so) and gets no more events");
                 self.settle(idx, "target filled")
             }
             _ => Ok(()),
@@ -105,14 +101,14 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// filled, else `partial` with `how` and the unfilled quantity.
     fn settle(&mut self, idx: usize, how: &str) -> Result<(), OrchestratorError> {
         let algo = &self.algorithms[idx];
-        let unfilled = (algo.row.target - algo.filled).normalize();
+        let unfilled = (algo.row().target - algo.filled).normalize();
         if unfilled <= Decimal::ZERO {
             return self.end_algorithm(idx, AlgorithmStatus::Completed, None);
         }
-        let reason = if algo.row.status == AlgorithmStatus::Finishing {
+        let reason = if algo.row().status == AlgorithmStatus::Finishing {
             // `grace_ended` spends the deadline: finishing without one means
             // the grace ran out.
-            if algo.row.finish_by_ms.is_none() {
+            if algo.row().finish_by_ms.is_none() {
                 format!("{how}; {unfilled} unfilled when the grace ended")
             } else {
                 format!("{how}; {unfilled} unfilled when they ended")
@@ -135,28 +131,23 @@ impl<E: ExchangeClient> Orchestrator<E> {
     ) -> Result<(), OrchestratorError> {
         let now = self.now_ms;
         let algo = &mut self.algorithms[idx];
-        if algo.row.status.is_terminal() {
+        if !algo.end(status, reason.as_deref(), now) {
             return Ok(());
         }
-        algo.row.status = status;
-        algo.row.reason.clone_from(&reason);
-        algo.row.updated_ms = now;
-        algo.row.finish_by_ms = None;
-        algo.end_plugin();
-        if let Some(list) = self.by_symbol.get_mut(&algo.row.symbol) {
+        if let Some(list) = self.by_symbol.get_mut(&algo.row().symbol) {
             list.retain(|&i| i != idx);
         }
         self.working.retain(|&i| i != idx);
         match status {
             AlgorithmStatus::Failed => tracing::error!(
                 alert = true,
-                algorithm = %algo.row.id,
-                plugin = %algo.row.plugin,
+                algorithm = %algo.row().id,
+                plugin = %algo.row().plugin,
                 "ALERT algorithm failed: {}",
                 reason.as_deref().unwrap_or("no reason")
             ),
             _ => {
-                tracing::info!(algorithm = %algo.row.id, plugin = %algo.row.plugin, %status, filled = %algo.filled, target = %algo.row.target, reason = reason.as_deref().unwrap_or(""), "algorithm ended")
+                tracing::info!(algorithm = %algo.row().id, plugin = %algo.row().plugin, %status, filled = %algo.filled, target = %algo.row().target, reason = reason.as_deref().unwrap_or(""), "algorithm ended")
             }
         }
         let open: Vec<ClientOrderId> = algo.open_ids();

@@ -37,7 +37,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         // The list shrinks when an algorithm ends during its callback.
         while let Some(&idx) = self.by_symbol.get(&tick.symbol).and_then(|l| l.get(i)) {
             self.deliver(idx, Call::Tick)?;
-            if self.algorithms[idx].row.status == AlgorithmStatus::Working {
+            if self.algorithms[idx].row().status == AlgorithmStatus::Working {
                 i += 1;
             }
         }

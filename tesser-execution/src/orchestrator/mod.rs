@@ -62,7 +62,7 @@ use crate::convert::{
     tif_from_plugin, update_to_plugin,
 };
 use crate::risk::{AlgorithmExposure, Funds, ProposedAmend, ProposedOrder, RiskGuard};
-use crate::store::{AlgorithmRow, ChildState, StateStore, StoreError, child_order_id};
+use crate::store::{AlgorithmRow, ChildState, StateStore, StoreError};
 use crate::wasm::EngineError;
 use crate::{AlgorithmProvider, AlgorithmStatus, ExecutionAlgorithm, ImmediateAlgorithm, Sizer};
 
@@ -423,7 +423,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     pub fn algorithm_status(&self, id: &str) -> Option<AlgorithmStatus> {
         self.by_id
             .get(id)
-            .map(|&idx| self.algorithms[idx].row.status)
+            .map(|&idx| self.algorithms[idx].row().status)
     }
 
     /// Number of algorithms in the store, ended or not.
@@ -445,7 +445,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     pub fn last_snapshot(&self, id: &str) -> Option<&str> {
         self.by_id
             .get(id)
-            .and_then(|&idx| self.algorithms[idx].row.snapshot.as_deref())
+            .and_then(|&idx| self.algorithms[idx].row().snapshot.as_deref())
     }
 
     /// Starts executing a signal and returns the new algorithm's id, or
@@ -463,7 +463,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// The plugin cannot be loaded (nothing is stored), or the store failed.
     pub fn submit_signal(&mut self, signal: &Signal) -> Result<Option<String>, OrchestratorError> {
         if let Some(&idx) = self.by_signal.get(&signal.id.to_string()) {
-            let id = self.algorithms[idx].row.id.clone();
+            let id = self.algorithms[idx].row().id.clone();
             tracing::info!(signal = %signal.id, algorithm = %id, "signal already executing or executed; not started again");
             return Ok(Some(id));
         }
@@ -473,7 +473,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 .working
                 .iter()
                 .copied()
-                .filter(|&idx| self.algorithms[idx].row.symbol == signal.symbol)
+                .filter(|&idx| self.algorithms[idx].row().symbol == signal.symbol)
                 .collect();
             for idx in working {
                 self.end_algorithm(
@@ -593,17 +593,17 @@ impl<E: ExchangeClient> Orchestrator<E> {
         while let Some(&idx) = self.working.get(i) {
             self.recover_awaited_fills(idx)?;
             let algo = &mut self.algorithms[idx];
-            match algo.row.status {
+            match algo.row().status {
                 AlgorithmStatus::Working if algo.next_timer_ms <= now => {
                     algo.next_timer_ms = now + self.config.timer_interval_ms.max(1);
                     self.deliver(idx, Call::Timer(now))?;
                 }
-                AlgorithmStatus::Finishing if algo.row.finish_by_ms.is_some_and(|t| t <= now) => {
+                AlgorithmStatus::Finishing if algo.row().finish_by_ms.is_some_and(|t| t <= now) => {
                     self.grace_ended(idx)?;
                 }
                 _ => {}
             }
-            if !self.algorithms[idx].row.status.is_terminal() {
+            if !self.algorithms[idx].row().status.is_terminal() {
                 i += 1;
             }
         }

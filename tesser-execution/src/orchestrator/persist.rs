@@ -85,22 +85,22 @@ impl<E: ExchangeClient> Orchestrator<E> {
         for &idx in &list {
             let algo = &mut self.algorithms[idx];
             algo.queued_for_store = false;
-            let updated_ms = if algo.row.status == AlgorithmStatus::Working {
+            let updated_ms = if algo.row().status == AlgorithmStatus::Working {
                 now
             } else {
-                algo.row.updated_ms
+                algo.row().updated_ms
             };
             tx.update_algorithm(&AlgorithmUpdate {
-                id: &algo.row.id,
-                snapshot: algo.row.snapshot.as_deref(),
-                next_child_seq: algo.row.next_child_seq,
-                status: algo.row.status,
-                reason: algo.row.reason.as_deref(),
+                id: &algo.row().id,
+                snapshot: algo.row().snapshot.as_deref(),
+                next_child_seq: algo.row().next_child_seq,
+                status: algo.row().status,
+                reason: algo.row().reason.as_deref(),
                 updated_ms,
             })?;
-            if algo.row.status != AlgorithmStatus::Working {
+            if algo.row().status != AlgorithmStatus::Working {
                 // (A working algorithm has no grace deadline.)
-                tx.set_finish_by(&algo.row.id, algo.row.finish_by_ms)?;
+                tx.set_finish_by(&algo.row().id, algo.row().finish_by_ms)?;
             }
             algo.unstored_children.sort_unstable();
             algo.unstored_children.dedup();
@@ -110,7 +110,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
                 }
             }
             for fill in &algo.unstored_fills {
-                tx.insert_fill(&algo.row.id, fill)?;
+                tx.insert_fill(&algo.row().id, fill)?;
             }
         }
         tx.commit()?;
@@ -137,7 +137,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let max_snapshot_bytes = self.config.max_snapshot_bytes;
         let now = self.now_ms;
         let algo = &mut self.algorithms[idx];
-        if !algo.unsnapshotted || algo.row.status != AlgorithmStatus::Working || algo.restarting {
+        if !algo.unsnapshotted || algo.row().status != AlgorithmStatus::Working || algo.restarting {
             return Ok(());
         }
         let Some(instance) = algo.instance.as_mut() else {
@@ -147,9 +147,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .snapshot()
             .map_err(|e| e.to_string())
             .and_then(|snapshot| super::results::check_snapshot(snapshot, max_snapshot_bytes))?;
-        algo.row.snapshot = Some(snapshot);
-        algo.last_snapshot_ms = now;
-        algo.unsnapshotted = false;
+        algo.record_snapshot(snapshot, now);
         Ok(())
     }
 

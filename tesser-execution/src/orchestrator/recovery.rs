@@ -124,7 +124,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// # Errors
     /// The store failed.
     fn restart_from_what_is_left(&mut self, idx: usize) -> Result<(), OrchestratorError> {
-        if self.algorithms[idx].row.status != AlgorithmStatus::Working {
+        if self.algorithms[idx].row().status != AlgorithmStatus::Working {
             return Ok(());
         }
         let open: Vec<ClientOrderId> = self.algorithms[idx].open_ids();
@@ -137,29 +137,29 @@ impl<E: ExchangeClient> Orchestrator<E> {
         }
         let algo = &mut self.algorithms[idx];
         algo.restarting = false;
-        if algo.row.status != AlgorithmStatus::Working {
+        if algo.row().status != AlgorithmStatus::Working {
             return Ok(());
         }
-        let remaining = algo.row.target - algo.filled;
+        let remaining = algo.row().target - algo.filled;
         if remaining <= Decimal::ZERO {
             return self.settle_if_done(idx);
         }
-        let mut ctx: PluginInitContext = serde_json::from_str(&algo.row.init_context_json)
+        let mut ctx: PluginInitContext = serde_json::from_str(&algo.row().init_context_json)
             .map_err(|e| OrchestratorError::CorruptState {
-                id: algo.row.id.clone(),
+                id: algo.row().id.clone(),
                 detail: format!("init context: {e}"),
             })?;
         tracing::info!(
-            algorithm = %algo.row.id,
-            plugin = %algo.row.plugin,
+            algorithm = %algo.row().id,
+            plugin = %algo.row().plugin,
             filled = %algo.filled,
-            target = %algo.row.target,
+            target = %algo.row().target,
             cancelled = open.len(),
             "restarting the algorithm from what is left: its plugin keeps no state (snapshot null), so its open orders were settled and init runs again for the remaining {remaining}"
         );
         ctx.signal.target_quantity = remaining;
         ctx.now_ms = self.now_ms;
-        let symbol = algo.row.symbol.clone();
+        let symbol = algo.row().symbol.clone();
         ctx.risk = self.risk_context(&symbol);
         self.deliver(idx, Call::Init(Box::new(ctx)))
     }
@@ -180,7 +180,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             let order = self.exchange.order(&id).map_err(reconcile_error(&id))?;
             // A finishing algorithm's orders are the runtime's to work: a
             // committed place is sent, amends and cancels are completed.
-            let working = !self.algorithms[idx].row.status.is_terminal();
+            let working = !self.algorithms[idx].row().status.is_terminal();
             let Some(child) = self.algorithms[idx].child(&id).cloned() else {
                 continue;
             };
@@ -260,7 +260,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             }
         }
         // An ended algorithm leaves no child order behind.
-        if self.algorithms[idx].row.status.is_terminal() {
+        if self.algorithms[idx].row().status.is_terminal() {
             let open: Vec<ClientOrderId> = self.algorithms[idx].open_ids();
             self.cancel_children(idx, &open)?;
             return Ok(());
@@ -272,7 +272,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     /// and restores its last snapshot (or re-runs `init` if it never
     /// returned). A failure here fails the algorithm, not the runtime.
     pub(super) fn revive(&mut self, idx: usize) -> Result<Revival, String> {
-        let plugin = self.algorithms[idx].row.plugin.clone();
+        let plugin = self.algorithms[idx].row().plugin.clone();
         let mut instance = match self.provider.create(&plugin) {
             Ok(instance) => instance,
             Err(error) => {
@@ -283,7 +283,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         };
         let algo = &mut self.algorithms[idx];
         if algo
-            .row
+            .row()
             .snapshot
             .as_deref()
             .is_some_and(|s| s.trim() == "null")
@@ -295,21 +295,21 @@ impl<E: ExchangeClient> Orchestrator<E> {
             algo.restarting = true;
             return Ok(Revival::Restart);
         }
-        if let Some(snapshot_json) = algo.row.snapshot.clone() {
+        if let Some(snapshot_json) = algo.row().snapshot.clone() {
             let ctx = PluginRestoreContext {
-                algorithm_id: algo.row.id.clone(),
-                symbol: algo.row.symbol.to_string(),
+                algorithm_id: algo.row().id.clone(),
+                symbol: algo.row().symbol.to_string(),
                 snapshot_json,
             };
             if let Err(error) = instance.restore(&ctx) {
                 return Ok(Revival::Failed(error.to_string()));
             }
             algo.instance = Some(instance);
-            tracing::info!(algorithm = %algo.row.id, plugin = %plugin, "algorithm restored from its snapshot");
+            tracing::info!(algorithm = %algo.row().id, plugin = %plugin, "algorithm restored from its snapshot");
             Ok(Revival::Restored)
         } else {
             // It crashed before `init` returned, so nothing was sent: start over.
-            let ctx: PluginInitContext = serde_json::from_str(&algo.row.init_context_json)
+            let ctx: PluginInitContext = serde_json::from_str(&algo.row().init_context_json)
                 .map_err(|e| format!("init context: {e}"))?;
             algo.instance = Some(instance);
             Ok(Revival::NeedsInit(Box::new(ctx)))

@@ -6,7 +6,7 @@ use super::*;
 impl<E: ExchangeClient> Orchestrator<E> {
     fn warn_unknown(&self, idx: usize, error: &ExchangeError) {
         let algo = &self.algorithms[idx];
-        tracing::warn!(algorithm = %algo.row.id, plugin = %algo.row.plugin, "{error}; waiting for the venue's report");
+        tracing::warn!(algorithm = %algo.row().id, plugin = %algo.row().plugin, "{error}; waiting for the venue's report");
     }
 
     /// Sends one committed action and queues what the plugin must learn.
@@ -111,7 +111,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
     ) {
         let reason = format!("{what} refused by the exchange: {error}");
         let algo = &self.algorithms[idx];
-        tracing::warn!(algorithm = %algo.row.id, plugin = %algo.row.plugin, order = %id, "child action refused: {reason}");
+        tracing::warn!(algorithm = %algo.row().id, plugin = %algo.row().plugin, order = %id, "child action refused: {reason}");
         if let Some(update) = self.current_state(idx, id, reason) {
             queue.push_back(Call::Notice(update));
         }
@@ -209,12 +209,12 @@ impl<E: ExchangeClient> Orchestrator<E> {
             // No such child, or it was open.
             return Ok(Adoption::Open);
         }
-        if algo.row.status.is_terminal() {
-            tracing::warn!(algorithm = %algo.row.id, order = %id, "an order presumed never placed is live at the venue after its algorithm ended; cancelling it");
+        if algo.row().status.is_terminal() {
+            tracing::warn!(algorithm = %algo.row().id, order = %id, "an order presumed never placed is live at the venue after its algorithm ended; cancelling it");
             self.cancel_children(idx, std::slice::from_ref(id))?;
             return Ok(Adoption::Cancelled);
         }
-        tracing::warn!(algorithm = %algo.row.id, order = %id, "an order presumed never placed is live at the venue; its algorithm takes it back");
+        tracing::warn!(algorithm = %algo.row().id, order = %id, "an order presumed never placed is live at the venue; its algorithm takes it back");
         self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
         Ok(Adoption::Open)
     }
@@ -264,7 +264,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             order.request.quantity,
             order.status,
         );
-        tracing::info!(algorithm = %self.algorithms[idx].row.id, order = %id, "{reason}");
+        tracing::info!(algorithm = %self.algorithms[idx].row().id, order = %id, "{reason}");
         self.note_unstored(idx, SnapshotWanted::No, Some(id.clone()), None);
         if !order.status.is_open() {
             self.close_child(idx, &id);
@@ -293,7 +293,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
-            tracing::warn!(algorithm = %self.algorithms[idx].row.id, order = %id, "fills reported but not received for {AWAITED_FILLS_RECOVERY_MS} ms; asking the exchange");
+            tracing::warn!(algorithm = %self.algorithms[idx].row().id, order = %id, "fills reported but not received for {AWAITED_FILLS_RECOVERY_MS} ms; asking the exchange");
             match self.exchange.order_fills(&id) {
                 Ok(fills) => {
                     for fill in fills {

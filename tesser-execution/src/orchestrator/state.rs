@@ -19,9 +19,9 @@ use rust_decimal::Decimal;
 use tesser_core::{AmendRequest, ClientOrderId, Fill, OrderRequest, OrderStatus, OrderUpdate};
 
 use super::{AlgorithmSummary, HashMap};
-use crate::ExecutionAlgorithm;
 use crate::risk::ActionRate;
-use crate::store::{AlgorithmRow, ChildOrderRow, ChildState};
+use crate::store::{AlgorithmRow, ChildOrderRow, ChildState, child_order_id};
+use crate::{AlgorithmStatus, ExecutionAlgorithm};
 
 /// A child order as the orchestrator tracks it.
 #[derive(Debug, Clone)]
@@ -233,7 +233,8 @@ impl Child {
 
 /// One algorithm at run time.
 pub(super) struct Algorithm {
-    pub(super) row: AlgorithmRow,
+    /// The stored row: written only by the transitions below.
+    row: AlgorithmRow,
     pub(super) instance: Option<Box<dyn ExecutionAlgorithm>>,
     /// Every child order the algorithm placed, by id. Hashed: an algorithm
     /// may place hundreds, and their ids share the algorithm's prefix, which
@@ -294,6 +295,75 @@ impl Algorithm {
             restarting: false,
             guest_entries: 0,
         }
+    }
+
+    /// The stored row.
+    pub(super) const fn row(&self) -> &AlgorithmRow {
+        &self.row
+    }
+
+    /// The stored row beside the action rate the risk guard counts in.
+    pub(super) fn row_and_rate(&mut self) -> (&AlgorithmRow, &mut ActionRate) {
+        (&self.row, &mut self.rate)
+    }
+
+    /// The id of its next child order placed without a suffix.
+    pub(super) fn next_child_id(&mut self) -> ClientOrderId {
+        let id = child_order_id(&self.row.id, self.row.next_child_seq);
+        self.row.next_child_seq += 1;
+        id
+    }
+
+    /// Its plugin completed with `open` orders working: the runtime works
+    /// them (books their fills) until `now_ms + grace_ms`, then cancels
+    /// what is left. `false` unless it was working.
+    pub(super) fn start_finishing(&mut self, reason: String, now_ms: i64, grace_ms: i64) -> bool {
+        if self.row.status != AlgorithmStatus::Working {
+            return false;
+        }
+        self.row.status = AlgorithmStatus::Finishing;
+        self.row.reason = Some(reason);
+        self.row.updated_ms = now_ms;
+        self.row.finish_by_ms = Some(now_ms.saturating_add(grace_ms));
+        self.end_plugin();
+        true
+    }
+
+    /// The completion grace is spent (a late fill is still booked, nothing
+    /// is waited for); `note`, when given, is added to the reason.
+    pub(super) fn spend_grace(&mut self, note: Option<&str>, now_ms: i64) {
+        if let Some(note) = note {
+            let prefix = self.row.reason.take().unwrap_or_default();
+            self.row.reason = Some(format!("{prefix}; {note}"));
+        }
+        self.row.finish_by_ms = None;
+        self.row.updated_ms = now_ms;
+    }
+
+    /// Ends it with `status` and `reason`, and lets its plugin go. `false`
+    /// when it had ended already.
+    pub(super) fn end(
+        &mut self,
+        status: AlgorithmStatus,
+        reason: Option<&str>,
+        now_ms: i64,
+    ) -> bool {
+        if self.row.status.is_terminal() {
+            return false;
+        }
+        self.row.status = status;
+        self.row.reason = reason.map(str::to_owned);
+        self.row.updated_ms = now_ms;
+        self.row.finish_by_ms = None;
+        self.end_plugin();
+        true
+    }
+
+    /// The plugin's snapshot, checked, as of `now_ms`.
+    pub(super) fn record_snapshot(&mut self, snapshot: String, now_ms: i64) {
+        self.row.snapshot = Some(snapshot);
+        self.last_snapshot_ms = now_ms;
+        self.unsnapshotted = false;
     }
 
     /// One child order.
@@ -396,7 +466,7 @@ impl Algorithm {
 
     /// Lets the plugin instance go (the algorithm ended, or its plugin is
     /// done), keeping what it cost.
-    pub(super) fn end_plugin(&mut self) {
+    fn end_plugin(&mut self) {
         if let Some(instance) = self.instance.take() {
             self.guest_entries += instance.guest_entries();
         }

@@ -94,10 +94,10 @@ impl<E: ExchangeClient> Orchestrator<E> {
         let due = self
             .now_ms
             .saturating_add(i64::try_from(retry_after_ms).unwrap_or(i64::MAX));
-        tracing::info!(algorithm = %self.algorithms[idx].row.id, order = %id, "{kind} delayed {retry_after_ms} ms: {reason}");
+        tracing::info!(algorithm = %self.algorithms[idx].row().id, order = %id, "{kind} delayed {retry_after_ms} ms: {reason}");
         let placement = matches!(action, Outgoing::Place(_));
         if let Some(replaced) = self.waiting.push(idx, action, due) {
-            tracing::info!(algorithm = %self.algorithms[idx].row.id, order = %replaced.client_order_id, "a waiting amend was dropped: a newer amend of the same order replaces it");
+            tracing::info!(algorithm = %self.algorithms[idx].row().id, order = %replaced.client_order_id, "a waiting amend was dropped: a newer amend of the same order replaces it");
         }
         if placement {
             // Heard when it is sent (its acknowledgement) or dropped.
@@ -120,7 +120,7 @@ impl<E: ExchangeClient> Orchestrator<E> {
         }
         for Waiting { idx, action, .. } in self.waiting.take_due(self.now_ms) {
             let mut queue = VecDeque::new();
-            if self.algorithms[idx].row.status.is_terminal() {
+            if self.algorithms[idx].row().status.is_terminal() {
                 if let Outgoing::Place(request) = action {
                     let refusal = self.reject_unsent(
                         idx,
