@@ -45,7 +45,8 @@ impl<E: ExchangeClient> Orchestrator<E> {
         for entry in &journal {
             self.portfolio.apply_fill(&entry.fill);
             if let Some(&idx) = self.by_id.get(&entry.algorithm_id) {
-                self.algorithms[idx].rebook_fill(&entry.fill);
+                // Nothing awaits fills yet: booking is the same as at run time.
+                self.algorithms[idx].book_fill(&entry.fill);
             }
         }
         // Ended once its child orders are known, so the failure is stored,

@@ -455,15 +455,6 @@ impl Algorithm {
         }
     }
 
-    /// Books a journal fill on restart (nothing awaits it).
-    pub(super) fn rebook_fill(&mut self, fill: &Fill) {
-        self.filled += fill.quantity;
-        self.notional += fill.notional();
-        if let Some(child) = self.children.get_mut(&fill.client_order_id) {
-            child.book_fill(fill.quantity);
-        }
-    }
-
     /// Lets the plugin instance go (the algorithm ended, or its plugin is
     /// done), keeping what it cost.
     fn end_plugin(&mut self) {
